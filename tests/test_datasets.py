@@ -1,0 +1,155 @@
+import gzip
+import hashlib
+import struct
+
+import numpy as np
+import pytest
+
+import tfae
+from tests.conftest import FULL_MNIST
+from tfae.datasets import IDXError, read_idx
+
+needs_full_mnist = pytest.mark.skipif(not FULL_MNIST.is_dir(), reason="full MNIST not present")
+
+
+def write_idx(path, array, *, compress=None):
+    codes = {np.dtype(np.uint8): 0x08}
+    data = struct.pack(">HBB", 0, codes[array.dtype], array.ndim)
+    data += struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    if compress is None:
+        compress = str(path).endswith(".gz")
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+def write_mnist_folder(folder, n_train=6, n_test=4, *, gz=True):
+    rng = np.random.default_rng(0)
+    suffix = ".gz" if gz else ""
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    for stem, array in arrays.items():
+        write_idx(folder / f"{stem}{suffix}", array)
+    return arrays
+
+
+def test_sample_is_real_mnist_of_the_documented_size_and_range():
+    (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist_sample()
+    assert x_train.shape == (8000, 784) and x_test.shape == (2000, 784)
+    assert x_train.dtype == np.float32 and 0.0 == x_train.min() and x_train.max() == 1.0
+    assert y_train.shape == (8000,) and set(np.unique(y_train)) == set(range(10))
+    assert list(y_train[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # MNIST's famous first labels
+    assert list(y_test[:5]) == [7, 2, 1, 0, 4]
+
+
+def test_sample_options_reshape_and_keep_raw_bytes():
+    (x_train, _), _ = tfae.datasets.load_mnist_sample(flatten=False, normalize=False)
+    assert x_train.shape == (8000, 28, 28, 1) and x_train.dtype == np.uint8 and x_train.max() == 255
+
+
+@needs_full_mnist
+def test_sample_is_the_head_of_the_full_data_set():
+    (x_full, y_full), (t_full, l_full) = tfae.datasets.load_mnist(FULL_MNIST, normalize=False)
+    (x_sample, y_sample), (t_sample, l_sample) = tfae.datasets.load_mnist_sample(normalize=False)
+    np.testing.assert_array_equal(x_sample, x_full[:8000])
+    np.testing.assert_array_equal(l_sample, l_full[:2000])
+
+
+@needs_full_mnist
+def test_full_mnist_from_the_idx_folder_matches_the_published_checksums():
+    raw = read_idx(FULL_MNIST / "train-images-idx3-ubyte.gz")
+    assert raw.shape == (60000, 28, 28)
+    header = struct.pack(">IIII", 2051, 60000, 28, 28)
+    assert hashlib.md5(header + raw.tobytes()).hexdigest() == "6bbc9ace898e44ae57da46a324031adb"
+    (x_train, y_train), (x_test, _) = tfae.datasets.load_mnist(FULL_MNIST)
+    assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
+    assert list(np.bincount(y_train)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_mnist_reads_an_idx_folder_gzipped_or_not(tmp_path, gz):
+    arrays = write_mnist_folder(tmp_path, gz=gz)
+    (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist(tmp_path, normalize=False, flatten=False)
+    np.testing.assert_array_equal(x_train[..., 0], arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
+
+
+def test_load_mnist_reads_a_keras_npz_file_and_the_keras_cache(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "y_train": np.array([1, 2, 3], np.uint8),
+        "x_test": rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+        "y_test": np.array([4, 5], np.uint8),
+    }
+    (tmp_path / "datasets").mkdir()
+    np.savez(tmp_path / "datasets" / "mnist.npz", **arrays)
+    (x_train, y_train), _ = tfae.datasets.load_mnist(tmp_path / "datasets" / "mnist.npz")
+    np.testing.assert_allclose(x_train, arrays["x_train"].reshape(3, 784) / 255.0, rtol=1e-6)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (_, y_cached), _ = tfae.datasets.load_mnist(download=False)
+    np.testing.assert_array_equal(y_cached, [1, 2, 3])
+
+
+def test_load_mnist_without_any_source_says_how_to_provide_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="load_mnist_sample"):
+        tfae.datasets.load_mnist(download=False)
+
+
+def test_load_mnist_reports_a_missing_path_and_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        tfae.datasets.load_mnist(tmp_path / "nowhere")
+    write_mnist_folder(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(FileNotFoundError, match="lacks t10k-labels-idx1-ubyte"):
+        tfae.datasets.load_mnist(tmp_path)
+
+
+def test_truncated_idx_file_is_a_clear_error(tmp_path):
+    path = write_idx(tmp_path / "images", np.zeros((4, 28, 28), np.uint8))
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(IDXError, match="header declares shape"):
+        read_idx(path)
+
+
+def test_truncated_gzip_idx_file_is_a_clear_error(tmp_path):
+    path = write_idx(tmp_path / "images.gz", np.zeros((40, 28, 28), np.uint8))
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(IDXError, match="corrupt|truncated"):
+        read_idx(path)
+
+
+def test_header_claiming_a_huge_array_fails_before_allocating(tmp_path):
+    path = tmp_path / "huge.gz"
+    path.write_bytes(gzip.compress(struct.pack(">HBBIII", 0, 8, 3, 2**31, 28, 28) + b"\0" * 100))
+    with pytest.raises(IDXError, match="more than a"):
+        read_idx(path)
+    plain = tmp_path / "huge"
+    plain.write_bytes(struct.pack(">HBBIII", 0, 8, 3, 2**31, 28, 28) + b"\0" * 100)
+    with pytest.raises(IDXError, match="but the file has 116 bytes"):
+        read_idx(plain)
+
+
+def test_bad_magic_number_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad"
+    path.write_bytes(b"PK\x03\x04" + b"\0" * 20)
+    with pytest.raises(IDXError, match="bad magic number"):
+        read_idx(path)
+
+
+def test_trailing_bytes_are_a_clear_error(tmp_path):
+    path = write_idx(tmp_path / "labels.gz", np.zeros(5, np.uint8), compress=False)
+    path.write_bytes(gzip.compress(path.read_bytes() + b"extra"))
+    with pytest.raises(IDXError, match="data after"):
+        read_idx(path)
+
+
+def test_images_of_the_wrong_size_are_not_mnist(tmp_path):
+    write_mnist_folder(tmp_path)
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((6, 20, 20), np.uint8))
+    with pytest.raises(ValueError, match=r"Received: images \(6, 20, 20\)"):
+        tfae.datasets.load_mnist(tmp_path)

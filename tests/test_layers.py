@@ -1,0 +1,158 @@
+import keras
+import numpy as np
+import pytest
+
+import tfae
+from tests.keras_harness import run_layer_test
+
+
+@pytest.mark.parametrize(
+    "init_kwargs, input_shape, expected_output_shape, trainable, seeds",
+    [
+        ({"latent_dim": 4}, (3, 12), (3, 4), 2, 0),
+        ({"latent_dim": 4, "hidden_units": (8, 6), "dropout": 0.2}, (3, 4, 3), (3, 4), 6, 2),
+        ({"latent_dim": 2, "hidden_units": 5, "latent_activation": "tanh"}, (3, 4, 4, 1), (3, 2), 4, 0),
+    ],
+)
+def test_encoder_passes_keras_layer_harness(init_kwargs, input_shape, expected_output_shape, trainable, seeds):
+    run_layer_test(
+        tfae.Encoder,
+        init_kwargs=init_kwargs,
+        input_shape=input_shape,
+        expected_output_shape=expected_output_shape,
+        expected_num_trainable_weights=trainable,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=seeds,
+        supports_masking=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "init_kwargs, expected_output_shape, trainable",
+    [
+        ({"output_shape": 12}, (3, 12), 2),
+        ({"output_shape": (4, 3), "hidden_units": (6,), "dropout": 0.1}, (3, 4, 3), 4),
+        ({"output_shape": [4, 4, 1], "output_activation": None}, (3, 4, 4, 1), 2),
+    ],
+)
+def test_decoder_passes_keras_layer_harness(init_kwargs, expected_output_shape, trainable):
+    run_layer_test(
+        tfae.Decoder,
+        init_kwargs=init_kwargs,
+        input_shape=(3, 5),
+        expected_output_shape=expected_output_shape,
+        expected_num_trainable_weights=trainable,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=1 if init_kwargs.get("dropout") else 0,
+        supports_masking=False,
+    )
+
+
+def test_encoder_flattens_every_image_layout_to_the_same_code():
+    encoder = tfae.Encoder(3, hidden_units=(4,))
+    x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    encoder.build((None, 28, 28, 1))
+    flat = tfae.Encoder.from_config(encoder.get_config())
+    flat.build((None, 784))
+    flat.set_weights(encoder.get_weights())
+    np.testing.assert_allclose(encoder(x), flat(x.reshape(2, 784)), atol=1e-6)
+
+
+def test_encoder_names_its_code_layer_bottleneck():
+    encoder = tfae.Encoder(7, hidden_units=(9,))
+    encoder.build((None, 10))
+    assert encoder.bottleneck.name == "bottleneck"
+    assert encoder.bottleneck.units == 7
+    assert [layer.name for layer in encoder.hidden_layers] == ["hidden_0"]
+
+
+def test_decoder_output_is_sigmoid_of_its_logits():
+    decoder = tfae.Decoder((2, 3))
+    z = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    logits = keras.ops.convert_to_numpy(decoder(z, return_logits=True))
+    probabilities = keras.ops.convert_to_numpy(decoder(z))
+    np.testing.assert_allclose(probabilities, 1 / (1 + np.exp(-logits)), rtol=1e-5)
+    assert probabilities.shape == (4, 2, 3)
+
+
+@pytest.mark.parametrize("layer_cls, first", [(tfae.Encoder, 5), (tfae.Decoder, 5)])
+def test_get_config_returns_every_constructor_argument(layer_cls, first):
+    import inspect
+
+    layer = layer_cls(first, hidden_units=(3,), activation="tanh", dropout=0.25, kernel_regularizer="l2")
+    config = layer.get_config()
+    arguments = set(inspect.signature(layer_cls.__init__).parameters) - {"self", "kwargs"}
+    assert arguments <= set(config)
+    clone = layer_cls.from_config(config)
+    assert clone.get_config() == config
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tfae.Encoder(3, hidden_units=(4,), activation="tanh", dropout=0.1),
+        lambda: tfae.Decoder((4, 4, 1), hidden_units=(6,)),
+    ],
+)
+def test_layers_round_trip_through_a_keras_file(tmp_path, make):
+    layer = make()
+    in_shape = (6,) if isinstance(layer, tfae.Encoder) else (5,)
+    model = keras.Sequential([keras.Input(in_shape), layer])
+    x = np.random.default_rng(0).random((3,) + in_shape, dtype=np.float32)
+    model.save(tmp_path / "layer.keras")
+    restored = keras.models.load_model(tmp_path / "layer.keras")
+    assert type(restored.layers[0]) is type(layer)
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_layers_are_registered_under_the_tfae_package():
+    assert keras.saving.get_registered_name(tfae.Encoder) == "tfae>Encoder"
+    assert keras.saving.get_registered_name(tfae.Decoder) == "tfae>Decoder"
+
+
+def test_mixed_precision_policy_reaches_every_sublayer():
+    encoder = tfae.Encoder(4, hidden_units=(8,), dtype="mixed_float16")
+    encoder.build((None, 6))
+    assert {layer.dtype_policy.name for layer in encoder.hidden_layers + [encoder.bottleneck]} == {
+        "mixed_float16"
+    }
+    assert keras.backend.standardize_dtype(encoder(np.ones((2, 6), "float32")).dtype) == "float16"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: tfae.Encoder(-3), "Received: latent_dim=-3"),
+        (lambda: tfae.Encoder(0), "Received: latent_dim=0"),
+        (lambda: tfae.Encoder(2.5), "Received: latent_dim=2.5"),
+        (lambda: tfae.Encoder(4, activation="nope"), "Received: activation='nope'"),
+        (lambda: tfae.Encoder(4, latent_activation="nope"), "Received: latent_activation='nope'"),
+        (lambda: tfae.Encoder(4, hidden_units=(8, 0)), "Received: hidden_units=(8, 0)"),
+        (lambda: tfae.Encoder(4, dropout=1.0), "Received: dropout=1.0"),
+        (lambda: tfae.Decoder(0), "Received: output_shape=0"),
+        (lambda: tfae.Decoder((28, -1)), "Received: output_shape=(28, -1)"),
+        (lambda: tfae.Decoder(784, output_activation="bogus"), "Received: output_activation='bogus'"),
+    ],
+)
+def test_bad_constructor_arguments_name_the_argument_and_value(make, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make()
+
+
+def test_encoder_rejects_inputs_of_another_feature_size_after_build():
+    encoder = tfae.Encoder(4)
+    encoder.build((None, 784))
+    with pytest.raises(ValueError, match="784"):
+        encoder(np.zeros((2, 100), "float32"))
+
+
+def test_encoder_rejects_unknown_sample_axes():
+    with pytest.raises(ValueError, match=r"Received: input_shape=\(None, None\)"):
+        tfae.Encoder(4).build((None, None))
+
+
+def test_decoder_rejects_codes_of_the_wrong_size_after_build():
+    decoder = tfae.Decoder(10)
+    decoder.build((None, 4))
+    with pytest.raises(ValueError, match="4"):
+        decoder(np.zeros((2, 5), "float32"))

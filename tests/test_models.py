@@ -1,0 +1,327 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import tfae
+from tfae import _models
+
+
+def article_model(**kwargs):
+    return tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(32,), **kwargs)
+
+
+def test_fit_with_inputs_only_reduces_the_loss_and_reports_validation(small_digits):
+    (x_train, _), (x_test, _) = small_digits
+    ae = article_model()
+    ae.compile()
+    history = ae.fit(x_train, epochs=3, batch_size=64, validation_data=x_test, verbose=0)
+    assert set(history.history) == {"loss", "mse", "val_loss", "val_mse"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert np.isfinite(history.history["val_loss"]).all()
+
+
+def test_default_compile_is_adam_sigmoid_cross_entropy_and_mse():
+    ae = article_model()
+    ae.compile()
+    assert isinstance(ae.optimizer, keras.optimizers.Adam)
+    assert float(ae.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert isinstance(ae.loss, tfae.SigmoidCrossEntropy)
+
+
+def test_default_loss_equals_keras_binary_crossentropy_on_ordinary_inputs(small_digits):
+    (x_train, _), _ = small_digits
+    ae = article_model()
+    ae.compile()
+    ours = ae.evaluate(x_train[:64], verbose=0, return_dict=True)["loss"]
+    expected = keras.ops.convert_to_numpy(
+        keras.losses.binary_crossentropy(x_train[:64], ae.reconstruct(x_train[:64]))
+    ).mean()
+    assert ours == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_default_loss_is_computed_from_logits_so_saturated_units_stay_exact():
+    x = np.zeros((8, 784), np.float32)
+    ae = article_model()
+    ae.decoder.reconstruction.bias.assign(np.full(784, 40.0, np.float32))
+    ae.compile()
+    # Every pixel is 0 and every logit about 40: the exact loss is ~40 per pixel,
+    # far beyond the clipped -log(1e-7) ~ 16 that a probability-based loss gives.
+    loss = ae.evaluate(x, verbose=0, return_dict=True)["loss"]
+    assert 35 < loss < 45
+
+
+def test_training_from_saturated_wrong_outputs_still_learns():
+    x = np.zeros((64, 784), np.float32)
+    ae = article_model()
+    ae.decoder.reconstruction.bias.assign(np.full(784, 40.0, np.float32))
+    # The loss is a mean over 784 pixels, so each bias sees a gradient of 1/784.
+    ae.compile(optimizer=keras.optimizers.SGD(784.0))
+    history = ae.fit(x, epochs=3, batch_size=64, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] - 0.5
+
+
+def test_mse_loss_and_denoising_pairs_train_towards_clean_targets(small_digits):
+    (x_train, _), _ = small_digits
+    noisy = np.clip(x_train + np.random.default_rng(0).normal(0, 0.3, x_train.shape), 0, 1)
+    ae = article_model()
+    ae.compile(loss="mse")
+    history = ae.fit(noisy.astype("float32"), x_train, epochs=2, batch_size=64, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    clean_error = ae.evaluate(noisy, x_train, verbose=0, return_dict=True)["loss"]
+    assert clean_error == pytest.approx(history.history["loss"][-1], rel=0.5)
+
+
+def test_fit_accepts_a_tf_data_pipeline_of_inputs_only(small_digits):
+    import tensorflow as tf
+
+    (x_train, _), (x_test, _) = small_digits
+    ae = article_model()
+    ae.compile()
+    train = tf.data.Dataset.from_tensor_slices(x_train).batch(64)
+    history = ae.fit(train, epochs=1, validation_data=tf.data.Dataset.from_tensor_slices(x_test).batch(64),
+                     verbose=0)
+    assert np.isfinite(history.history["val_loss"][0])
+
+
+def test_validation_data_as_explicit_pairs_still_works(small_digits):
+    (x_train, _), (x_test, _) = small_digits
+    ae = article_model()
+    ae.compile()
+    history = ae.fit(x_train, epochs=1, validation_data=(x_test, x_test), verbose=0)
+    assert "val_loss" in history.history
+
+
+def test_encode_and_decode_return_numpy_of_the_documented_shapes(small_digits):
+    _, (x_test, _) = small_digits
+    ae = article_model()
+    z = ae.encode(x_test)
+    x_hat = ae.decode(z)
+    assert isinstance(z, np.ndarray) and z.shape == (len(x_test), 16)
+    assert isinstance(x_hat, np.ndarray) and x_hat.shape == x_test.shape
+    assert 0.0 <= x_hat.min() and x_hat.max() <= 1.0
+    np.testing.assert_allclose(ae.reconstruct(x_test), x_hat, atol=1e-5)
+    np.testing.assert_allclose(ae.predict(x_test, verbose=0), x_hat, atol=1e-5)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 128, 5000])
+def test_batched_encode_gives_the_same_codes_for_any_batch_size(small_digits, batch_size):
+    _, (x_test, _) = small_digits
+    ae = article_model()
+    expected = keras.ops.convert_to_numpy(ae.encoder(x_test[:50]))
+    np.testing.assert_allclose(ae.encode(x_test[:50], batch_size=batch_size), expected, atol=1e-5)
+
+
+def test_encode_sees_weights_updated_by_training(small_digits):
+    (x_train, _), _ = small_digits
+    ae = article_model()
+    before = ae.encode(x_train[:4])
+    ae.compile()
+    ae.fit(x_train, epochs=1, verbose=0)
+    np.testing.assert_allclose(ae.encode(x_train[:4]), keras.ops.convert_to_numpy(ae.encoder(x_train[:4])),
+                               atol=1e-5)
+    assert not np.allclose(before, ae.encode(x_train[:4]))
+
+
+def test_encode_accepts_lists_and_datasets(small_digits):
+    import tensorflow as tf
+
+    _, (x_test, _) = small_digits
+    ae = article_model()
+    expected = ae.encode(x_test[:10])
+    np.testing.assert_allclose(ae.encode(x_test[:10].tolist()), expected, atol=1e-6)
+    dataset = tf.data.Dataset.from_tensor_slices(x_test[:10]).batch(3)
+    np.testing.assert_allclose(ae.encode(dataset), expected, atol=1e-6)
+
+
+def test_encode_of_backend_tensors_is_differentiable():
+    import tensorflow as tf
+
+    ae = article_model()
+    x = tf.random.uniform((4, 784))
+    with tf.GradientTape() as tape:
+        z = ae.encode(x)
+        loss = tf.reduce_sum(z**2)
+    assert isinstance(z, tf.Tensor)
+    grads = tape.gradient(loss, ae.encoder.trainable_variables)
+    assert all(g is not None for g in grads)
+
+
+def test_decoder_as_gan_generator_gets_gradients_from_a_discriminator():
+    import tensorflow as tf
+
+    ae = article_model()
+    generator = keras.Sequential([keras.Input((16,)), ae.decoder])
+    discriminator = keras.Sequential([keras.Input((784,)), keras.layers.Dense(1)])
+    optimizer = keras.optimizers.SGD(0.1)
+    before = [w.numpy().copy() for w in ae.decoder.weights]
+    noise = tf.random.normal((8, 16))
+    with tf.GradientTape() as tape:
+        fake = ae.decode(noise)
+        loss = tf.reduce_mean(tf.nn.softplus(-discriminator(fake)))
+    grads = tape.gradient(loss, ae.decoder.trainable_variables)
+    optimizer.apply(grads, ae.decoder.trainable_variables)
+    assert generator(noise).shape == (8, 784)
+    assert any(not np.allclose(b, w.numpy()) for b, w in zip(before, ae.decoder.weights))
+
+
+def test_encode_on_symbolic_tensors_composes_into_a_functional_model():
+    ae = article_model()
+    inputs = keras.Input((784,))
+    code = ae.encode(inputs)
+    assert isinstance(code, keras.KerasTensor) and code.shape == (None, 16)
+    classifier = keras.Model(inputs, keras.layers.Dense(10)(code))
+    assert classifier(np.zeros((2, 784), "float32")).shape == (2, 10)
+
+
+def test_image_shaped_autoencoder_accepts_flat_inputs_too(small_digits):
+    (x_train, _), _ = small_digits
+    ae = tfae.AutoEncoder(input_shape=(28, 28, 1), latent_dim=8)
+    images = x_train[:6].reshape(-1, 28, 28, 1)
+    np.testing.assert_allclose(ae.encode(x_train[:6]), ae.encode(images), atol=1e-6)
+    assert ae.reconstruct(images).shape == (6, 28, 28, 1)
+
+
+def test_built_from_custom_keras_layers_and_built_lazily():
+    encoder = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(3, name="bottleneck")], name="enc")
+    decoder = keras.Sequential([keras.layers.Dense(12, activation="sigmoid"), keras.layers.Reshape((3, 4))],
+                               name="dec")
+    ae = tfae.AutoEncoder(encoder, decoder)
+    assert not ae.built
+    x = np.random.default_rng(0).random((5, 3, 4), dtype=np.float32)
+    ae.compile()
+    ae.fit(x, epochs=1, verbose=0)
+    assert ae.encode(x).shape == (5, 3)
+    assert ae.bottleneck.name == "bottleneck"
+
+
+def test_bottleneck_is_the_encoders_code_layer():
+    ae = article_model()
+    assert ae.bottleneck is ae.encoder.bottleneck
+    assert ae.bottleneck.name == "bottleneck"
+
+
+def test_keras_file_round_trip_keeps_class_outputs_and_optimizer_state(tmp_path, small_digits):
+    (x_train, _), (x_test, _) = small_digits
+    ae = article_model(dropout=0.1)
+    ae.compile()
+    ae.fit(x_train, epochs=1, batch_size=64, verbose=0)
+    ae.save(tmp_path / "ae.keras")
+    same = keras.models.load_model(tmp_path / "ae.keras")
+    assert type(same) is tfae.AutoEncoder
+    np.testing.assert_array_equal(same.reconstruct(x_test), ae.reconstruct(x_test))
+    np.testing.assert_array_equal(same.encode(x_test), ae.encode(x_test))
+    assert int(same.optimizer.iterations) == int(ae.optimizer.iterations)
+    for ours, theirs in zip(ae.optimizer.variables, same.optimizer.variables):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours), keras.ops.convert_to_numpy(theirs))
+    assert same.get_config() == ae.get_config()
+    history = same.fit(x_train, epochs=1, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_keras_file_round_trip_with_custom_encoder_and_decoder(tmp_path):
+    ae = tfae.AutoEncoder(tfae.Encoder(3, hidden_units=(5,), name="enc"), tfae.Decoder((2, 4), name="dec"),
+                          input_shape=(2, 4))
+    ae.compile(loss="mse")
+    ae.save(tmp_path / "custom.keras")
+    same = keras.models.load_model(tmp_path / "custom.keras")
+    x = np.random.default_rng(0).random((3, 2, 4), dtype=np.float32)
+    np.testing.assert_array_equal(same.reconstruct(x), ae.reconstruct(x))
+    assert same.encoder.name == "enc"
+    # JSON turns the tuples of a built layer's build_config into lists.
+    assert json.loads(json.dumps(same.get_config())) == json.loads(json.dumps(ae.get_config()))
+
+
+def test_weights_file_round_trip(tmp_path, small_digits):
+    _, (x_test, _) = small_digits
+    ae = article_model()
+    ae.save_weights(tmp_path / "ae.weights.h5")
+    other = article_model()
+    other.load_weights(tmp_path / "ae.weights.h5")
+    np.testing.assert_array_equal(other.encode(x_test), ae.encode(x_test))
+
+
+def test_subclass_defined_by_a_user_round_trips(tmp_path):
+    @keras.saving.register_keras_serializable(package="user_tests")
+    class SparseAutoEncoder(tfae.AutoEncoder):
+        def __init__(self, *args, sparsity=0.01, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.sparsity = sparsity
+
+        def call(self, inputs, training=None):
+            self.add_loss(self.sparsity * keras.ops.mean(keras.ops.abs(self.encoder(inputs))))
+            return super().call(inputs, training=training)
+
+        def get_config(self):
+            return {**super().get_config(), "sparsity": self.sparsity}
+
+    ae = SparseAutoEncoder(input_shape=(6,), latent_dim=2, sparsity=0.5)
+    ae.compile()
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    ae.fit(x, epochs=1, verbose=0)
+    ae.save(tmp_path / "sparse.keras")
+    same = keras.models.load_model(tmp_path / "sparse.keras")
+    assert type(same) is SparseAutoEncoder and same.sparsity == 0.5
+    np.testing.assert_array_equal(same.reconstruct(x), ae.reconstruct(x))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda ae: ae.encode(np.zeros((2, 100), "float32")), r"Received: x.shape=\(2, 100\)"),
+        (lambda ae: ae.encode(np.zeros(784, "float32")), r"Received: x.shape=\(784,\)"),
+        (lambda ae: ae.encode(np.full((2, 784), np.nan, "float32")), "finite values only"),
+        (lambda ae: ae.encode(np.full((2, 784), np.inf, "float32")), "finite values only"),
+        (lambda ae: ae.encode(np.zeros((0, 784), "float32")), "at least one sample"),
+        (lambda ae: ae.encode(np.zeros((2, 784)), batch_size=0), "Received: batch_size=0"),
+        (lambda ae: ae.encode([["a"] * 784]), "array of numbers"),
+        (lambda ae: ae.decode(np.zeros((2, 15), "float32")), r"Received: z.shape=\(2, 15\)"),
+        (lambda ae: ae.fit(np.full((4, 784), np.nan, "float32"), verbose=0), "Received: x with 3136 NaN"),
+        (lambda ae: ae.fit(np.zeros((4, 10), "float32"), verbose=0), r"Received: x.shape=\(4, 10\)"),
+        (lambda ae: ae.fit(np.zeros((4, 784), "float32"), validation_data=np.zeros((2, 3)), verbose=0),
+         r"Received: validation_data.shape=\(2, 3\)"),
+        (lambda ae: ae.evaluate(np.zeros((4, 783), "float32"), verbose=0), r"Received: x.shape=\(4, 783\)"),
+    ],
+)
+def test_bad_data_gets_a_clear_error_naming_the_argument(call, message):
+    ae = article_model()
+    ae.compile()
+    with pytest.raises(ValueError, match=message):
+        call(ae)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"input_shape": (784,), "latent_dim": -3}, "Received: latent_dim=-3"),
+        ({"input_shape": (784,)}, "Received: latent_dim=None"),
+        ({"latent_dim": 4}, "Received: input_shape=None"),
+        ({"input_shape": (0,), "latent_dim": 4}, r"Received: input_shape=\(0,\)"),
+        ({"input_shape": (784,), "latent_dim": 4, "activation": "swishy"}, "Received: activation='swishy'"),
+        ({"input_shape": (784,), "latent_dim": 4, "output_activation": 3}, "Received: output_activation=3"),
+        ({"encoder": "dense", "input_shape": (4,)}, "Received: encoder of type str"),
+    ],
+)
+def test_bad_constructor_arguments_get_a_clear_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tfae.AutoEncoder(**kwargs)
+
+
+def test_decoder_that_does_not_reconstruct_the_input_shape_is_rejected():
+    with pytest.raises(ValueError, match=r"decoder output shape=\(None, 5\)"):
+        tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder(5), input_shape=(6,))
+
+
+def test_decode_before_the_model_is_built_explains_what_to_do():
+    ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder(5))
+    with pytest.raises(ValueError, match="input_shape="):
+        ae.decode(np.zeros((1, 2), "float32"))
+
+
+def test_stale_logits_are_never_used_for_another_output():
+    ae = article_model()
+    x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    first = ae(x)
+    ae(x[:2])
+    assert _models._recall_logits(first) is None

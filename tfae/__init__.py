@@ -1,0 +1,59 @@
+"""tfae: autoencoders for Keras 3.
+
+The public surface is what this module lists in `__all__`; everything in a
+module whose name starts with `_` is private. Heavy or optional parts
+(`GraphAutoEncoder`, `tuning`, `plotting`) load on first use, so `import tfae`
+never imports keras-tuner, matplotlib or `tf.compat.v1`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tfae import datasets
+from tfae._layers import Decoder, Encoder
+from tfae._models import AutoEncoder, SigmoidCrossEntropy
+from tfae._split import (
+    get_bottleneck_tensor,
+    get_input_tensor,
+    get_output_tensor,
+    split_autoencoder,
+)
+from tfae._version import __version__
+
+_LAZY = {
+    "GraphAutoEncoder": ("tfae._graph", "GraphAutoEncoder"),
+    "tuning": ("tfae.tuning", None),
+    "plotting": ("tfae.plotting", None),
+}
+
+__all__ = [
+    "AutoEncoder",
+    "Decoder",
+    "Encoder",
+    "GraphAutoEncoder",
+    "SigmoidCrossEntropy",
+    "__version__",
+    "datasets",
+    "get_bottleneck_tensor",
+    "get_input_tensor",
+    "get_output_tensor",
+    "plotting",
+    "split_autoencoder",
+    "tuning",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tfae' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,5 @@
+import sys
+
+from tfae.cli import main
+
+sys.exit(main())

@@ -1,0 +1,135 @@
+"""Split a trained Keras autoencoder into encoder and decoder models at a named layer.
+
+The article pulls the encoder out of a trained `Sequential` with
+`Model(model.input, model.get_layer("bottleneck").output)` and rebuilds the
+decoder layer by layer. These helpers do both for any built Sequential or
+functional model, and say why when the cut is impossible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+
+def _require_graph(model: Any, function: str) -> None:
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"`{function}` expects a Keras model. Received: model of type {type(model).__name__}"
+        )
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ValueError(
+            f"`{function}` needs a model with a symbolic layer graph, and model {model.name!r} "
+            "has none: it was never built or called, or it is a subclassed model. Build it "
+            "first (give the first layer an input shape, start from `keras.Input`, or call "
+            "`model.build(input_shape)`)."
+        )
+
+
+def get_input_tensor(model: keras.Model) -> keras.KerasTensor:
+    """The symbolic input tensor of a built Sequential or functional `model`."""
+    _require_graph(model, "get_input_tensor")
+    return model.inputs[0]
+
+
+def get_output_tensor(model: keras.Model) -> keras.KerasTensor:
+    """The symbolic output tensor of a built Sequential or functional `model`."""
+    _require_graph(model, "get_output_tensor")
+    return model.outputs[0]
+
+
+def get_bottleneck_tensor(model: keras.Model, name: str = "bottleneck") -> keras.KerasTensor:
+    """The symbolic output of the layer called `name` in a built Sequential or functional `model`."""
+    _require_graph(model, "get_bottleneck_tensor")
+    names = [layer.name for layer in model.layers]
+    if name not in names:
+        raise ValueError(
+            f"Expected a layer named {name!r} in model {model.name!r}. "
+            f"Received: bottleneck={name!r}; the model's layers are {names}"
+        )
+    return model.get_layer(name).output
+
+
+def _reaches_input_without(outputs: list, cut: Any, inputs: list) -> bool:
+    """Whether some path from `inputs` to `outputs` avoids the tensor `cut`."""
+    input_ids = {id(t) for t in inputs}
+    seen: set[int] = set()
+    stack = list(outputs)
+    while stack:
+        tensor = stack.pop()
+        if tensor is cut or id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        if id(tensor) in input_ids:
+            return True
+        history = getattr(tensor, "_keras_history", None)
+        if history is None:
+            continue
+        node = history.operation._inbound_nodes[history.node_index]
+        stack.extend(node.input_tensors)
+    return False
+
+
+def split_autoencoder(
+    model: keras.Model, bottleneck: str = "bottleneck"
+) -> tuple[keras.Model, keras.Model]:
+    """Cut an autoencoder into `(encoder, decoder)` models at the layer named `bottleneck`.
+
+    Works on any built Sequential or functional model, e.g. the article's
+    `Sequential([Dense(256, input_shape=(784,)), Dense(128, name="bottleneck"),
+    Dense(784, activation="sigmoid")])`, and on `tfae.AutoEncoder`. The two
+    models share their layers (and so their weights) with `model`, so
+    `decoder(encoder(x))` equals `model(x)` and training either half trains the
+    original.
+
+    Args:
+        model: a built Keras model with one input and one output.
+        bottleneck: name of the code layer.
+
+    Returns:
+        `encoder` (inputs -> codes) and `decoder` (codes -> outputs), both
+        `keras.Model`.
+
+    Raises:
+        ValueError: if the model is not built, has no layer called
+            `bottleneck`, or has a connection that skips the bottleneck.
+    """
+    from tfae._models import AutoEncoder
+
+    if isinstance(model, AutoEncoder):
+        if not model.built:
+            raise ValueError(
+                "`split_autoencoder` needs a built AutoEncoder: pass `input_shape=` or call it on "
+                f"data first. Received: model={model.name!r}"
+            )
+        code = keras.Input((model.code_dim,), name="code")
+        samples = keras.Input(model.sample_shape, name="samples")
+        return (
+            keras.Model(samples, model.encoder(samples), name=f"{model.name}_encoder"),
+            keras.Model(code, model.decoder(code), name=f"{model.name}_decoder"),
+        )
+
+    code = get_bottleneck_tensor(model, bottleneck)
+    inputs, outputs = model.inputs, model.outputs
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(
+            "`split_autoencoder` expects a model with one input and one output. "
+            f"Received: {len(inputs)} inputs and {len(outputs)} outputs"
+        )
+    if _reaches_input_without(outputs, code, inputs):
+        raise ValueError(
+            f"Layer {bottleneck!r} is not a cut point of model {model.name!r}: a connection "
+            "from the input reaches the output without passing through it (a skip "
+            "connection), so no decoder can be built from the code alone. "
+            f"Received: bottleneck={bottleneck!r}"
+        )
+    encoder = keras.Model(inputs[0], code, name=f"{model.name}_encoder")
+    # Keras 3 accepts an intermediate tensor as a model input: it cuts the graph
+    # there and puts a fresh Input in its place, reusing the layers downstream.
+    decoder = keras.Model(code, outputs[0], name=f"{model.name}_decoder")
+    return encoder, decoder

@@ -1,0 +1,140 @@
+"""Argument and array checks shared by every tfae module.
+
+Every message follows the Keras convention: say what was expected, then
+``Received: name=value``, so the user sees which argument is wrong without
+reading a backend stack trace. This module imports numpy and keras only.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def positive_int(value: Any, name: str) -> int:
+    """Return `value` as an `int`, or raise if it is not an integer > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def unit_interval(value: Any, name: str) -> float:
+    """Return `value` as a `float` in [0, 1), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"Expected `{name}` to be a float in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def positive_float(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"Expected `{name}` to be a positive number. Received: {name}={value!r}")
+    return float(value)
+
+
+def units_tuple(value: Any, name: str) -> tuple[int, ...]:
+    """Normalise a hidden-layer spec (an int or a sequence of ints) to a tuple."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, Iterable) or isinstance(value, (str, bytes)):
+        raise ValueError(
+            f"Expected `{name}` to be a sequence of positive integers. Received: {name}={value!r}"
+        )
+    items = tuple(value)
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral) or item <= 0:
+            raise ValueError(
+                f"Expected `{name}` to be a sequence of positive integers. "
+                f"Received: {name}={value!r}"
+            )
+    return tuple(int(item) for item in items)
+
+
+def shape_tuple(value: Any, name: str) -> tuple[int, ...]:
+    """Normalise a per-sample shape (an int or a tuple of ints, no batch axis)."""
+    try:
+        return units_tuple(value, name)
+    except ValueError:
+        raise ValueError(
+            "Expected `{0}` to be a positive integer or a tuple of positive integers "
+            "(the shape of one sample, without the batch axis). Received: {0}={1!r}".format(
+                name, value
+            )
+        ) from None
+
+
+def activation(value: Any, name: str):
+    """Resolve a Keras activation identifier, naming the argument on failure."""
+    import keras
+
+    if value is None:
+        return keras.activations.linear
+    try:
+        return keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"Expected `{name}` to be the name of a Keras activation (for example 'relu'), "
+            f"a callable or None. Received: {name}={value!r}"
+        ) from None
+
+
+def batch_size(value: Any, name: str = "batch_size") -> int:
+    return positive_int(value, name)
+
+
+def as_float_array(
+    x: Any, *, name: str, feature_shape: Sequence[int] | None = None
+) -> np.ndarray:
+    """Convert array-like input to a finite float32 numpy array of shape `(n, *feature_shape)`.
+
+    A flat `(n, prod(feature_shape))` array is accepted for an image-shaped
+    `feature_shape` and the other way round: the article feeds 784-vectors to a
+    model that thinks in 28x28 images, and both are the same data.
+    """
+    try:
+        array = np.asarray(x)
+    except Exception as error:  # ragged lists, objects numpy cannot stack
+        raise ValueError(
+            f"Expected `{name}` to be an array of numbers. Received: {name} of type "
+            f"{type(x).__name__} ({error})"
+        ) from None
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise ValueError(
+            f"Expected `{name}` to be an array of numbers. Received: {name} with dtype={array.dtype}"
+        )
+    if array.ndim < 2:
+        raise ValueError(
+            f"Expected `{name}` to have a batch axis and at least one feature axis, "
+            f"i.e. rank >= 2. Received: {name}.shape={array.shape}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"Expected `{name}` to hold at least one sample. Received: {name}.shape={array.shape}")
+    if feature_shape is not None:
+        feature_shape = tuple(feature_shape)
+        sample_shape = array.shape[1:]
+        if sample_shape != feature_shape:
+            if math.prod(sample_shape) != math.prod(feature_shape):
+                raise ValueError(
+                    f"Expected `{name}` to have samples of shape {feature_shape} "
+                    f"({math.prod(feature_shape)} values each). "
+                    f"Received: {name}.shape={array.shape}"
+                )
+            array = array.reshape((array.shape[0],) + feature_shape)
+    array = np.asarray(array, dtype=np.float32)
+    if not np.isfinite(array).all():
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"Expected `{name}` to hold finite values only. Received: {name} with {bad} "
+            "NaN or infinite value(s)"
+        )
+    return array

@@ -1,0 +1,89 @@
+"""Reader for the IDX format MNIST is distributed in (optionally gzip-compressed).
+
+Every size is checked against the header before the payload is read, so a
+truncated, corrupt or lying file fails with a clear message instead of a huge
+allocation or a reshape error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+# Deflate cannot compress better than about 1032:1, which bounds what a .gz file
+# of a given size can honestly decompress to.
+_MAX_DEFLATE_RATIO = 1032
+
+
+class IDXError(ValueError):
+    """An IDX file is malformed: bad magic number, truncated, or sizes that disagree."""
+
+
+def _fail(path: Path, why: str) -> IDXError:
+    return IDXError(f"Cannot read IDX file '{path}': {why}")
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one IDX file (`.gz` or plain) into a numpy array of the stored dtype and shape."""
+    path = Path(path)
+    compressed = path.suffix == ".gz"
+    file_size = path.stat().st_size
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as stream:
+            header = stream.read(4)
+            if len(header) < 4:
+                raise _fail(path, f"the file ends inside the 4-byte header ({len(header)} bytes)")
+            zero, code, ndim = struct.unpack(">HBB", header)
+            if zero != 0 or code not in _DTYPES or ndim == 0:
+                raise _fail(
+                    path, f"bad magic number 0x{header.hex()} (expected 0x0000, a type code and a rank)"
+                )
+            dims_bytes = stream.read(4 * ndim)
+            if len(dims_bytes) < 4 * ndim:
+                raise _fail(path, f"the file ends inside the header of a rank-{ndim} array")
+            dims = struct.unpack(f">{ndim}I", dims_bytes)
+            dtype = _DTYPES[code]
+            payload_size = math.prod(dims) * dtype.itemsize
+            expected_total = 4 + 4 * ndim + payload_size
+            if compressed:
+                if expected_total > file_size * _MAX_DEFLATE_RATIO:
+                    raise _fail(
+                        path,
+                        f"the header declares shape {dims} ({expected_total} bytes), more than "
+                        f"a {file_size}-byte gzip file can hold",
+                    )
+            elif expected_total != file_size:
+                raise _fail(
+                    path,
+                    f"the header declares shape {dims} ({expected_total} bytes) but the file "
+                    f"has {file_size} bytes",
+                )
+            payload = stream.read(payload_size)
+            if len(payload) != payload_size:
+                raise _fail(
+                    path,
+                    f"the header declares shape {dims} ({payload_size} data bytes) but only "
+                    f"{len(payload)} are present (truncated file?)",
+                )
+            if stream.read(1):
+                raise _fail(path, f"there is data after the {payload_size} bytes of shape {dims}")
+    except (EOFError, OSError, zlib.error) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise _fail(path, f"the compressed stream is corrupt ({error})") from None
+    return np.frombuffer(payload, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))

@@ -1,0 +1,172 @@
+"""MNIST loaders: the shipped sample, a local path, Keras' cache, then Keras' download."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tfae.datasets._idx import read_idx
+
+Split = tuple[np.ndarray, np.ndarray]
+
+SAMPLE_DIR = Path(__file__).parent / "mnist_sample"
+_IDX_STEMS = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+_HOW_TO_PROVIDE = (
+    "Provide MNIST in one of these ways: pass `path=` a folder holding the four IDX files "
+    "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
+    "t10k-labels-idx1-ubyte[.gz]) or a Keras `mnist.npz`; or put `mnist.npz` in Keras' cache "
+    "({cache}); or use `tfae.datasets.load_mnist_sample()`, which ships with tfae."
+)
+
+
+def _keras_cache_file() -> Path:
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets" / "mnist.npz"
+
+
+def _find_idx(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_idx_folder(folder: Path) -> dict[str, np.ndarray] | None:
+    found = {key: _find_idx(folder, stem) for key, stem in _IDX_STEMS.items()}
+    if not any(found.values()):
+        return None
+    missing = [_IDX_STEMS[key] for key, file in found.items() if file is None]
+    if missing:
+        raise FileNotFoundError(
+            f"The MNIST folder '{folder}' lacks {', '.join(missing)} (gzipped or not)."
+        )
+    return {key: read_idx(file) for key, file in found.items()}
+
+
+def _read_npz(file: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            return {key: archive[key] for key in _IDX_STEMS}
+    except (KeyError, ValueError, OSError) as error:
+        raise ValueError(
+            f"Cannot read '{file}' as a Keras mnist.npz (arrays x_train, y_train, x_test, "
+            f"y_test): {error}"
+        ) from None
+
+
+def _read_path(path: Path) -> dict[str, np.ndarray]:
+    if path.is_file():
+        return _read_npz(path)
+    if path.is_dir():
+        arrays = _read_idx_folder(path)
+        if arrays is not None:
+            return arrays
+        if (path / "mnist.npz").is_file():
+            return _read_npz(path / "mnist.npz")
+        raise FileNotFoundError(
+            f"No MNIST files in '{path}'. " + _HOW_TO_PROVIDE.format(cache=_keras_cache_file())
+        )
+    raise FileNotFoundError(
+        f"Expected `path` to be an MNIST folder or .npz file. Received: path='{path}', which "
+        "does not exist."
+    )
+
+
+def _check(arrays: dict[str, np.ndarray], source: str) -> None:
+    for split in ("train", "test"):
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
+            raise ValueError(
+                f"Expected MNIST {split} images of shape (n, 28, 28) and labels of shape (n,) "
+                f"in {source}. Received: images {images.shape}, labels {labels.shape}"
+            )
+
+
+def _prepare(arrays: dict[str, np.ndarray], *, flatten: bool, normalize: bool) -> tuple[Split, Split]:
+    def images(raw: np.ndarray) -> np.ndarray:
+        raw = raw.astype(np.uint8, copy=False)
+        x = raw.astype(np.float32) / np.float32(255.0) if normalize else raw
+        return x.reshape(len(x), 784) if flatten else x.reshape(len(x), 28, 28, 1)
+
+    return (
+        (images(arrays["x_train"]), arrays["y_train"].astype(np.uint8)),
+        (images(arrays["x_test"]), arrays["y_test"].astype(np.uint8)),
+    )
+
+
+def load_mnist(
+    path: str | os.PathLike | None = None,
+    *,
+    flatten: bool = True,
+    normalize: bool = True,
+    download: bool = True,
+) -> tuple[Split, Split]:
+    """Load the full MNIST data set (60,000 training and 10,000 test digits).
+
+    Sources, in order: `path` when given (and then only `path`); Keras' cache
+    (`~/.keras/datasets/mnist.npz`, or under `$KERAS_HOME`); Keras' download,
+    when `download=True`. Nothing is downloaded when the data is found locally.
+
+    Args:
+        path: a folder with the four standard IDX files (gzipped or not), a
+            folder holding `mnist.npz`, or a Keras `mnist.npz` file.
+        flatten: return images as `(n, 784)` vectors; `False` gives
+            `(n, 28, 28, 1)`.
+        normalize: return float32 images in [0, 1]; `False` keeps uint8 0-255.
+        download: allow the last-resort download through Keras.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`; labels are uint8 digits.
+
+    Raises:
+        FileNotFoundError: when no source has the data; the message says how to
+            provide it.
+        ValueError: when a file is corrupt or not MNIST-shaped.
+    """
+    if path is not None:
+        arrays, source = _read_path(Path(path)), f"'{path}'"
+    elif _keras_cache_file().is_file():
+        arrays, source = _read_npz(_keras_cache_file()), f"'{_keras_cache_file()}'"
+    else:
+        if not download:
+            raise FileNotFoundError(
+                "MNIST is not in Keras' cache and download=False. "
+                + _HOW_TO_PROVIDE.format(cache=_keras_cache_file())
+            )
+        import keras
+
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as error:  # no network, proxy, server error: all mean "not here"
+            raise FileNotFoundError(
+                f"MNIST could not be downloaded ({type(error).__name__}: {error}). "
+                + _HOW_TO_PROVIDE.format(cache=_keras_cache_file())
+            ) from None
+        arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+        source = "Keras' download"
+    _check(arrays, source)
+    return _prepare(arrays, flatten=flatten, normalize=normalize)
+
+
+def load_mnist_sample(*, flatten: bool = True, normalize: bool = True) -> tuple[Split, Split]:
+    """Load the real MNIST sample shipped inside tfae: 8,000 training and 2,000 test digits.
+
+    The first 8,000 training and first 2,000 test images of MNIST (CC BY-SA
+    3.0), read from IDX files in the package: works offline, always.
+
+    Args:
+        flatten: return images as `(n, 784)` vectors; `False` gives
+            `(n, 28, 28, 1)`.
+        normalize: return float32 images in [0, 1]; `False` keeps uint8 0-255.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`, shaped as `load_mnist` returns.
+    """
+    return load_mnist(SAMPLE_DIR, flatten=flatten, normalize=normalize)
