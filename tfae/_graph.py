@@ -1,0 +1,531 @@
+"""`GraphAutoEncoder`: the article's low-level model, on `tf.compat.v1` graphs and sessions.
+
+This is the one TensorFlow-only module of tfae. It builds everything inside its
+own `tf.Graph` (or one the caller passes) and never switches eager execution
+off for the process, so Keras code before and after it keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfae import _validation
+
+v1 = tf.compat.v1
+
+_ACTIVATIONS = {
+    "relu": tf.nn.relu,
+    "sigmoid": tf.nn.sigmoid,
+    "tanh": tf.nn.tanh,
+    "elu": tf.nn.elu,
+    "selu": tf.nn.selu,
+    "softplus": tf.nn.softplus,
+    "leaky_relu": tf.nn.leaky_relu,
+    "linear": tf.identity,
+    None: tf.identity,
+}
+_OPTIMIZERS = {
+    "rmsprop": v1.train.RMSPropOptimizer,
+    "adam": v1.train.AdamOptimizer,
+    "sgd": v1.train.GradientDescentOptimizer,
+}
+_LOSSES = ("sigmoid_cross_entropy", "mse")
+_INITIALIZERS = ("random_normal", "glorot_uniform")
+_CONFIG_FILE = "graph_autoencoder.json"
+_CHECKPOINT_PREFIX = "model.ckpt"
+
+
+def _choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    if value not in choices:
+        raise ValueError(f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
+    return value
+
+
+class GraphAutoEncoder:
+    """The article's TF1 autoencoder as a reusable class: placeholder in, `Z` and `X_hat` out.
+
+    With the defaults it is the article's model exactly: `W1` of shape `(D, d)`
+    drawn from a standard normal, zero biases, a relu code
+    `Z = relu(X @ W1 + b1)`, logits `Z @ W2 + b2`, `X_hat = sigmoid(logits)`,
+    the sigmoid cross-entropy summed over pixels and batch, and RMSProp with
+    learning rate 0.005.
+
+    The tensors are public, for wiring into other TF1 graphs: `X` (the input
+    placeholder), `Z` (the code; feed it to decode, e.g. with noise as a GAN
+    generator), `logits`, `X_hat`, `cost`, `train_op`, plus `graph`,
+    `session`, `variables` and `weights` (the `(kernel, bias)` pairs).
+
+    Args:
+        input_dim: size D of one flat input.
+        latent_dim: size d of the code.
+        hidden_units: hidden layers between input and code; the decoder mirrors
+            them. Defaults to `()` (the article's single layer each way).
+        activation: activation of hidden layers (one of `relu`, `sigmoid`,
+            `tanh`, `elu`, `selu`, `softplus`, `leaky_relu`, `linear`).
+        latent_activation: activation of the code. Defaults to `"relu"` (the
+            article's TF1 model); `None` gives a linear code like the Keras half.
+        loss: `"sigmoid_cross_entropy"` (on logits) or `"mse"` (on `X_hat`);
+            either summed over pixels and batch, as the article does.
+        optimizer: `"rmsprop"`, `"adam"` or `"sgd"`.
+        learning_rate: the optimizer's learning rate.
+        kernel_initializer: `"random_normal"` (stddev 1, the article's) or
+            `"glorot_uniform"`.
+        seed: graph-level seed for the initial weights, for reproducible runs.
+        graph: an existing `tf.Graph` to build in; by default a new one.
+        session: an existing `tf.compat.v1.Session` on `graph`; by default a
+            new one, closed by `close()`.
+        name: variable scope of this model (made unique within the graph).
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        latent_dim: int,
+        *,
+        hidden_units: int | Sequence[int] = (),
+        activation: str | None = "relu",
+        latent_activation: str | None = "relu",
+        loss: str = "sigmoid_cross_entropy",
+        optimizer: str = "rmsprop",
+        learning_rate: float = 0.005,
+        kernel_initializer: str = "random_normal",
+        seed: int | None = None,
+        graph: tf.Graph | None = None,
+        session: v1.Session | None = None,
+        name: str = "graph_autoencoder",
+    ) -> None:
+        self.input_dim = _validation.positive_int(input_dim, "input_dim")
+        self.latent_dim = _validation.positive_int(latent_dim, "latent_dim")
+        self.hidden_units = _validation.units_tuple(hidden_units, "hidden_units")
+        self.activation = _choice(activation, "activation", list(_ACTIVATIONS))
+        self.latent_activation = _choice(latent_activation, "latent_activation", list(_ACTIVATIONS))
+        self.loss = _choice(loss, "loss", _LOSSES)
+        self.optimizer = _choice(optimizer, "optimizer", list(_OPTIMIZERS))
+        self.learning_rate = _validation.positive_float(learning_rate, "learning_rate")
+        self.kernel_initializer = _choice(kernel_initializer, "kernel_initializer", _INITIALIZERS)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"Expected `seed` to be a non-negative integer or None. Received: seed={seed!r}")
+        self.seed = None if seed is None else int(seed)
+        if session is not None and graph is not None and session.graph is not graph:
+            raise ValueError("Expected `session` to run `graph`. Received: a session of another graph")
+        if session is not None and graph is None:
+            graph = session.graph
+        self._owns_session = session is None
+        self.graph = graph if graph is not None else tf.Graph()
+        self._lock = threading.Lock()
+        self._closed = False
+
+        with self.graph.as_default():
+            if seed is not None and graph is None:
+                v1.set_random_seed(seed)
+            with v1.variable_scope(None, default_name=name) as scope:
+                self.name = scope.name
+                self._build_graph()
+        self.session = session if session is not None else v1.Session(graph=self.graph)
+        self.session.run(self._init_op)
+
+    # ------------------------------------------------------------------ graph
+    def _initial_kernel(self, shape: tuple[int, int]) -> tf.Tensor:
+        if self.kernel_initializer == "random_normal":
+            return v1.random_normal(shape)
+        limit = math.sqrt(6.0 / (shape[0] + shape[1]))
+        return v1.random_uniform(shape, -limit, limit)
+
+    def _dense(self, name: str, fan_in: int, units: int) -> tuple[tf.Variable, tf.Variable]:
+        with v1.variable_scope(name):
+            kernel = v1.Variable(self._initial_kernel((fan_in, units)), name="kernel")
+            bias = v1.Variable(tf.zeros([units]), name="bias")
+        return kernel, bias
+
+    def _build_graph(self) -> None:
+        sizes = (self.input_dim, *self.hidden_units, self.latent_dim)
+        encoder = [self._dense(f"encoder_{i}", a, b) for i, (a, b) in enumerate(zip(sizes, sizes[1:]))]
+        back = sizes[::-1]
+        decoder = [self._dense(f"decoder_{i}", a, b) for i, (a, b) in enumerate(zip(back, back[1:]))]
+        self.weights: list[tuple[tf.Variable, tf.Variable]] = encoder + decoder
+        self.variables = [v for pair in self.weights for v in pair]
+
+        self.X = v1.placeholder(tf.float32, [None, self.input_dim], name="X")
+        self.Z = self._encode(self.X)
+        self.logits = self._decode_logits(self.Z)
+        self.X_hat = tf.nn.sigmoid(self.logits, name="X_hat")
+        self.cost = self._cost(self.X, self.logits)
+        self._cost_row = tf.reshape(self.cost, [1])
+        self._optimizer = _OPTIMIZERS[self.optimizer](self.learning_rate)
+        # TF's v1 optimizers log a deprecation notice about their own internals.
+        verbosity = v1.logging.get_verbosity()
+        v1.logging.set_verbosity(v1.logging.ERROR)
+        try:
+            self.train_op = self._optimizer.minimize(self.cost, var_list=self.variables)
+        finally:
+            v1.logging.set_verbosity(verbosity)
+
+        # The fast path: the training data lives in a graph variable and one
+        # session.run executes many steps in a while_loop over shuffled indices,
+        # instead of copying a numpy batch in and out per step.
+        self._data_in = v1.placeholder(tf.float32, [None, self.input_dim], name="data_in")
+        self._data = v1.Variable(tf.zeros([0, self.input_dim]), shape=tf.TensorShape([None, self.input_dim]),
+                                 trainable=False, collections=[], name="train_data")
+        self._load_data = self._data.assign(self._data_in)
+        self._order = v1.placeholder(tf.int32, [None], name="order")
+        self._batch = v1.placeholder(tf.int32, [], name="batch_size")
+        self._steps_loss = self._many_steps()
+
+        self._weight_inputs = [v1.placeholder(tf.float32, v.shape) for v in self.variables]
+        self._assign_weights = [v.assign(p) for v, p in zip(self.variables, self._weight_inputs)]
+
+        optimizer_variables = self._optimizer.variables()
+        self._saved_variables = self.variables + optimizer_variables
+        self._init_op = v1.variables_initializer(self._saved_variables + [self._data])
+        self._saver = v1.train.Saver(var_list=self._saved_variables, max_to_keep=1, save_relative_paths=True)
+
+    def _encode(self, x: tf.Tensor) -> tf.Tensor:
+        layers = self.weights[: len(self.hidden_units) + 1]
+        for index, (kernel, bias) in enumerate(layers):
+            last = index == len(layers) - 1
+            act = _ACTIVATIONS[self.latent_activation if last else self.activation]
+            x = act(tf.matmul(x, kernel) + bias)
+        return x
+
+    def _decode_logits(self, z: tf.Tensor) -> tf.Tensor:
+        layers = self.weights[len(self.hidden_units) + 1 :]
+        for index, (kernel, bias) in enumerate(layers):
+            z = tf.matmul(z, kernel) + bias
+            if index < len(layers) - 1:
+                z = _ACTIVATIONS[self.activation](z)
+        return z
+
+    def _cost(self, x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+        if self.loss == "sigmoid_cross_entropy":
+            per_element = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+        else:
+            per_element = tf.square(tf.nn.sigmoid(logits) - x)
+        return tf.reduce_sum(per_element)
+
+    def _many_steps(self) -> tf.Tensor:
+        steps = tf.shape(self._order)[0] // self._batch
+
+        def body(step, total):
+            batch = tf.gather(self._data, self._order[step * self._batch : (step + 1) * self._batch])
+            cost = self._cost(batch, self._decode_logits(self._encode(batch)))
+            grads = tf.gradients(cost, self.variables)
+            update = self._optimizer.apply_gradients(zip(grads, self.variables))
+            with tf.control_dependencies([update]):
+                return step + 1, total + cost
+
+        _, total = tf.while_loop(lambda step, _: step < steps, body, (tf.constant(0), tf.constant(0.0)))
+        return total
+
+    # --------------------------------------------------------------- plumbing
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(
+                f"GraphAutoEncoder {self.name!r} is closed; its session was released. "
+                "Create or load a new one."
+            )
+
+    def _inputs(self, x: Any, name: str, dim: int) -> np.ndarray:
+        return _validation.as_float_array(x, name=name, feature_shape=(dim,))
+
+    def _run_batched(self, fetch: tf.Tensor, feed: tf.Tensor, data: np.ndarray, batch_size: int) -> np.ndarray:
+        self._check_open()
+        batch_size = _validation.batch_size(batch_size)
+        parts = [self.session.run(fetch, {feed: data[i : i + batch_size]}) for i in range(0, len(data), batch_size)]
+        return np.concatenate(parts, axis=0)
+
+    def close(self) -> None:
+        """Release the session (when this model created it). Idempotent."""
+        with self._lock:
+            if not self._closed and self._owns_session:
+                self.session.close()
+            self._closed = True
+
+    def __enter__(self) -> GraphAutoEncoder:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (f"GraphAutoEncoder(input_dim={self.input_dim}, latent_dim={self.latent_dim}, "
+                f"hidden_units={self.hidden_units}, name={self.name!r}, {state})")
+
+    # ------------------------------------------------------- graph building
+    def encode_tensor(self, x: tf.Tensor) -> tf.Tensor:
+        """Build the encoder on another tensor of this graph, sharing the weights: the code for `x`."""
+        with self.graph.as_default():
+            return self._encode(x)
+
+    def decode_tensor(self, z: tf.Tensor, *, logits: bool = False) -> tf.Tensor:
+        """Build the decoder on another tensor of this graph, sharing the weights.
+
+        With `z` a noise tensor this is a GAN generator inside your own TF1 graph;
+        `logits=True` returns the pre-sigmoid outputs.
+        """
+        with self.graph.as_default():
+            out = self._decode_logits(z)
+            return out if logits else tf.nn.sigmoid(out)
+
+    @property
+    def decoder_variables(self) -> list[tf.Variable]:
+        """The decoder's kernels and biases (what a GAN's generator step trains)."""
+        return [v for pair in self.weights[len(self.hidden_units) + 1 :] for v in pair]
+
+    @property
+    def encoder_variables(self) -> list[tf.Variable]:
+        return [v for pair in self.weights[: len(self.hidden_units) + 1] for v in pair]
+
+    # ------------------------------------------------------------- inference
+    def encode(self, x: Any, *, batch_size: int = 1024) -> np.ndarray:
+        """Codes `Z` for inputs of shape `(n, input_dim)`; numpy `(n, latent_dim)`."""
+        return self._run_batched(self.Z, self.X, self._inputs(x, "x", self.input_dim), batch_size)
+
+    def decode(self, z: Any, *, batch_size: int = 1024) -> np.ndarray:
+        """`X_hat` for codes of shape `(n, latent_dim)`, by feeding `Z` as the article does."""
+        return self._run_batched(self.X_hat, self.Z, self._inputs(z, "z", self.latent_dim), batch_size)
+
+    def reconstruct(self, x: Any, *, batch_size: int = 1024) -> np.ndarray:
+        """`X_hat` for inputs of shape `(n, input_dim)`; values in [0, 1]."""
+        return self._run_batched(self.X_hat, self.X, self._inputs(x, "x", self.input_dim), batch_size)
+
+    def evaluate(self, x: Any, *, batch_size: int = 1024) -> float:
+        """Mean loss per example: the summed cost over `x` divided by `len(x)`, as in `fit`'s history."""
+        data = self._inputs(x, "x", self.input_dim)
+        costs = self._run_batched(self._cost_row, self.X, data, batch_size)
+        return float(costs.sum() / len(data))
+
+    # --------------------------------------------------------------- training
+    def fit(
+        self,
+        x: Any,
+        *,
+        epochs: int = 1,
+        batch_size: int = 64,
+        shuffle: bool = True,
+        validation_data: Any = None,
+        verbose: int = 1,
+        steps_per_execution: int | None = None,
+    ) -> dict[str, list[float]]:
+        """Train on `x` (targets are the inputs).
+
+        Each `session.run` executes `steps_per_execution` optimizer steps
+        in-graph (default: a whole epoch), on data copied into the graph once
+        per call; a last partial batch is trained with one fed step.
+
+        Args:
+            x: training inputs, `(n, input_dim)`.
+            epochs: passes over `x`.
+            batch_size: examples per step.
+            shuffle: reshuffle every epoch (with numpy's generator, seeded by
+                `seed` when given).
+            validation_data: inputs to evaluate after each epoch.
+            verbose: 0 silent, 1 progress bar.
+            steps_per_execution: steps per `session.run`; `None` runs the full
+                batches of an epoch in one call.
+
+        Returns:
+            `{"loss": [...]}` with the mean loss per example of each epoch, and
+            `"val_loss"` when `validation_data` is given.
+        """
+        self._check_open()
+        data = self._inputs(x, "x", self.input_dim)
+        epochs = _validation.positive_int(epochs, "epochs")
+        batch_size = _validation.batch_size(batch_size)
+        val = None if validation_data is None else self._inputs(validation_data, "validation_data", self.input_dim)
+        if steps_per_execution is not None:
+            steps_per_execution = _validation.positive_int(steps_per_execution, "steps_per_execution")
+        import keras  # for its progress bar only
+
+        n = len(data)
+        full = n // batch_size
+        chunk = full if steps_per_execution is None else min(steps_per_execution, full)
+        rng = np.random.default_rng(self.seed)
+        history: dict[str, list[float]] = {"loss": []}
+        if val is not None:
+            history["val_loss"] = []
+        self.session.run(self._load_data, {self._data_in: data})
+        for epoch in range(epochs):
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+                bar = keras.utils.Progbar(full + (n % batch_size > 0), verbose=verbose)
+            order = rng.permutation(n).astype(np.int32) if shuffle else np.arange(n, dtype=np.int32)
+            total, done = 0.0, 0
+            while done < full:
+                steps = min(chunk, full - done)
+                window = order[done * batch_size : (done + steps) * batch_size]
+                total += self.session.run(self._steps_loss, {self._order: window, self._batch: batch_size})
+                done += steps
+                if verbose:
+                    bar.update(done, [("loss", total / (done * batch_size))])
+            if n % batch_size:
+                rest = data[order[full * batch_size :]]
+                cost, _ = self.session.run([self.cost, self.train_op], {self.X: rest})
+                total += cost
+                if verbose:
+                    bar.update(full + 1, [("loss", total / n)])
+            history["loss"].append(float(total / n))
+            if val is not None:
+                history["val_loss"].append(self.evaluate(val))
+                if verbose:
+                    print(f"val_loss: {history['val_loss'][-1]:.4f}")
+        # Free the graph's copy of the data; it is only needed inside fit.
+        self.session.run(self._load_data, {self._data_in: np.zeros((0, self.input_dim), np.float32)})
+        return history
+
+    # ------------------------------------------------------------ persistence
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "input_dim": self.input_dim,
+            "latent_dim": self.latent_dim,
+            "hidden_units": list(self.hidden_units),
+            "activation": self.activation,
+            "latent_activation": self.latent_activation,
+            "loss": self.loss,
+            "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate,
+            "kernel_initializer": self.kernel_initializer,
+            "seed": self.seed,
+        }
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Kernels and biases, encoder first: `[W1, b1, ..., W_out, b_out]`."""
+        self._check_open()
+        return self.session.run(self.variables)
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        self._check_open()
+        weights = list(weights)
+        if len(weights) != len(self.variables):
+            raise ValueError(f"Expected {len(self.variables)} arrays. Received: {len(weights)} arrays")
+        for variable, value in zip(self.variables, weights):
+            if tuple(np.shape(value)) != tuple(variable.shape):
+                raise ValueError(
+                    f"Expected an array of shape {tuple(variable.shape)} for {variable.name}. "
+                    f"Received: shape {np.shape(value)}"
+                )
+        self.session.run(self._assign_weights, dict(zip(self._weight_inputs, weights)))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a tf.compat.v1 checkpoint (weights and optimizer state) and a JSON config to folder `path`."""
+        self._check_open()
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        with self.graph.as_default():
+            self._saver.save(self.session, str(folder / _CHECKPOINT_PREFIX), write_meta_graph=False)
+        config = {"class_name": "GraphAutoEncoder", "scope": self.name, "config": self.get_config()}
+        temporary = folder / (_CONFIG_FILE + ".tmp")
+        temporary.write_text(json.dumps(config, indent=2))
+        os.replace(temporary, folder / _CONFIG_FILE)
+        return folder
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, **kwargs: Any) -> GraphAutoEncoder:
+        """Rebuild a model saved with `save(path)`: same config, weights and optimizer state."""
+        folder = Path(path)
+        config_file = folder / _CONFIG_FILE
+        if not config_file.is_file():
+            raise FileNotFoundError(f"No GraphAutoEncoder saved in '{folder}': {_CONFIG_FILE} is missing.")
+        try:
+            saved = json.loads(config_file.read_text())
+            config = dict(saved["config"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"Cannot read '{config_file}': {error}") from None
+        model = cls(**config, name=saved.get("scope", "graph_autoencoder"), **kwargs)
+        prefix = str(folder / _CHECKPOINT_PREFIX)
+        try:
+            with model.graph.as_default():
+                model._restore(prefix)
+        except (tf.errors.OpError, ValueError) as error:
+            model.close()
+            message = str(error).splitlines()[0]
+            raise ValueError(f"Cannot restore the checkpoint in '{folder}': {message}") from None
+        return model
+
+    def _restore(self, prefix: str) -> None:
+        # Variables are matched by their names relative to this model's scope,
+        # so a checkpoint loads into a model built under another scope name.
+        reader = v1.train.NewCheckpointReader(prefix)
+        saved = reader.get_variable_to_shape_map()
+        mapping = {}
+        for variable in self._saved_variables:
+            relative = variable.op.name.split("/", 1)[1] if "/" in variable.op.name else variable.op.name
+            match = [key for key in saved if key.split("/", 1)[-1] == relative]
+            if len(match) != 1:
+                raise ValueError(f"the checkpoint has no variable for {relative!r}")
+            mapping[match[0]] = variable
+        v1.train.Saver(var_list=mapping).restore(self.session, prefix)
+
+    # ------------------------------------------------------------- Keras bridge
+    def to_keras(self):
+        """A `tfae.AutoEncoder` (uncompiled) with this model's architecture and weights."""
+        from tfae._models import AutoEncoder
+
+        model = AutoEncoder(
+            input_shape=(self.input_dim,),
+            latent_dim=self.latent_dim,
+            hidden_units=self.hidden_units,
+            activation=self.activation,
+            latent_activation=self.latent_activation,
+            output_activation="sigmoid",
+            name=self.name.replace("/", "_"),
+        )
+        model.set_weights(self.get_weights())
+        return model
+
+    @classmethod
+    def from_keras(cls, model: Any, **kwargs: Any) -> GraphAutoEncoder:
+        """A GraphAutoEncoder with the architecture and weights of a dense `tfae.AutoEncoder`.
+
+        Raises:
+            ValueError: if `model` is not a built `tfae.AutoEncoder` made of a
+                `tfae.Encoder` and a mirrored `tfae.Decoder` with a sigmoid output
+                and activations this class knows.
+        """
+        from tfae._layers import Decoder, Encoder
+        from tfae._models import AutoEncoder
+
+        def refuse(why: str):
+            return ValueError(f"`from_keras` converts dense tfae.AutoEncoder models only: {why}")
+
+        if not isinstance(model, AutoEncoder):
+            raise refuse(f"Received: model of type {type(model).__name__}")
+        if not model.built:
+            raise refuse("the model is not built; pass `input_shape=` or call it on data first")
+        encoder, decoder = model.encoder, model.decoder
+        if not isinstance(encoder, Encoder) or not isinstance(decoder, Decoder):
+            raise refuse(f"Received: encoder {type(encoder).__name__}, decoder {type(decoder).__name__}")
+        if decoder.hidden_units != tuple(reversed(encoder.hidden_units)):
+            raise refuse(
+                f"the decoder must mirror the encoder. Received: encoder hidden_units={encoder.hidden_units}, "
+                f"decoder hidden_units={decoder.hidden_units}"
+            )
+        if decoder.activation != encoder.activation or not decoder.output_is_sigmoid:
+            raise refuse(
+                "both halves must share one hidden activation and the output must be a sigmoid. Received: "
+                f"activation={encoder.activation!r}/{decoder.activation!r}, "
+                f"output_activation={decoder.output_activation!r}"
+            )
+        for name, value in (("activation", encoder.activation), ("latent_activation", encoder.latent_activation)):
+            if value not in _ACTIVATIONS:
+                raise refuse(f"unsupported {name}. Received: {name}={value!r}")
+        graph_model = cls(
+            int(np.prod(model.sample_shape)),
+            encoder.latent_dim,
+            hidden_units=encoder.hidden_units,
+            activation=encoder.activation,
+            latent_activation=encoder.latent_activation,
+            **kwargs,
+        )
+        graph_model.set_weights(model.get_weights())
+        return graph_model
