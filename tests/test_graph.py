@@ -30,7 +30,7 @@ def test_defaults_reproduce_the_article_and_train(digits):
         assert g.evaluate(x_test) == pytest.approx(history["val_loss"][-1], rel=1e-5)
         kernels = [w for w in g.get_weights() if w.ndim == 2]
         assert [k.shape for k in kernels] == [(784, 128), (128, 784)]
-        assert isinstance(g._optimizer, v1.train.RMSPropOptimizer)
+        assert g.optimizer == "rmsprop" and g.learning_rate == 0.005
 
 
 def test_same_weights_give_the_article_graphs_costs_step_by_step(digits):
