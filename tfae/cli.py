@@ -59,6 +59,53 @@ def run_demo(out: Path, *, epochs: int, batch_size: int, data: str = "mnist-samp
     return results
 
 
+def run_tune(
+    out: Path,
+    *,
+    data: str,
+    tuner: str,
+    max_trials: int,
+    epochs: int,
+    batch_size: int,
+    samples: int | None,
+    overwrite: bool,
+    seed: int,
+) -> dict | None:
+    """Search AutoEncoder architectures with keras-tuner; the chief (or a lone tuner) writes the results.
+
+    Honours keras-tuner's distributed variables (KERASTUNER_TUNER_ID,
+    KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT): run the same command as a
+    chief and as workers. Returns the paths written, or None on a worker.
+    """
+    import keras_tuner as kt
+
+    from tfae import tuning
+
+    (x_train, _), (x_val, _) = _load_data(data)
+    if samples is not None:
+        x_train, x_val = x_train[:samples], x_val[: max(1, samples // 4)]
+    hypermodel = tuning.AutoEncoderHyperModel(input_shape=x_train.shape[1:])
+    common = {"objective": "val_loss", "directory": str(out), "project_name": "search",
+              "overwrite": overwrite, "seed": seed}
+    if tuner == "random":
+        search = kt.RandomSearch(hypermodel, max_trials=max_trials, **common)
+    elif tuner == "bayesian":
+        search = kt.BayesianOptimization(hypermodel, max_trials=max_trials, **common)
+    else:
+        search = kt.Hyperband(hypermodel, max_epochs=epochs, **common)
+    fit_kwargs = {} if tuner == "hyperband" else {"epochs": epochs}
+    search.search(x_train, validation_data=x_val, batch_size=batch_size, verbose=0, **fit_kwargs)
+    worker = "KERASTUNER_ORACLE_IP" in os.environ and "chief" not in os.environ.get("KERASTUNER_TUNER_ID", "")
+    if worker:
+        print(f"worker {os.environ.get('KERASTUNER_TUNER_ID')}: search finished")
+        return None
+    paths = tuning.write_search_results(search, out)
+    rows = tuning.trials_table(search)
+    print(f"{len(rows)} trial(s); best val_loss {rows[0]['score']:.4f} with {json.dumps({k: v for k, v in rows[0].items() if k not in ('trial_id', 'status', 'score')})}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return paths
+
+
 def _parser() -> argparse.ArgumentParser:
     from tfae._version import __version__
 
@@ -72,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default: 64)")
     demo.add_argument("--data", default="mnist-sample",
                       help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
+
+    tune = commands.add_parser("tune", help="search autoencoder architectures with keras-tuner")
+    tune.add_argument("--data", default="mnist-sample",
+                      help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
+    tune.add_argument("--tuner", choices=("random", "hyperband", "bayesian"), default="random")
+    tune.add_argument("--max-trials", type=_positive_int, default=10, help="trials (random, bayesian; default 10)")
+    tune.add_argument("--epochs", type=_positive_int, default=3, help="epochs per trial (hyperband: the most)")
+    tune.add_argument("--batch-size", type=_positive_int, default=128)
+    tune.add_argument("--samples", type=_positive_int, default=None,
+                      help="train on the first N samples and validate on N/4 (default: all)")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming in --out")
+    tune.add_argument("--out", type=Path, default=Path("tfae-tune"), help="output folder (default: tfae-tune)")
     return parser
 
 
@@ -81,7 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             run_demo(args.out, epochs=args.epochs, batch_size=args.batch_size, data=args.data)
-    except (ValueError, FileNotFoundError) as error:
+        elif args.command == "tune":
+            run_tune(args.out, data=args.data, tuner=args.tuner, max_trials=args.max_trials, epochs=args.epochs,
+                     batch_size=args.batch_size, samples=args.samples, overwrite=args.overwrite, seed=args.seed)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"tfae {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,197 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import tfae
+from tests.conftest import REPO
+from tfae import tuning
+
+
+@pytest.fixture
+def tiny(small_digits):
+    (x_train, _), (x_val, _) = small_digits
+    return x_train[:128], x_val[:32]
+
+
+def tiny_hypermodel(**kwargs):
+    return tuning.AutoEncoderHyperModel(
+        input_shape=(784,), latent_dims=(4, 8), max_hidden_layers=1, hidden_units=(8, 16), **kwargs
+    )
+
+
+def all_completed(tuner):
+    return [t.status for t in tuner.oracle.trials.values()]
+
+
+def test_default_hyperparameters_are_the_articles_model():
+    hp = kt.HyperParameters()
+    model = tuning.AutoEncoderHyperModel(input_shape=(784,)).build(hp)
+    assert hp.values == {
+        "latent_dim": 128,
+        "num_hidden_layers": 1,
+        "units_0": 256,
+        "activation": "relu",
+        "dropout": 0.0,
+        "learning_rate": 0.001,
+        "loss": "sigmoid_cross_entropy",
+    }
+    assert isinstance(model, tfae.AutoEncoder) and model.compiled
+    assert model.code_dim == 128 and model.encoder.hidden_units == (256,)
+
+
+def test_every_hyperparameter_shapes_the_built_model():
+    hp = kt.HyperParameters()
+    hp.Fixed("latent_dim", 32)
+    hp.Fixed("num_hidden_layers", 2)
+    hp.Fixed("units_0", 512)
+    hp.Fixed("units_1", 64)
+    hp.Fixed("activation", "tanh")
+    hp.Fixed("dropout", 0.2)
+    hp.Fixed("learning_rate", 0.01)
+    hp.Fixed("loss", "mse")
+    model = tuning.AutoEncoderHyperModel(input_shape=(28, 28, 1), losses=("sigmoid_cross_entropy", "mse")).build(hp)
+    assert model.encoder.hidden_units == (512, 64) and model.decoder.hidden_units == (64, 512)
+    assert model.code_dim == 32 and model.encoder.activation == "tanh" and model.dropout == 0.2
+    assert model.loss == "mse" and float(model.optimizer.learning_rate) == pytest.approx(0.01)
+    assert model.sample_shape == (28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    "make_tuner",
+    [
+        lambda hm, d: kt.RandomSearch(hm, objective="val_loss", max_trials=2, directory=d, seed=1),
+        lambda hm, d: kt.Hyperband(hm, objective="val_loss", max_epochs=2, factor=2, hyperband_iterations=1,
+                                   directory=d, seed=1),
+        lambda hm, d: kt.BayesianOptimization(hm, objective="val_loss", max_trials=2, num_initial_points=1,
+                                              directory=d, seed=1),
+    ],
+    ids=["random", "hyperband", "bayesian"],
+)
+def test_search_with_inputs_only_completes_and_reloads_exact_weights(tmp_path, tiny, make_tuner):
+    x_train, x_val = tiny
+    tuner = make_tuner(tiny_hypermodel(), str(tmp_path))
+    tuner.search(x_train, validation_data=x_val, epochs=1, batch_size=32, verbose=0)
+    statuses = all_completed(tuner)
+    assert statuses and set(statuses) == {"COMPLETED"}
+    best = tuner.get_best_models(1)[0]
+    assert isinstance(best, tfae.AutoEncoder)
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    # The reloaded weights reproduce the trial's recorded validation loss.
+    assert best.evaluate(x_val, batch_size=32, verbose=0, return_dict=True)["loss"] == pytest.approx(
+        best_trial.score, rel=1e-5
+    )
+    assert best.encode(x_val).shape[0] == len(x_val)
+    rebuilt = tuner.hypermodel.build(tuner.get_best_hyperparameters(1)[0])
+    assert rebuilt.get_config() == best.get_config()
+
+
+@keras.saving.register_keras_serializable(package="tuning_tests")
+class WeightDecayAutoEncoder(tfae.AutoEncoder):
+    """A user's own subclass, defined outside tfae."""
+
+    def __init__(self, *args, decay=1e-4, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decay = decay
+
+    def call(self, inputs, training=None):
+        self.add_loss(self.decay * keras.ops.sum(self.encoder.bottleneck.kernel ** 2))
+        return super().call(inputs, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "decay": self.decay}
+
+
+class UserHyperModel(kt.HyperModel):
+    def build(self, hp):
+        model = WeightDecayAutoEncoder(
+            input_shape=(784,), latent_dim=hp.Choice("latent_dim", [4, 8]), decay=hp.Float("decay", 1e-5, 1e-3,
+                                                                                        sampling="log"))
+        model.compile(optimizer=keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")))
+        return model
+
+
+class SubclassingHyperModel(tuning.AutoEncoderHyperModel):
+    def build(self, hp):
+        base = super().build(hp)
+        model = WeightDecayAutoEncoder(input_shape=(784,), latent_dim=base.code_dim,
+                                       hidden_units=base.hidden_units, decay=hp.Choice("decay", [1e-4, 1e-3]))
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        return model
+
+
+@pytest.mark.parametrize("hypermodel", [UserHyperModel(), SubclassingHyperModel(input_shape=(784,),
+                                        latent_dims=(4, 8), max_hidden_layers=0)], ids=["own", "subclassed"])
+def test_a_users_autoencoder_subclass_can_be_tuned(tmp_path, tiny, hypermodel):
+    x_train, x_val = tiny
+    tuner = kt.RandomSearch(hypermodel, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=2)
+    tuner.search(x_train, validation_data=x_val, epochs=1, batch_size=32, verbose=0)
+    assert set(all_completed(tuner)) == {"COMPLETED"}
+    best = tuner.get_best_models(1)[0]
+    assert type(best) is WeightDecayAutoEncoder
+    score = tuner.oracle.get_best_trials(1)[0].score
+    assert best.evaluate(x_val, batch_size=32, verbose=0, return_dict=True)["loss"] == pytest.approx(score, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"latent_dims": ()}, r"Received: latent_dims=\(\)"),
+        ({"latent_dims": (0, 8)}, "Received: latent_dims=\\(0, 8\\)"),
+        ({"max_hidden_layers": -1}, "Received: max_hidden_layers=-1"),
+        ({"activations": ("relu", "nope")}, "Received: activations='nope'"),
+        ({"max_dropout": 1.5}, "Received: max_dropout=1.5"),
+        ({"learning_rates": (1e-2, 1e-4)}, "Received: learning_rates="),
+        ({"losses": ("hinge",)}, "Received: losses="),
+    ],
+)
+def test_bad_search_space_arguments_get_a_clear_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tuning.AutoEncoderHyperModel(input_shape=(784,), **kwargs)
+
+
+def test_cli_tune_writes_best_hyperparameters_model_and_trials(tmp_path):
+    from tfae import cli
+
+    assert cli.main(["tune", "--max-trials", "2", "--epochs", "1", "--samples", "128", "--out", str(tmp_path)]) == 0
+    best = json.loads((tmp_path / "best_hyperparameters.json").read_text())
+    assert set(best) >= {"latent_dim", "num_hidden_layers", "activation", "learning_rate", "loss"}
+    rows = (tmp_path / "trials.csv").read_text().splitlines()
+    assert rows[0].startswith("trial_id,status,score") and len(rows) == 3
+    assert all(",COMPLETED," in row for row in rows[1:])
+    assert isinstance(keras.models.load_model(tmp_path / "best_model.keras"), tfae.AutoEncoder)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_distributed_search_with_a_chief_and_two_workers(tmp_path):
+    env = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(free_port()),
+           "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    script = [sys.executable, str(REPO / "tests" / "distributed_tuner.py"), str(tmp_path)]
+    chief = subprocess.Popen(script, env={**env, "KERASTUNER_TUNER_ID": "chief"}, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    workers = [
+        subprocess.Popen(script, env={**env, "KERASTUNER_TUNER_ID": f"tuner{i}"}, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+        for i in range(2)
+    ]
+    try:
+        outputs = [w.communicate(timeout=240)[0] for w in workers]
+        chief_output = chief.communicate(timeout=120)[0]
+    finally:
+        for process in [chief, *workers]:
+            process.kill()
+    assert all(w.returncode == 0 for w in workers), outputs
+    ran_by = (tmp_path / "ran_by.txt").read_text().split()
+    assert set(ran_by) == {"tuner0", "tuner1"} and len(ran_by) == 4
+    assert "CHIEF TRIALS COMPLETED COMPLETED COMPLETED COMPLETED" in chief_output, chief_output
