@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfae import _inference, _validation
+from tfae import _backend, _validation
 from tfae._layers import Decoder, Encoder
 
 # The decoder's logits, handed from `call` to `compute_loss` of the same step.
@@ -192,7 +192,7 @@ class AutoEncoder(keras.Model):
         self.latent_activation = latent_activation
         self.output_activation = output_activation
         self.dropout = dropout
-        self._runners: dict[str, _inference.BatchedRunner] = {}
+        self._runners: dict[str, _backend.BatchedRunner] = {}
 
         if sample_shape is not None:
             self.build((None,) + sample_shape)
@@ -278,10 +278,14 @@ class AutoEncoder(keras.Model):
                 loss works (`"mse"`, a `keras.losses.Loss`); targets default to
                 the inputs.
             metrics: defaults to `("mse",)`.
-            **kwargs: any other `keras.Model.compile` argument.
+            **kwargs: any other `keras.Model.compile` argument. Unless given,
+                `steps_per_execution` defaults to 64 and, for tfae's own
+                layers on the TensorFlow and JAX backends, `jit_compile` to
+                `True` (Keras' "auto" leaves XLA off on CPU TensorFlow).
         """
         if isinstance(metrics, tuple):
             metrics = list(metrics)
+        kwargs = _backend.training_defaults(self, kwargs)
         super().compile(optimizer=optimizer, loss=_resolve_loss(loss), metrics=metrics, **kwargs)
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
@@ -308,17 +312,34 @@ class AutoEncoder(keras.Model):
 
     def _checked(self, x: Any, name: str) -> Any:
         """Validate numpy-like training data up front; tensors and datasets pass through."""
-        if x is None or _inference.is_dataset(x) or ops.is_tensor(x) and not isinstance(x, np.ndarray):
+        if x is None or _backend.is_dataset(x) or ops.is_tensor(x) and not isinstance(x, np.ndarray):
             return x
         if isinstance(x, (dict, keras.utils.PyDataset)) or callable(getattr(x, "__next__", None)):
             return x
         return _validation.as_float_array(x, name=name, feature_shape=self.sample_shape)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        """Trains the model; `y` defaults to `x`, `validation_data` may be inputs alone."""
+        """Trains the model; `y` defaults to `x`, `validation_data` may be inputs alone.
+
+        Same arguments as `keras.Model.fit`. In-memory arrays are validated up
+        front and, on the TensorFlow backend, fed through a prefetched
+        `tf.data` pipeline.
+        """
         x = self._checked(x, "x")
         y = self._checked(y, "y")
-        if validation_data is not None and not _inference.is_dataset(validation_data):
+        if (
+            isinstance(x, np.ndarray)
+            and (y is None or isinstance(y, np.ndarray))
+            and not args
+            and not {"sample_weight", "validation_split", "steps_per_epoch", "class_weight"} & set(kwargs)
+            and kwargs.get("shuffle", True) in (True, False)
+        ):
+            dataset = _backend.training_dataset(
+                x, y, batch_size=kwargs.pop("batch_size", None) or 32, shuffle=kwargs.pop("shuffle", True)
+            )
+            if dataset is not None:
+                x, y = dataset, None
+        if validation_data is not None and not _backend.is_dataset(validation_data):
             if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
                 isinstance(validation_data, list) and np.ndim(validation_data) > 1
             ):
@@ -337,14 +358,14 @@ class AutoEncoder(keras.Model):
     # ------------------------------------------------------------ encode/decode
     def _apply(self, key: str, layer: keras.layers.Layer, x: Any, *, name: str,
                feature_shape: tuple[int, ...] | None, batch_size: int | None, **call_kwargs):
-        if _inference.is_symbolic(x) or _inference.is_backend_tensor(x):
+        if _backend.is_symbolic(x) or _backend.is_backend_tensor(x):
             return layer(x, **call_kwargs)
-        if _inference.is_dataset(x):
-            x = _inference.dataset_inputs(x)
+        if _backend.is_dataset(x):
+            x = _backend.dataset_inputs(x)
         array = _validation.as_float_array(x, name=name, feature_shape=feature_shape)
         runner = self._runners.get(key)
         if runner is None:
-            runner = self._runners[key] = _inference.BatchedRunner(layer, **call_kwargs)
+            runner = self._runners[key] = _backend.BatchedRunner(layer, **call_kwargs)
         return runner(array, batch_size)
 
     def _ensure_built(self, x: Any) -> None:

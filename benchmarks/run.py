@@ -1,0 +1,337 @@
+"""tfae's benchmark suite: one command, side-by-side measurements, ratios from the same run.
+
+    python -m benchmarks.run                 # full MNIST, every installed Keras backend, 3 repeats
+    python -m benchmarks.run --quick         # 10,000 samples, 1 repeat: a smoke run
+    python -m benchmarks.run --backends tensorflow --repeats 5
+
+Each Keras backend runs in its own process (a process has one backend); inside it every
+contender is timed in turn, repeat after repeat (interleaved, so machine noise hits all alike),
+and the median is reported. Peak memory and import time are measured in fresh processes.
+Results go to `benchmarks/results/<device>.json` and into the table of `docs/benchmarks.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+DOC = REPO / "docs" / "benchmarks.md"
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+# --------------------------------------------------------------------------- data
+def load_data(samples: int | None):
+    import tfae
+
+    shared = REPO.parent / "shared" / "data" / "mnist"
+    try:
+        (x, _), (x_test, _) = tfae.datasets.load_mnist(shared if shared.is_dir() else None, download=False)
+        source = "full MNIST"
+    except FileNotFoundError:
+        (x, _), (x_test, _) = tfae.datasets.load_mnist_sample()
+        source = "tfae's MNIST sample"
+    if samples:
+        x, x_test = x[:samples], x_test[: max(1000, samples // 6)]
+    return x, x_test, f"{source}: {len(x)} train / {len(x_test)} test"
+
+
+def bce_mse(x: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    p = np.clip(p.reshape(x.shape).astype(np.float64), 1e-7, 1 - 1e-7)
+    bce = float(-np.mean(x * np.log(p) + (1 - x) * np.log(1 - p)))
+    return bce, float(np.mean((x - p) ** 2))
+
+
+def optional(name: str) -> bool:
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
+# ------------------------------------------------------------------ contenders
+def training_contenders(backend: str, batch_size: int):
+    """name -> (model, train_one_epoch(), reconstruct(x)) for this backend and batch size."""
+    from benchmarks import baselines
+
+    contenders = {}
+    ae = baselines.tfae_autoencoder()
+    contenders["tfae AutoEncoder.fit"] = (
+        lambda x: ae.fit(x, batch_size=batch_size, epochs=1, verbose=0),
+        lambda x: ae.reconstruct(x),
+    )
+    plain = baselines.keras_sequential()
+    contenders["plain Keras fit"] = (
+        lambda x: plain.fit(x, x, batch_size=batch_size, epochs=1, verbose=0),
+        lambda x: plain.predict(x, batch_size=1024, verbose=0),
+    )
+    if optional("torch"):
+        net = baselines.TorchAutoEncoder()
+        contenders["PyTorch eager"] = (lambda x: net.fit_epoch(x, batch_size), net.reconstruct)
+    if optional("jax"):
+        limit = baselines.JaxWholeEpoch()
+        contenders["whole-epoch JAX program (limit)"] = (lambda x: limit.fit_epoch(x, batch_size), limit.reconstruct)
+    if backend == "tensorflow":
+        import tfae
+        from benchmarks.article import ArticleAutoEncoder
+
+        # The TF1 pair is the article's own first model (784-128-784, RMSProp, summed cost).
+        article = ArticleAutoEncoder(seed=0)
+        contenders["article TF1 feed_dict loop"] = (
+            lambda x: article.train(x, epochs=1, batch_size=batch_size),
+            lambda x: article.session.run(article.X_hat, {article.X: x}),
+        )
+        graph = tfae.GraphAutoEncoder(784, 128, seed=0)
+        contenders["tfae GraphAutoEncoder.fit"] = (
+            lambda x: graph.fit(x, epochs=1, batch_size=batch_size, verbose=0),
+            graph.reconstruct,
+        )
+    return contenders
+
+
+def time_training(backend: str, x, x_test, batch_size: int, repeats: int) -> dict:
+    contenders = training_contenders(backend, batch_size)
+    for train, _ in contenders.values():  # warm-up: tracing, compilation, allocator growth
+        train(x)
+    speeds = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, (train, _) in contenders.items():
+            start = time.perf_counter()
+            train(x)
+            speeds[name].append(len(x) / (time.perf_counter() - start))
+    result = {}
+    for name, (_, reconstruct) in contenders.items():
+        bce, mse = bce_mse(x_test, np.asarray(reconstruct(x_test)))
+        result[name] = {
+            "samples_per_s": statistics.median(speeds[name]),
+            "runs": speeds[name],
+            "epochs_trained": repeats + 1,
+            "test_bce": bce,
+            "test_mse": mse,
+        }
+    return result
+
+
+def time_inference(x, repeats: int) -> dict:
+    from benchmarks import baselines
+
+    ae = baselines.tfae_autoencoder()
+    plain = baselines.keras_sequential()
+    z = ae.encode(x)
+    jobs = {
+        "tfae encode": lambda: ae.encode(x, batch_size=1024),
+        "tfae decode": lambda: ae.decode(z, batch_size=1024),
+        "tfae reconstruct": lambda: ae.reconstruct(x, batch_size=1024),
+        "Keras predict (reconstruct)": lambda: plain.predict(x, batch_size=1024, verbose=0),
+    }
+    if optional("torch"):
+        net = baselines.TorchAutoEncoder()
+        jobs["PyTorch no_grad encode"] = lambda: net.encode(x)
+        jobs["PyTorch no_grad decode"] = lambda: net.decode(z)
+        jobs["PyTorch no_grad reconstruct"] = lambda: net.reconstruct(x)
+    for job in jobs.values():
+        job()
+    speeds = {name: [] for name in jobs}
+    for _ in range(repeats):
+        for name, job in jobs.items():
+            start = time.perf_counter()
+            job()
+            speeds[name].append(len(x) / (time.perf_counter() - start))
+    return {name: {"samples_per_s": statistics.median(v), "runs": v} for name, v in speeds.items()}
+
+
+# --------------------------------------------------------------- fresh processes
+def peak_rss_of_fit(contender: str, samples: int | None) -> None:
+    """Child process: one epoch of a full-data fit, then print peak RSS in MiB."""
+    from benchmarks import baselines
+
+    x, _, _ = load_data(samples)
+    if contender == "tfae":
+        baselines.tfae_autoencoder().fit(x, batch_size=256, epochs=1, verbose=0)
+    else:
+        baselines.keras_sequential().fit(x, x, batch_size=256, epochs=1, verbose=0)
+    print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def child(args: list[str], backend: str) -> dict:
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], env=env, cwd=REPO,
+                         capture_output=True, text=True, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"benchmark child {args} on {backend} failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def import_times(repeats: int) -> dict:
+    result = {}
+    for module in ("tensorflow", "tfae"):
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=REPO,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)})
+            runs.append(time.perf_counter() - start)
+        result[f"import {module}"] = {"seconds": statistics.median(runs), "runs": runs}
+    return result
+
+
+def worker(backend: str, samples: int | None, repeats: int) -> None:
+    """Child process on one Keras backend: training, quality and inference measurements."""
+    import keras
+
+    x, x_test, data = load_data(samples)
+    result = {"backend": backend, "data": data, "keras": keras.__version__, "train": {}}
+    for batch_size in (32, 256):
+        result["train"][str(batch_size)] = time_training(backend, x, x_test, batch_size, repeats)
+    result["inference"] = time_inference(x, repeats)
+    print(json.dumps(result))
+
+
+# ------------------------------------------------------------------ reporting
+def environment() -> dict:
+    info = {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                                                    "TF_NUM_INTEROP_THREADS", "OPENBLAS_CORETYPE")},
+    }
+    try:
+        with open("/proc/cpuinfo") as file:
+            info["cpu_model"] = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    for module in ("tensorflow", "keras", "keras_tuner", "torch", "jax"):
+        try:
+            info[module] = __import__(module).__version__
+        except ImportError:
+            info[module] = None
+    if info.get("torch"):
+        import torch
+
+        info["threads"]["torch.get_num_threads"] = torch.get_num_threads()
+    return info
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def markdown(report: dict) -> str:
+    env = report["environment"]
+    lines = [
+        f"Measured {report['date']} on {env.get('cpu_model', env['processor'])} ({env['cpus']} cores), "
+        f"Python {env['python']}, TensorFlow {env['tensorflow']}, Keras {env['keras']}, "
+        f"PyTorch {env['torch']}, JAX {env['jax']}; thread settings {json.dumps(env['threads'])}. "
+        f"Command: `{report['command']}`.",
+        "",
+    ]
+    for run in report["backends"]:
+        lines += [f"### Keras backend: {run['backend']} ({run['data']})", ""]
+        lines += ["| training, samples/s (median) | batch 32 | batch 256 | test BCE | test MSE |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        train32, train256 = run["train"]["32"], run["train"]["256"]
+        for name in train256:
+            q = train256[name]
+            lines.append(f"| {name} | {train32[name]['samples_per_s']:,.0f} | {q['samples_per_s']:,.0f} | "
+                         f"{q['test_bce']:.4f} | {q['test_mse']:.4f} |")
+        ours32, ours256 = train32["tfae AutoEncoder.fit"], train256["tfae AutoEncoder.fit"]
+        lines += ["", "| tfae `AutoEncoder.fit` vs | batch 32 | batch 256 | target |", "| --- | ---: | ---: | --- |"]
+        targets = {"plain Keras fit": ">= 2x, >= 2x", "PyTorch eager": ">= 1.5x, >= 1.0x",
+                   "whole-epoch JAX program (limit)": "-, >= 0.8x"}
+        for name, target in targets.items():
+            if name in train256:
+                lines.append(f"| {name} | {ratio(ours32['samples_per_s'], train32[name]['samples_per_s'])} | "
+                             f"{ratio(ours256['samples_per_s'], train256[name]['samples_per_s'])} | {target} |")
+        if "tfae GraphAutoEncoder.fit" in train256:
+            g, a = "tfae GraphAutoEncoder.fit", "article TF1 feed_dict loop"
+            lines.append(f"| (GraphAutoEncoder vs the article's loop) | "
+                         f"{ratio(train32[g]['samples_per_s'], train32[a]['samples_per_s'])} | "
+                         f"{ratio(train256[g]['samples_per_s'], train256[a]['samples_per_s'])} | >= 2x |")
+        inference = run["inference"]
+        lines += ["", "| inference on the training set, batch 1024 | samples/s | vs Keras predict | vs PyTorch no_grad |",
+                  "| --- | ---: | ---: | ---: |"]
+        for name, value in inference.items():
+            speed = value["samples_per_s"]
+            kind = name.split()[-1].strip("()")
+            torch_ref = inference.get(f"PyTorch no_grad {kind}", {}).get("samples_per_s")
+            versus_torch = ratio(speed, torch_ref) if torch_ref and name.startswith("tfae") else ""
+            versus_predict = ratio(speed, inference["Keras predict (reconstruct)"]["samples_per_s"]) \
+                if name.startswith("tfae") else ""
+            lines.append(f"| {name} | {speed:,.0f} | {versus_predict} | {versus_torch} |")
+        memory = run.get("memory")
+        if memory:
+            lines += ["", f"Peak RSS of a one-epoch batch-256 fit: tfae {memory['tfae']:.0f} MiB, plain Keras "
+                      f"{memory['keras']:.0f} MiB ({ratio(memory['tfae'], memory['keras'])}; target <= 1.1x).", ""]
+    if report.get("imports"):
+        imports = report["imports"]
+        lines += [f"Import time (fresh process, median): `import tfae` {imports['import tfae']['seconds']:.2f} s, "
+                  f"`import tensorflow` {imports['import tensorflow']['seconds']:.2f} s.", ""]
+    return "\n".join(lines)
+
+
+def write_doc(table: str) -> None:
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    DOC.write_text(f"{before}{start}\n{table}\n{end}{after}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated Keras backends")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=None, help="limit the training set (default: all)")
+    parser.add_argument("--quick", action="store_true", help="10,000 samples and one repeat")
+    parser.add_argument("--device", default="cpu", help="label of the results file (default: cpu)")
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.samples, args.repeats = args.samples or 10000, 1
+    if args.worker:
+        return worker(args.worker, args.samples, args.repeats)
+    if args.memory:
+        return peak_rss_of_fit(args.memory, args.samples)
+
+    common = ["--repeats", str(args.repeats)] + (["--samples", str(args.samples)] if args.samples else [])
+    report = {"date": time.strftime("%Y-%m-%d"), "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
+              "environment": environment(), "backends": []}
+    for backend in args.backends.split(","):
+        if backend != "tensorflow" and not optional({"torch": "torch", "jax": "jax"}.get(backend, backend)):
+            print(f"skipping the {backend} backend: not installed", file=sys.stderr)
+            continue
+        print(f"benchmarking the {backend} backend...", file=sys.stderr, flush=True)
+        run = child(["--worker", backend, *common], backend)
+        memory_args = ["--samples", str(args.samples)] if args.samples else []
+        run["memory"] = {c: child(["--memory", c, *memory_args], backend)["peak_rss_mib"] for c in ("tfae", "keras")}
+        report["backends"].append(run)
+    report["imports"] = import_times(3)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.device}.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown(report)
+    (RESULTS / f"{args.device}.md").write_text(table + "\n")
+    if not args.no_doc:
+        write_doc(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
