@@ -319,9 +319,15 @@ def main(argv: list[str] | None = None) -> None:
             print(f"skipping the {backend} backend: not installed", file=sys.stderr)
             continue
         print(f"benchmarking the {backend} backend...", file=sys.stderr, flush=True)
-        run = child(["--worker", backend, *common], backend)
-        memory_args = ["--samples", str(args.samples)] if args.samples else []
-        run["memory"] = {c: child(["--memory", c, *memory_args], backend)["peak_rss_mib"] for c in ("tfae", "keras")}
+        try:
+            run = child(["--worker", backend, *common], backend)
+            memory_args = ["--samples", str(args.samples)] if args.samples else []
+            run["memory"] = {
+                c: child(["--memory", c, *memory_args], backend)["peak_rss_mib"] for c in ("tfae", "keras")
+            }
+        except RuntimeError as error:  # keep the other backends' results
+            print(error, file=sys.stderr)
+            continue
         report["backends"].append(run)
     report["imports"] = import_times(3)
     RESULTS.mkdir(parents=True, exist_ok=True)

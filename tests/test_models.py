@@ -85,12 +85,15 @@ def test_fit_accepts_a_tf_data_pipeline_of_inputs_only(small_digits):
     assert np.isfinite(history.history["val_loss"][0])
 
 
-def test_validation_data_as_explicit_pairs_still_works(small_digits):
+@pytest.mark.parametrize("form", ["pair", "one-tuple"])
+def test_validation_data_as_pairs_or_one_tuples_gives_the_same_val_loss(small_digits, form):
     (x_train, _), (x_test, _) = small_digits
     ae = article_model()
     ae.compile()
-    history = ae.fit(x_train, epochs=1, validation_data=(x_test, x_test), verbose=0)
-    assert "val_loss" in history.history
+    validation_data = (x_test, x_test) if form == "pair" else (x_test,)
+    history = ae.fit(x_train, epochs=1, validation_data=validation_data, verbose=0)
+    expected = ae.evaluate(x_test, verbose=0, return_dict=True)["loss"]
+    assert history.history["val_loss"][0] == pytest.approx(expected, rel=1e-5)
 
 
 def test_encode_and_decode_return_numpy_of_the_documented_shapes(small_digits):

@@ -6,7 +6,6 @@ import sys
 
 import keras
 import keras_tuner as kt
-import numpy as np
 import pytest
 
 import tfae

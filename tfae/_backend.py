@@ -124,7 +124,9 @@ STEPS_PER_EXECUTION = 64
 def training_defaults(model: keras.Model, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Fill in `steps_per_execution` and `jit_compile` unless the user chose them."""
     kwargs = dict(kwargs)
-    kwargs.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
+    backend = keras.backend.backend()
+    if backend in ("tensorflow", "jax"):  # Keras' torch trainer runs one step per call
+        kwargs.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
     if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
         from tfae._layers import Decoder, Encoder
 
@@ -134,7 +136,7 @@ def training_defaults(model: keras.Model, kwargs: dict[str, Any]) -> dict[str, A
         ours = isinstance(getattr(model, "encoder", None), Encoder) and isinstance(
             getattr(model, "decoder", None), Decoder
         )
-        if ours and keras.backend.backend() in ("tensorflow", "jax"):
+        if ours and backend in ("tensorflow", "jax"):
             kwargs["jit_compile"] = True
     return kwargs
 

@@ -106,9 +106,7 @@ class _DenseHalf(keras.layers.Layer):
         config.update(
             {
                 "hidden_units": list(self.hidden_units),
-                "activation": keras.saving.serialize_keras_object(self.activation)
-                if callable(self.activation)
-                else self.activation,
+                "activation": _validation.serialize_activation(self.activation),
                 "dropout": self.dropout,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
@@ -221,9 +219,7 @@ class Encoder(_DenseHalf):
         config.update(
             {
                 "latent_dim": self.latent_dim,
-                "latent_activation": keras.saving.serialize_keras_object(self.latent_activation)
-                if callable(self.latent_activation)
-                else self.latent_activation,
+                "latent_activation": _validation.serialize_activation(self.latent_activation),
             }
         )
         return config
@@ -335,9 +331,7 @@ class Decoder(_DenseHalf):
         config.update(
             {
                 "output_shape": list(self.target_shape),
-                "output_activation": keras.saving.serialize_keras_object(self.output_activation)
-                if callable(self.output_activation)
-                else self.output_activation,
+                "output_activation": _validation.serialize_activation(self.output_activation),
             }
         )
         return config

@@ -339,6 +339,8 @@ class AutoEncoder(keras.Model):
             )
             if dataset is not None:
                 x, y = dataset, None
+        if isinstance(validation_data, tuple) and len(validation_data) == 1:
+            validation_data = validation_data[0]  # Keras' spelling of "inputs only"
         if validation_data is not None and not _backend.is_dataset(validation_data):
             if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
                 isinstance(validation_data, list) and np.ndim(validation_data) > 1
@@ -421,10 +423,7 @@ class AutoEncoder(keras.Model):
     # ------------------------------------------------------------- serialization
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-
-        def serialize(value):
-            return keras.saving.serialize_keras_object(value) if callable(value) else value
-
+        serialize = _validation.serialize_activation
         config.update(
             {
                 "encoder": None if self._owns_encoder else keras.saving.serialize_keras_object(self.encoder),

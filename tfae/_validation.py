@@ -64,10 +64,8 @@ def shape_tuple(value: Any, name: str) -> tuple[int, ...]:
         return units_tuple(value, name)
     except ValueError:
         raise ValueError(
-            "Expected `{0}` to be a positive integer or a tuple of positive integers "
-            "(the shape of one sample, without the batch axis). Received: {0}={1!r}".format(
-                name, value
-            )
+            f"Expected `{name}` to be a positive integer or a tuple of positive integers "
+            f"(the shape of one sample, without the batch axis). Received: {name}={value!r}"
         ) from None
 
 
@@ -84,6 +82,13 @@ def activation(value: Any, name: str):
             f"Expected `{name}` to be the name of a Keras activation (for example 'relu'), "
             f"a callable or None. Received: {name}={value!r}"
         ) from None
+
+
+def serialize_activation(value: Any) -> Any:
+    """An activation argument as `get_config` should store it: names as-is, callables serialized."""
+    import keras
+
+    return keras.saving.serialize_keras_object(value) if callable(value) else value
 
 
 def batch_size(value: Any, name: str = "batch_size") -> int:
