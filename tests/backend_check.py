@@ -20,6 +20,11 @@ ae.compile()
 history = ae.fit(x, epochs=3, batch_size=32, validation_data=x[:32], verbose=0)
 assert history.history["loss"][-1] < history.history["loss"][0], history.history
 
+# batch_size is honoured: one optimizer step per batch.
+steps_before = int(keras.ops.convert_to_numpy(ae.optimizer.iterations))
+ae.fit(x, epochs=1, batch_size=48, verbose=0)
+assert int(keras.ops.convert_to_numpy(ae.optimizer.iterations)) - steps_before == 2
+
 z = ae.encode(x, batch_size=40)
 assert isinstance(z, np.ndarray) and z.shape == (96, 8)
 np.testing.assert_allclose(z, keras.ops.convert_to_numpy(ae.encoder(x)), atol=1e-5)

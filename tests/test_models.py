@@ -62,6 +62,15 @@ def test_training_from_saturated_wrong_outputs_still_learns():
     assert history.history["loss"][-1] < history.history["loss"][0] - 0.5
 
 
+@pytest.mark.parametrize("batch_size, steps", [(None, 16), (64, 8), (100, 6), (512, 1)])
+def test_fit_takes_one_optimizer_step_per_batch_of_the_requested_size(small_digits, batch_size, steps):
+    (x_train, _), _ = small_digits
+    ae = article_model()
+    ae.compile()
+    ae.fit(x_train, epochs=1, batch_size=batch_size, verbose=0)
+    assert int(ae.optimizer.iterations) == steps
+
+
 def test_mse_loss_and_denoising_pairs_train_towards_clean_targets(small_digits):
     (x_train, _), _ = small_digits
     noisy = np.clip(x_train + np.random.default_rng(0).normal(0, 0.3, x_train.shape), 0, 1)

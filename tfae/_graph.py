@@ -185,6 +185,8 @@ class GraphAutoEncoder:
         self.graph = graph if graph is not None else tf.Graph()
         self._lock = threading.Lock()
         self._closed = False
+        # One generator for the model's life, so successive fit() calls see new orders.
+        self._rng = np.random.default_rng(self.seed)
 
         with self.graph.as_default():
             if seed is not None and graph is None:
@@ -235,6 +237,8 @@ class GraphAutoEncoder:
         self._order = v1.placeholder(tf.int32, [None], name="order")
         self._batch = v1.placeholder(tf.int32, [], name="batch_size")
         self._steps_loss = self._many_steps()
+        self._compiled: dict[tuple[int, int], tuple[tf.Tensor, tf.Tensor]] = {}
+        self._xla_failed = False
 
         self._weight_inputs = [v1.placeholder(tf.float32, v.shape) for v in self.variables]
         self._assign_weights = [v.assign(p) for v, p in zip(self.variables, self._weight_inputs)]
@@ -265,18 +269,46 @@ class GraphAutoEncoder:
             return _summed_sigmoid_cross_entropy(x, logits)
         return tf.reduce_sum(tf.square(tf.nn.sigmoid(logits) - x))
 
+    def _train_step(self, batch: tf.Tensor) -> tf.Tensor:
+        cost = self._cost(batch, self._decode_logits(self._encode(batch)))
+        with tf.control_dependencies([self._optimizer.minimize(cost)]):
+            return tf.identity(cost)
+
     def _many_steps(self) -> tf.Tensor:
+        """Any number of steps of any batch size, in one while_loop (shapes known at run time)."""
         steps = tf.shape(self._order)[0] // self._batch
 
         def body(step, total):
             batch = tf.gather(self._data, self._order[step * self._batch : (step + 1) * self._batch])
-            cost = self._cost(batch, self._decode_logits(self._encode(batch)))
-            update = self._optimizer.minimize(cost)
-            with tf.control_dependencies([update]):
-                return step + 1, total + cost
+            return step + 1, total + self._train_step(batch)
 
         _, total = tf.while_loop(lambda step, _: step < steps, body, (tf.constant(0), tf.constant(0.0)))
         return total
+
+    def _compiled_steps(self, steps: int, batch_size: int) -> tuple[tf.Tensor, tf.Tensor] | None:
+        """`steps` steps of `batch_size` as one XLA program; `(order placeholder, summed cost)`.
+
+        With every shape static, XLA fuses each step's element-wise work and the
+        optimizer update into a few loops, which is where a small model's time
+        goes. Built on first use for each (steps, batch size) and cached; None
+        when this TensorFlow cannot compile it (fit then uses `_many_steps`).
+        """
+        key = (steps, batch_size)
+        if key not in self._compiled:
+            with self._lock, self.graph.as_default(), v1.variable_scope(self.name, auxiliary_name_scope=False):
+                order = v1.placeholder(tf.int32, [steps * batch_size], name=f"order_{steps}x{batch_size}")
+
+                @tf.function(jit_compile=True, autograph=False)
+                def run(order):
+                    batches = tf.reshape(order, [steps, batch_size])
+
+                    def body(step, total):
+                        return step + 1, total + self._train_step(tf.gather(self._data, batches[step]))
+
+                    return tf.while_loop(lambda s, _: s < steps, body, (tf.constant(0), tf.constant(0.0)))[1]
+
+                self._compiled[key] = (order, run(order))
+        return self._compiled[key]
 
     # --------------------------------------------------------------- plumbing
     def _check_open(self) -> None:
@@ -368,12 +400,14 @@ class GraphAutoEncoder:
         validation_data: Any = None,
         verbose: int = 1,
         steps_per_execution: int | None = None,
+        jit_compile: bool = True,
     ) -> dict[str, list[float]]:
         """Train on `x` (targets are the inputs).
 
         Each `session.run` executes `steps_per_execution` optimizer steps
-        in-graph (default: a whole epoch), on data copied into the graph once
-        per call; a last partial batch is trained with one fed step.
+        in-graph (default: a whole epoch) as one XLA-compiled program, on data
+        copied into the graph once per call; leftover full batches run in an
+        uncompiled loop and a last partial batch in one fed step.
 
         Args:
             x: training inputs, `(n, input_dim)`.
@@ -385,6 +419,8 @@ class GraphAutoEncoder:
             verbose: 0 silent, 1 progress bar.
             steps_per_execution: steps per `session.run`; `None` runs the full
                 batches of an epoch in one call.
+            jit_compile: compile those steps with XLA (compiled once per
+                steps and batch size); `False` runs them in a plain while_loop.
 
         Returns:
             `{"loss": [...]}` with the mean loss per example of each epoch, and
@@ -402,7 +438,6 @@ class GraphAutoEncoder:
         n = len(data)
         full = n // batch_size
         chunk = full if steps_per_execution is None else min(steps_per_execution, full)
-        rng = np.random.default_rng(self.seed)
         history: dict[str, list[float]] = {"loss": []}
         if val is not None:
             history["val_loss"] = []
@@ -411,12 +446,12 @@ class GraphAutoEncoder:
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
                 bar = keras.utils.Progbar(full + (n % batch_size > 0), verbose=verbose)
-            order = rng.permutation(n).astype(np.int32) if shuffle else np.arange(n, dtype=np.int32)
+            order = self._rng.permutation(n).astype(np.int32) if shuffle else np.arange(n, dtype=np.int32)
             total, done = 0.0, 0
             while done < full:
                 steps = min(chunk, full - done)
                 window = order[done * batch_size : (done + steps) * batch_size]
-                total += self.session.run(self._steps_loss, {self._order: window, self._batch: batch_size})
+                total += self._run_steps(window, steps, batch_size, compiled=jit_compile and steps == chunk)
                 done += steps
                 if verbose:
                     bar.update(done, [("loss", total / (done * batch_size))])
@@ -434,6 +469,16 @@ class GraphAutoEncoder:
         # Free the graph's copy of the data; it is only needed inside fit.
         self.session.run(self._load_data, {self._data_in: np.zeros((0, self.input_dim), np.float32)})
         return history
+
+    def _run_steps(self, window: np.ndarray, steps: int, batch_size: int, *, compiled: bool) -> float:
+        if compiled and not self._xla_failed:
+            order, total = self._compiled_steps(steps, batch_size)
+            try:
+                return self.session.run(total, {order: window})
+            except (tf.errors.UnimplementedError, tf.errors.InvalidArgumentError, tf.errors.InternalError):
+                # XLA refused the program before running it: keep training, uncompiled.
+                self._xla_failed = True
+        return self.session.run(self._steps_loss, {self._order: window, self._batch: batch_size})
 
     # ------------------------------------------------------------ persistence
     def get_config(self) -> dict[str, Any]:

@@ -335,10 +335,13 @@ class AutoEncoder(keras.Model):
             and kwargs.get("shuffle", True) in (True, False)
         ):
             dataset = _backend.training_dataset(
-                x, y, batch_size=kwargs.pop("batch_size", None) or 32, shuffle=kwargs.pop("shuffle", True)
+                x, y, batch_size=kwargs.get("batch_size") or 32, shuffle=kwargs.get("shuffle", True)
             )
             if dataset is not None:
+                # The dataset is batched and shuffled already; Keras refuses both for datasets.
                 x, y = dataset, None
+                kwargs.pop("batch_size", None)
+                kwargs["shuffle"] = False
         if isinstance(validation_data, tuple) and len(validation_data) == 1:
             validation_data = validation_data[0]  # Keras' spelling of "inputs only"
         if validation_data is not None and not _backend.is_dataset(validation_data):
