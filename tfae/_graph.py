@@ -280,10 +280,18 @@ class GraphAutoEncoder:
 
         def body(step, total):
             batch = tf.gather(self._data, self._order[step * self._batch : (step + 1) * self._batch])
-            return step + 1, total + self._train_step(batch)
+            return self._after_step(step, total, self._train_step(batch))
 
-        _, total = tf.while_loop(lambda step, _: step < steps, body, (tf.constant(0), tf.constant(0.0)))
+        _, total = tf.while_loop(lambda step, _: step < steps, body, (tf.constant(0), tf.constant(0.0)),
+                                 parallel_iterations=1)
         return total
+
+    @staticmethod
+    def _after_step(step: tf.Tensor, total: tf.Tensor, cost: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        # Both loop variables wait for the update: otherwise the next iteration's
+        # weight reads depend on nothing and may run before this step's writes.
+        with tf.control_dependencies([cost]):
+            return step + 1, total + cost
 
     def _compiled_steps(self, steps: int, batch_size: int) -> tuple[tf.Tensor, tf.Tensor] | None:
         """`steps` steps of `batch_size` as one XLA program; `(order placeholder, summed cost)`.
@@ -303,9 +311,10 @@ class GraphAutoEncoder:
                     batches = tf.reshape(order, [steps, batch_size])
 
                     def body(step, total):
-                        return step + 1, total + self._train_step(tf.gather(self._data, batches[step]))
+                        return self._after_step(step, total, self._train_step(tf.gather(self._data, batches[step])))
 
-                    return tf.while_loop(lambda s, _: s < steps, body, (tf.constant(0), tf.constant(0.0)))[1]
+                    return tf.while_loop(lambda s, _: s < steps, body, (tf.constant(0), tf.constant(0.0)),
+                                         parallel_iterations=1)[1]
 
                 self._compiled[key] = (order, run(order))
         return self._compiled[key]
