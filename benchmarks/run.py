@@ -62,11 +62,31 @@ def optional(name: str) -> bool:
 
 
 # ------------------------------------------------------------------ contenders
-def training_contenders(backend: str, batch_size: int):
-    """name -> (model, train_one_epoch(), reconstruct(x)) for this backend and batch size."""
+def training_contenders(group: str, batch_size: int):
+    """name -> (train_one_epoch(x), reconstruct(x)) for one group of contenders and a batch size.
+
+    The TF1 pair runs in a process of its own ("tf1"): PyTorch's and JAX's
+    thread pools spin after their work, which would slow whatever runs next.
+    """
     from benchmarks import baselines
 
     contenders = {}
+    if group == "tf1":
+        import tfae
+        from benchmarks.article import ArticleAutoEncoder
+
+        # The TF1 pair is the article's own first model (784-128-784, RMSProp, summed cost).
+        article = ArticleAutoEncoder(seed=0)
+        contenders["article TF1 feed_dict loop"] = (
+            lambda x: article.train(x, epochs=1, batch_size=batch_size),
+            lambda x: article.session.run(article.X_hat, {article.X: x}),
+        )
+        graph = tfae.GraphAutoEncoder(784, 128, seed=0)
+        contenders["tfae GraphAutoEncoder.fit"] = (
+            lambda x: graph.fit(x, epochs=1, batch_size=batch_size, verbose=0),
+            graph.reconstruct,
+        )
+        return contenders
     ae = baselines.tfae_autoencoder()
     contenders["tfae AutoEncoder.fit"] = (
         lambda x: ae.fit(x, batch_size=batch_size, epochs=1, verbose=0),
@@ -83,26 +103,11 @@ def training_contenders(backend: str, batch_size: int):
     if optional("jax"):
         limit = baselines.JaxWholeEpoch()
         contenders["whole-epoch JAX program (limit)"] = (lambda x: limit.fit_epoch(x, batch_size), limit.reconstruct)
-    if backend == "tensorflow":
-        import tfae
-        from benchmarks.article import ArticleAutoEncoder
-
-        # The TF1 pair is the article's own first model (784-128-784, RMSProp, summed cost).
-        article = ArticleAutoEncoder(seed=0)
-        contenders["article TF1 feed_dict loop"] = (
-            lambda x: article.train(x, epochs=1, batch_size=batch_size),
-            lambda x: article.session.run(article.X_hat, {article.X: x}),
-        )
-        graph = tfae.GraphAutoEncoder(784, 128, seed=0)
-        contenders["tfae GraphAutoEncoder.fit"] = (
-            lambda x: graph.fit(x, epochs=1, batch_size=batch_size, verbose=0),
-            graph.reconstruct,
-        )
     return contenders
 
 
-def time_training(backend: str, x, x_test, batch_size: int, repeats: int) -> dict:
-    contenders = training_contenders(backend, batch_size)
+def time_training(group: str, x, x_test, batch_size: int, repeats: int) -> dict:
+    contenders = training_contenders(group, batch_size)
     for train, _ in contenders.values():  # warm-up: tracing, compilation, allocator growth
         train(x)
     speeds = {name: [] for name in contenders}
@@ -188,15 +193,16 @@ def import_times(repeats: int) -> dict:
     return result
 
 
-def worker(backend: str, samples: int | None, repeats: int) -> None:
-    """Child process on one Keras backend: training, quality and inference measurements."""
+def worker(group: str, samples: int | None, repeats: int) -> None:
+    """Child process: training and quality (and, for the Keras group, inference) measurements."""
     import keras
 
     x, x_test, data = load_data(samples)
-    result = {"backend": backend, "data": data, "keras": keras.__version__, "train": {}}
+    result = {"backend": keras.backend.backend(), "data": data, "keras": keras.__version__, "train": {}}
     for batch_size in (32, 256):
-        result["train"][str(batch_size)] = time_training(backend, x, x_test, batch_size, repeats)
-    result["inference"] = time_inference(x, repeats)
+        result["train"][str(batch_size)] = time_training(group, x, x_test, batch_size, repeats)
+    if group == "keras":
+        result["inference"] = time_inference(x, repeats)
     print(json.dumps(result))
 
 
@@ -208,7 +214,7 @@ def environment() -> dict:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+        "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "TF_NUM_INTRAOP_THREADS",
                                                     "TF_NUM_INTEROP_THREADS", "OPENBLAS_CORETYPE")},
     }
     try:
@@ -320,7 +326,11 @@ def main(argv: list[str] | None = None) -> None:
             continue
         print(f"benchmarking the {backend} backend...", file=sys.stderr, flush=True)
         try:
-            run = child(["--worker", backend, *common], backend)
+            run = child(["--worker", "keras", *common], backend)
+            if backend == "tensorflow":
+                tf1 = child(["--worker", "tf1", *common], backend)
+                for batch_size, rows in tf1["train"].items():
+                    run["train"][batch_size].update(rows)
             memory_args = ["--samples", str(args.samples)] if args.samples else []
             run["memory"] = {
                 c: child(["--memory", c, *memory_args], backend)["peak_rss_mib"] for c in ("tfae", "keras")
