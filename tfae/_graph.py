@@ -408,15 +408,14 @@ class GraphAutoEncoder:
         shuffle: bool = True,
         validation_data: Any = None,
         verbose: int = 1,
-        steps_per_execution: int | None = None,
+        steps_per_execution: int | None = 32,
         jit_compile: bool = True,
     ) -> dict[str, list[float]]:
         """Train on `x` (targets are the inputs).
 
         Each `session.run` executes `steps_per_execution` optimizer steps
-        in-graph (default: a whole epoch) as one XLA-compiled program, on data
-        copied into the graph once per call; leftover full batches run in an
-        uncompiled loop and a last partial batch in one fed step.
+        in-graph as one XLA-compiled program, on data copied into the graph
+        once per call; a last partial batch is trained with one fed step.
 
         Args:
             x: training inputs, `(n, input_dim)`.
@@ -426,8 +425,9 @@ class GraphAutoEncoder:
                 `seed` when given).
             validation_data: inputs to evaluate after each epoch.
             verbose: 0 silent, 1 progress bar.
-            steps_per_execution: steps per `session.run`; `None` runs the full
-                batches of an epoch in one call.
+            steps_per_execution: steps per `session.run` (default 32, the
+                fastest measured here); `None` runs all full batches of an
+                epoch in one call.
             jit_compile: compile those steps with XLA (compiled once per
                 steps and batch size); `False` runs them in a plain while_loop.
 
@@ -460,7 +460,7 @@ class GraphAutoEncoder:
             while done < full:
                 steps = min(chunk, full - done)
                 window = order[done * batch_size : (done + steps) * batch_size]
-                total += self._run_steps(window, steps, batch_size, compiled=jit_compile and steps == chunk)
+                total += self._run_steps(window, steps, batch_size, compiled=jit_compile)
                 done += steps
                 if verbose:
                     bar.update(done, [("loss", total / (done * batch_size))])

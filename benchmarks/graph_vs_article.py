@@ -1,0 +1,50 @@
+"""`tfae.GraphAutoEncoder.fit` against the article's feed_dict loop: same model, batch size and data.
+
+    python -m benchmarks.graph_vs_article            # full MNIST, batch sizes 32, 64 and 256, 3 repeats
+
+Both run in this process only (no other framework's threads around), interleaved, one warm-up epoch
+each; the medians and their ratio go to `benchmarks/results/graph_vs_article.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+
+from benchmarks.article import ArticleAutoEncoder
+from benchmarks.run import RESULTS, environment, load_data
+
+
+def main(repeats: int = 3) -> None:
+    import tfae
+
+    x, _, data = load_data(None)
+    rows = []
+    for batch_size in (32, 64, 256):
+        article, graph = ArticleAutoEncoder(seed=0), tfae.GraphAutoEncoder(784, 128, seed=0)
+        contenders = {
+            "article": lambda: article.train(x, epochs=1, batch_size=batch_size),
+            "graph": lambda: graph.fit(x, epochs=1, batch_size=batch_size, verbose=0),
+        }
+        for run in contenders.values():
+            run()
+        speeds = {name: [] for name in contenders}
+        for _ in range(repeats):
+            for name, run in contenders.items():
+                start = time.perf_counter()
+                run()
+                speeds[name].append(len(x) / (time.perf_counter() - start))
+        a, g = statistics.median(speeds["article"]), statistics.median(speeds["graph"])
+        rows.append({"batch_size": batch_size, "article": a, "graph": g, "ratio": g / a, "runs": speeds})
+        print(f"| {batch_size} | {a:,.0f} | {g:,.0f} | {g / a:.2f}x |", flush=True)
+        article.close()
+        graph.close()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {"data": data, "environment": environment(), "rows": rows}
+    (RESULTS / "graph_vs_article.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
