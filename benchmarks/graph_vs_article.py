@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import time
 
 from benchmarks.article import ArticleAutoEncoder
-from benchmarks.run import RESULTS, environment, load_data
+from benchmarks.run import RESULTS, environment, interleaved, load_data
 
 
 def main(repeats: int = 3) -> None:
@@ -24,18 +23,14 @@ def main(repeats: int = 3) -> None:
     rows = []
     for batch_size in (32, 64, 256):
         article, graph = ArticleAutoEncoder(seed=0), tfae.GraphAutoEncoder(784, 128, seed=0)
-        contenders = {
-            "article": lambda: article.train(x, epochs=1, batch_size=batch_size),
-            "graph": lambda: graph.fit(x, epochs=1, batch_size=batch_size, verbose=0),
-        }
-        for run in contenders.values():
-            run()
-        speeds = {name: [] for name in contenders}
-        for _ in range(repeats):
-            for name, run in contenders.items():
-                start = time.perf_counter()
-                run()
-                speeds[name].append(len(x) / (time.perf_counter() - start))
+        speeds = interleaved(
+            {
+                "article": lambda article=article, b=batch_size: article.train(x, epochs=1, batch_size=b),
+                "graph": lambda graph=graph, b=batch_size: graph.fit(x, epochs=1, batch_size=b, verbose=0),
+            },
+            repeats,
+            len(x),
+        )
         a, g = statistics.median(speeds["article"]), statistics.median(speeds["graph"])
         rows.append({"batch_size": batch_size, "article": a, "graph": g, "ratio": g / a, "runs": speeds})
         print(f"| {batch_size} | {a:,.0f} | {g:,.0f} | {g / a:.2f}x |", flush=True)

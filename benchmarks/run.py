@@ -61,6 +61,19 @@ def optional(name: str) -> bool:
         return False
 
 
+def interleaved(jobs: dict, repeats: int, samples: int) -> dict[str, list[float]]:
+    """Warm each job up once, then run them in turn `repeats` times; samples/s of every run."""
+    for job in jobs.values():  # tracing, compilation, allocator growth
+        job()
+    speeds = {name: [] for name in jobs}
+    for _ in range(repeats):
+        for name, job in jobs.items():
+            start = time.perf_counter()
+            job()
+            speeds[name].append(samples / (time.perf_counter() - start))
+    return speeds
+
+
 # ------------------------------------------------------------------ contenders
 def training_contenders(group: str, batch_size: int):
     """name -> (train_one_epoch(x), reconstruct(x)) for one group of contenders and a batch size.
@@ -108,14 +121,8 @@ def training_contenders(group: str, batch_size: int):
 
 def time_training(group: str, x, x_test, batch_size: int, repeats: int) -> dict:
     contenders = training_contenders(group, batch_size)
-    for train, _ in contenders.values():  # warm-up: tracing, compilation, allocator growth
-        train(x)
-    speeds = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, (train, _) in contenders.items():
-            start = time.perf_counter()
-            train(x)
-            speeds[name].append(len(x) / (time.perf_counter() - start))
+    jobs = {name: (lambda train=train: train(x)) for name, (train, _) in contenders.items()}
+    speeds = interleaved(jobs, repeats, len(x))
     result = {}
     for name, (_, reconstruct) in contenders.items():
         bce, mse = bce_mse(x_test, np.asarray(reconstruct(x_test)))
@@ -146,14 +153,7 @@ def time_inference(x, repeats: int) -> dict:
         jobs["PyTorch no_grad encode"] = lambda: net.encode(x)
         jobs["PyTorch no_grad decode"] = lambda: net.decode(z)
         jobs["PyTorch no_grad reconstruct"] = lambda: net.reconstruct(x)
-    for job in jobs.values():
-        job()
-    speeds = {name: [] for name in jobs}
-    for _ in range(repeats):
-        for name, job in jobs.items():
-            start = time.perf_counter()
-            job()
-            speeds[name].append(len(x) / (time.perf_counter() - start))
+    speeds = interleaved(jobs, repeats, len(x))
     return {name: {"samples_per_s": statistics.median(v), "runs": v} for name, v in speeds.items()}
 
 
