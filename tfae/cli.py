@@ -137,7 +137,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         if args.command == "demo":
             run_demo(args.out, epochs=args.epochs, batch_size=args.batch_size, data=args.data)
