@@ -208,6 +208,15 @@ def test_built_from_custom_keras_layers_and_built_lazily():
     assert ae.bottleneck.name == "bottleneck"
 
 
+def test_encode_of_a_dataset_builds_an_unbuilt_model():
+    import tensorflow as tf
+
+    ae = tfae.AutoEncoder(tfae.Encoder(3), tfae.Decoder((4, 2)))
+    images = np.random.default_rng(0).random((5, 4, 2), dtype=np.float32)
+    codes = ae.encode(tf.data.Dataset.from_tensor_slices(images).batch(2))
+    assert ae.built and codes.shape == (5, 3)
+
+
 def test_bottleneck_is_the_encoders_code_layer():
     ae = article_model()
     assert ae.bottleneck is ae.encoder.bottleneck

@@ -373,10 +373,14 @@ class AutoEncoder(keras.Model):
             runner = self._runners[key] = _backend.BatchedRunner(layer, **call_kwargs)
         return runner(array, batch_size)
 
-    def _ensure_built(self, x: Any) -> None:
+    def _ensure_built(self, x: Any) -> Any:
+        """Build from the first data seen (a dataset is read into memory first); returns the data."""
+        if _backend.is_dataset(x):
+            x = _backend.dataset_inputs(x)
         if not self.built:
             shape = getattr(x, "shape", None) or np.shape(np.asarray(x))
             self.build((None,) + tuple(shape[1:]))
+        return x
 
     def encode(self, x: Any, *, batch_size: int | None = None):
         """Maps samples to latent codes.
@@ -392,7 +396,7 @@ class AutoEncoder(keras.Model):
             Codes of shape `(n, latent_dim)`: numpy for array inputs, otherwise
             a tensor of the same kind as `x`.
         """
-        self._ensure_built(x)
+        x = self._ensure_built(x)
         return self._apply("encode", self.encoder, x, name="x", feature_shape=self.sample_shape,
                            batch_size=batch_size)
 
@@ -412,7 +416,7 @@ class AutoEncoder(keras.Model):
 
     def reconstruct(self, x: Any, *, batch_size: int | None = None):
         """`decode(encode(x))` in one pass. Same inputs and outputs as `encode`."""
-        self._ensure_built(x)
+        x = self._ensure_built(x)
         return self._apply("reconstruct", self, x, name="x", feature_shape=self.sample_shape,
                            batch_size=batch_size)
 
