@@ -56,8 +56,7 @@ def _compile(layer: keras.layers.Layer, call_kwargs: dict[str, Any]) -> Callable
     if backend == "tensorflow":
         import tensorflow as tf
 
-        function = tf.function(lambda x: layer(x, training=False, **call_kwargs), autograph=False)
-        return function
+        return tf.function(lambda x: layer(x, training=False, **call_kwargs), autograph=False)
     if backend == "jax":
         import jax
 

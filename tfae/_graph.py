@@ -293,13 +293,13 @@ class GraphAutoEncoder:
         with tf.control_dependencies([cost]):
             return step + 1, total + cost
 
-    def _compiled_steps(self, steps: int, batch_size: int) -> tuple[tf.Tensor, tf.Tensor] | None:
+    def _compiled_steps(self, steps: int, batch_size: int) -> tuple[tf.Tensor, tf.Tensor]:
         """`steps` steps of `batch_size` as one XLA program; `(order placeholder, summed cost)`.
 
         With every shape static, XLA fuses each step's element-wise work and the
         optimizer update into a few loops, which is where a small model's time
-        goes. Built on first use for each (steps, batch size) and cached; None
-        when this TensorFlow cannot compile it (fit then uses `_many_steps`).
+        goes. Built on first use for each (steps, batch size) and cached; when
+        XLA refuses it at run time, `_run_steps` falls back to `_many_steps`.
         """
         key = (steps, batch_size)
         if key not in self._compiled:

@@ -312,7 +312,7 @@ class AutoEncoder(keras.Model):
 
     def _checked(self, x: Any, name: str) -> Any:
         """Validate numpy-like training data up front; tensors and datasets pass through."""
-        if x is None or _backend.is_dataset(x) or ops.is_tensor(x) and not isinstance(x, np.ndarray):
+        if x is None or _backend.is_dataset(x) or _backend.is_backend_tensor(x):
             return x
         if isinstance(x, (dict, keras.utils.PyDataset)) or callable(getattr(x, "__next__", None)):
             return x
