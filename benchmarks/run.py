@@ -61,6 +61,12 @@ def optional(name: str) -> bool:
         return False
 
 
+# Untimed pause before each timed run: the OpenMP (PyTorch), Eigen (TensorFlow)
+# and XLA (JAX) thread pools keep spinning for a while after their work, which
+# slows whichever contender runs next on two cores.
+SETTLE_S = 1.0
+
+
 def interleaved(jobs: dict, repeats: int, samples: int) -> dict[str, list[float]]:
     """Warm each job up once, then run them in turn `repeats` times; samples/s of every run."""
     for job in jobs.values():  # tracing, compilation, allocator growth
@@ -68,6 +74,7 @@ def interleaved(jobs: dict, repeats: int, samples: int) -> dict[str, list[float]
     speeds = {name: [] for name in jobs}
     for _ in range(repeats):
         for name, job in jobs.items():
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
             job()
             speeds[name].append(samples / (time.perf_counter() - start))

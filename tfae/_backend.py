@@ -5,10 +5,11 @@
   autoencoder. `BatchedRunner` compiles a layer's forward pass once per batch
   size with the backend's own compiler and feeds fixed-shape batches (the last
   one is padded, so nothing is retraced).
-- Training: `training_defaults` picks `steps_per_execution` and XLA, and
-  `training_dataset` gives TensorFlow a shuffled, prefetched `tf.data` pipeline
-  for numpy inputs, which Keras' generic array adapter is about twice as slow
-  at feeding (measured in `benchmarks/`).
+- Training: `training_defaults` picks `steps_per_execution` and XLA, and on
+  TensorFlow `ResidentTraining` runs each execution of that many steps on
+  in-memory arrays as one compiled program, loop included, where Keras'
+  own loop launches a program per step and copies each batch through
+  `tf.data` (measured in `benchmarks/`).
 
 Everything else in tfae stays backend-agnostic.
 """
@@ -140,23 +141,108 @@ def training_defaults(model: keras.Model, kwargs: dict[str, Any]) -> dict[str, A
     return kwargs
 
 
-def training_dataset(x: np.ndarray, y: np.ndarray | None, *, batch_size: int, shuffle: bool):
-    """A shuffled, batched, prefetched `tf.data.Dataset` over in-memory arrays, or None off TensorFlow.
+class ResidentTraining:
+    """TensorFlow: each execution of `steps_per_execution` steps is one compiled program over in-memory data.
 
-    Shuffles indices rather than samples, so the only copy of the data is the
-    one tensor it is gathered from.
+    Keras' TensorFlow trainer runs its steps in a TF while loop that pulls
+    every batch through `tf.data` and launches one XLA program per step; on a
+    small model that launch and copy cost as much as the step itself (measured
+    ~2x at batch 256 on a 2-core CPU, `python -m benchmarks.run`). Here the
+    training arrays are held as tensors, Keras' iterator yields only the
+    shuffled batch indices of each execution, and the gathers, forward and
+    backward passes and updates of all its steps run in one program, with the
+    loop inside it. `model.train_step` is what runs, so losses, metrics,
+    callbacks and a subclass's own `train_step` behave as in Keras.
+
+    One instance belongs to one compiled model; its traced programs (one per
+    distinct execution shape: a full execution, and the last one of an epoch)
+    are reused by every `fit` on arrays of the same shapes.
     """
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
 
-    tensors = tuple(tf.convert_to_tensor(a) for a in ((x,) if y is None else (x, y)))
-    indices = tf.data.Dataset.range(len(x))
-    if shuffle:
-        indices = indices.shuffle(len(x), reshuffle_each_iteration=True)
+    def __init__(self, model: keras.Model) -> None:
+        import tensorflow as tf
 
-    def gather(batch):
-        parts = tuple(tf.gather(t, batch) for t in tensors)
-        return parts if y is not None else parts[0]
+        self._model = model
+        self._arrays: tuple[Any, ...] = ()
+        self._program = tf.function(self._execution, jit_compile=bool(model.jit_compile), autograph=False)
 
-    return indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    @staticmethod
+    def applies(model: keras.Model) -> bool:
+        """Whether `model.fit` on arrays can take this path (else Keras' own runs)."""
+        if keras.backend.backend() != "tensorflow" or model.run_eagerly:
+            return False
+        import tensorflow as tf
+
+        # Under a distribution strategy Keras shards batches across replicas,
+        # which one program over one copy of the data cannot do.
+        return not tf.distribute.has_strategy() and getattr(model, "_distribute_strategy", None) is None
+
+    def dataset(self, x: np.ndarray, y: np.ndarray | None, *, batch_size: int, shuffle: bool):
+        """Hold `x` (and `y`) as tensors; return Keras' feed and its `steps_per_epoch`.
+
+        The feed is an endless `tf.data.Dataset` whose every element is one
+        execution's `(full_batches, last_batch)` indices: `full_batches` has
+        shape `(k, batch_size)`, `last_batch` shape `(r,)` with `0 < r <
+        batch_size` on an epoch's last execution when `batch_size` does not
+        divide the data, else `(0,)`. Keras counts `steps_per_epoch` steps per
+        epoch and calls the train function once per `steps_per_execution`,
+        so each call takes exactly one element.
+        """
+        import tensorflow as tf
+
+        self._arrays = tuple(tf.convert_to_tensor(a) for a in ((x,) if y is None else (x, y)))
+        n = len(x)
+        per_execution = self._model.steps_per_execution
+        full, remainder = divmod(n, batch_size)
+        steps = full + (remainder > 0)
+        executions = -(-steps // per_execution)
+
+        def execution(order, i):
+            start = tf.minimum(i * per_execution, full)
+            stop = tf.minimum(start + per_execution, full)
+            batches = tf.reshape(order[: full * batch_size], (full, batch_size))[start:stop]
+            last = order[full * batch_size :] if remainder else order[:0]
+            last = tf.cond(tf.equal(i, executions - 1), lambda: last, lambda: last[:0])
+            return batches, last
+
+        # One order per epoch (as Keras' own array adapter draws it).
+        orders = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int32)).repeat()
+        if shuffle:
+            orders = orders.map(tf.random.shuffle)
+        feed = orders.flat_map(
+            lambda order: tf.data.Dataset.range(executions).map(lambda i: execution(order, tf.cast(i, tf.int32)))
+        )
+        return feed.prefetch(2), steps
+
+    def release(self) -> None:
+        """Drop the references to the training data (the compiled programs stay)."""
+        self._arrays = ()
+
+    def __call__(self, iterator):
+        batches, last = next(iterator)
+        return self._program(self._arrays, batches, last)
+
+    def _execution(self, arrays, batches, last):
+        import tensorflow as tf
+
+        model = self._model
+
+        def step(indices):
+            data = tuple(tf.gather(a, indices) for a in arrays)
+            return model.train_step(data if len(data) > 1 else data[0])
+
+        # Shapes are static here: one trace per execution shape. The first
+        # step runs outside the loop so that whatever Keras builds lazily
+        # (optimizer slots, metric variables) is created outside it too.
+        k = batches.shape[0]
+        logs = step(batches[0]) if k else step(last)
+        if k > 1:
+            _, logs = tf.while_loop(
+                lambda i, _: i < k,
+                lambda i, _: (i + 1, step(batches[i])),
+                (tf.constant(1), logs),
+                parallel_iterations=1,  # each step reads the weights the previous one wrote
+            )
+        if k and last.shape[0]:
+            logs = step(last)
+        return logs

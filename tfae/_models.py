@@ -286,6 +286,7 @@ class AutoEncoder(keras.Model):
         if isinstance(metrics, tuple):
             metrics = list(metrics)
         kwargs = _backend.training_defaults(self, kwargs)
+        self._resident_training = None  # its programs were traced for the previous optimizer
         super().compile(optimizer=optimizer, loss=_resolve_loss(loss), metrics=metrics, **kwargs)
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
@@ -322,26 +323,30 @@ class AutoEncoder(keras.Model):
         """Trains the model; `y` defaults to `x`, `validation_data` may be inputs alone.
 
         Same arguments as `keras.Model.fit`. In-memory arrays are validated up
-        front and, on the TensorFlow backend, fed through a prefetched
-        `tf.data` pipeline.
+        front and, on the TensorFlow backend, trained on by one compiled
+        program per `steps_per_execution` steps (see `tfae._backend.ResidentTraining`).
         """
         x = self._checked(x, "x")
         y = self._checked(y, "y")
+        resident = None
         if (
             isinstance(x, np.ndarray)
             and (y is None or isinstance(y, np.ndarray))
             and not args
             and not {"sample_weight", "validation_split", "steps_per_epoch", "class_weight"} & set(kwargs)
             and kwargs.get("shuffle", True) in (True, False)
+            and self.compiled
+            and _backend.ResidentTraining.applies(self)
         ):
-            dataset = _backend.training_dataset(
-                x, y, batch_size=kwargs.get("batch_size") or 32, shuffle=kwargs.get("shuffle", True)
+            resident = getattr(self, "_resident_training", None)
+            if resident is None:
+                resident = self._resident_training = _backend.ResidentTraining(self)
+            x, kwargs["steps_per_epoch"] = resident.dataset(
+                x, y, batch_size=_validation.batch_size(kwargs.pop("batch_size", None) or 32),
+                shuffle=kwargs.get("shuffle", True),
             )
-            if dataset is not None:
-                # The dataset is batched and shuffled already; Keras refuses both for datasets.
-                x, y = dataset, None
-                kwargs.pop("batch_size", None)
-                kwargs["shuffle"] = False
+            y = None
+            kwargs["shuffle"] = False  # the feed shuffles; Keras refuses to shuffle datasets
         if isinstance(validation_data, tuple) and len(validation_data) == 1:
             validation_data = validation_data[0]  # Keras' spelling of "inputs only"
         if validation_data is not None and not _backend.is_dataset(validation_data):
@@ -354,7 +359,16 @@ class AutoEncoder(keras.Model):
                 )
             else:
                 validation_data = (self._checked(validation_data, "validation_data"),)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        if resident is None:
+            return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        # Keras reuses `train_function` in `train_on_batch` too, which feeds
+        # batches rather than this feed's indices: install it for this call only.
+        self.train_function = resident
+        try:
+            return super().fit(x, None, validation_data=validation_data, **kwargs)
+        finally:
+            self.train_function = None
+            resident.release()
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """Evaluates the model; `y` defaults to `x`."""
