@@ -153,3 +153,9 @@ def test_images_of_the_wrong_size_are_not_mnist(tmp_path):
     write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((6, 20, 20), np.uint8))
     with pytest.raises(ValueError, match=r"Received: images \(6, 20, 20\)"):
         tfae.datasets.load_mnist(tmp_path)
+
+
+def test_loaded_images_start_on_a_64_byte_boundary_so_training_can_share_them(mnist_sample):
+    (x_train, _), (x_test, _) = mnist_sample
+    assert x_train.ctypes.data % 64 == 0 and x_test.ctypes.data % 64 == 0
+    assert x_train.flags.c_contiguous and x_train.flags.writeable

@@ -62,6 +62,21 @@ def test_training_from_saturated_wrong_outputs_still_learns():
     assert history.history["loss"][-1] < history.history["loss"][0] - 0.5
 
 
+def test_validation_split_holds_out_the_last_samples_as_keras_does(small_digits):
+    (x, _), _ = small_digits
+    split = article_model()
+    split.compile()
+    explicit = article_model()
+    explicit.compile()
+    explicit.set_weights(split.get_weights())
+
+    by_split = split.fit(x, epochs=2, batch_size=64, validation_split=0.25, shuffle=False, verbose=0)
+    by_hand = explicit.fit(x[:384], epochs=2, batch_size=64, validation_data=x[384:], shuffle=False, verbose=0)
+
+    assert int(split.optimizer.iterations) == 2 * 6  # 384 training samples
+    np.testing.assert_allclose(by_split.history["val_loss"], by_hand.history["val_loss"], rtol=1e-5)
+
+
 @pytest.mark.parametrize("batch_size, steps", [(None, 16), (64, 8), (100, 6), (512, 1)])
 def test_fit_takes_one_optimizer_step_per_batch_of_the_requested_size(small_digits, batch_size, steps):
     (x_train, _), _ = small_digits
@@ -303,6 +318,10 @@ def test_subclass_defined_by_a_user_round_trips(tmp_path):
         (lambda ae: ae.fit(np.zeros((4, 784), "float32"), validation_data=np.zeros((2, 3)), verbose=0),
          r"Received: validation_data.shape=\(2, 3\)"),
         (lambda ae: ae.evaluate(np.zeros((4, 783), "float32"), verbose=0), r"Received: x.shape=\(4, 783\)"),
+        (lambda ae: ae.fit(np.zeros((4, 784), "float32"), validation_split=1.5, verbose=0),
+         "Received: validation_split=1.5"),
+        (lambda ae: ae.fit(np.zeros((4, 784), "float32"), validation_split=0.8, verbose=0),
+         "Received: validation_split=0.8 for 4 samples"),
     ],
 )
 def test_bad_data_gets_a_clear_error_naming_the_argument(call, message):

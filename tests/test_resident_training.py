@@ -67,6 +67,18 @@ def test_denoising_pairs_take_the_same_steps_as_keras_own_loop(small_digits, ran
         np.testing.assert_allclose(fast_weight, keras_weight, rtol=1e-5, atol=1e-6)
 
 
+def test_the_same_seed_gives_the_same_weights(small_digits):
+    (x, _), _ = small_digits
+    weights = []
+    for _ in range(2):
+        keras.utils.set_random_seed(7)
+        model = tiny_model()
+        model.fit(x, epochs=2, batch_size=64, verbose=0)
+        weights.append(model.get_weights())
+    for first, second in zip(*weights):
+        np.testing.assert_array_equal(first, second)
+
+
 def test_each_epoch_visits_every_sample_once_in_a_fresh_order():
     model = tiny_model(steps_per_execution=3)
     feed, steps = _backend.ResidentTraining(model).dataset(
@@ -159,3 +171,37 @@ def test_under_a_distribution_strategy_keras_own_loop_trains(small_digits):
         history = model.fit(x, epochs=2, batch_size=64, verbose=0)
     assert model._resident_training is None
     assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_aligned_arrays_are_shared_and_others_copied():
+    from tfae.datasets._mnist import _aligned_empty
+
+    aligned = _aligned_empty((8, 784), np.float32)
+    aligned[...] = 0.5
+    misaligned = _aligned_empty((8 * 784 + 4,), np.float32)[4:].reshape(8, 784)  # 16 bytes off
+    misaligned[...] = 0.5
+    read_only = aligned.copy()
+    read_only.flags.writeable = False
+
+    tensors = {name: _backend._shared_tensor(a) for name, a in
+               {"aligned": aligned, "misaligned": misaligned, "read_only": read_only}.items()}
+    aligned[0, 0] = misaligned[0, 0] = 2.0
+
+    assert float(tensors["aligned"][0, 0]) == 2.0  # the same memory
+    assert float(tensors["misaligned"][0, 0]) == 0.5  # a copy
+    assert float(tensors["read_only"][0, 0]) == 0.5
+
+
+def test_a_misaligned_array_trains_like_an_aligned_one(small_digits):
+    (x, _), _ = small_digits
+    assert x.ctypes.data % 64 == 0
+    from tfae.datasets._mnist import _aligned_empty
+
+    misaligned = _aligned_empty((x.size + 4,), np.float32)[4:].reshape(x.shape)
+    misaligned[...] = x
+    first = tiny_model()
+    second = twin(first)
+    first.fit(x, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    second.fit(misaligned, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -141,6 +141,35 @@ def training_defaults(model: keras.Model, kwargs: dict[str, Any]) -> dict[str, A
     return kwargs
 
 
+# TensorFlow's CPU kernels and XLA assume buffers aligned to Eigen's largest
+# vector width (EIGEN_MAX_ALIGN_BYTES); a misaligned shared buffer aborts the process.
+TENSORFLOW_ALIGNMENT = 64
+
+
+def _shared_tensor(array: np.ndarray):
+    """`array` as a TensorFlow tensor, sharing its memory when TensorFlow can use it in place.
+
+    `tf.convert_to_tensor` always copies; for a full MNIST that is a fresh
+    188 MB allocation per `fit`, whose cost on a loaded machine swung between
+    0.07 s and 0.9 s. A C-contiguous, writeable, 64-byte-aligned array (what
+    `tfae.datasets` returns) is handed over through DLPack instead, so
+    training reads the array itself, as Keras' own array adapter does.
+    """
+    import tensorflow as tf
+
+    if (
+        array.flags.c_contiguous
+        and array.flags.writeable
+        and array.ctypes.data % TENSORFLOW_ALIGNMENT == 0
+        and array.dtype == np.float32
+    ):
+        try:
+            return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+        except (BufferError, TypeError, ValueError, AttributeError, tf.errors.OpError):
+            pass
+    return tf.convert_to_tensor(array)
+
+
 class ResidentTraining:
     """TensorFlow: each execution of `steps_per_execution` steps is one compiled program over in-memory data.
 
@@ -190,7 +219,7 @@ class ResidentTraining:
         """
         import tensorflow as tf
 
-        self._arrays = tuple(tf.convert_to_tensor(a) for a in ((x,) if y is None else (x, y)))
+        self._arrays = tuple(_shared_tensor(a) for a in ((x,) if y is None else (x, y)))
         n = len(x)
         per_execution = self._model.steps_per_execution
         full, remainder = divmod(n, batch_size)
@@ -212,7 +241,9 @@ class ResidentTraining:
         feed = orders.flat_map(
             lambda order: tf.data.Dataset.range(executions).map(lambda i: execution(order, tf.cast(i, tf.int32)))
         )
-        return feed.prefetch(2), steps
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return feed.prefetch(2).with_options(options), steps
 
     def release(self) -> None:
         """Drop the references to the training data (the compiled programs stay)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -69,6 +71,21 @@ def _resolve_loss(loss: Any) -> Any:
     if isinstance(loss, str) and loss == _DEFAULT_LOSS:
         return SigmoidCrossEntropy()
     return loss
+
+
+def _split_off_validation(x: np.ndarray, y: np.ndarray | None, fraction: Any):
+    """Keras' `validation_split` on arrays: the last `fraction` of the samples, before any shuffling."""
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+        raise ValueError(f"Expected `validation_split` to be a number in (0, 1). Received: validation_split={fraction!r}")
+    split_at = int(math.floor(len(x) * (1.0 - fraction)))
+    if split_at == 0 or split_at == len(x):
+        raise ValueError(
+            f"Expected `validation_split` to leave samples for both training and validation. "
+            f"Received: validation_split={fraction!r} for {len(x)} samples"
+        )
+    if y is None:
+        return x[:split_at], None, (x[split_at:],)
+    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
 
 
 @keras.saving.register_keras_serializable(package="tfae")
@@ -328,10 +345,17 @@ class AutoEncoder(keras.Model):
         """
         x = self._checked(x, "x")
         y = self._checked(y, "y")
+        if y is x:
+            y = None  # the default target: one copy of the data on the fast path, not two
+        validation_data = self._validation_inputs(validation_data)
+        arrays = isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray))
+        if arrays and not args and "validation_split" in kwargs:
+            fraction = kwargs.pop("validation_split")
+            if fraction and validation_data is None:  # Keras ignores it when validation_data is given
+                x, y, validation_data = _split_off_validation(x, y, fraction)
         resident = None
         if (
-            isinstance(x, np.ndarray)
-            and (y is None or isinstance(y, np.ndarray))
+            arrays
             and not args
             and not {"sample_weight", "validation_split", "steps_per_epoch", "class_weight"} & set(kwargs)
             and kwargs.get("shuffle", True) in (True, False)
@@ -347,18 +371,6 @@ class AutoEncoder(keras.Model):
             )
             y = None
             kwargs["shuffle"] = False  # the feed shuffles; Keras refuses to shuffle datasets
-        if isinstance(validation_data, tuple) and len(validation_data) == 1:
-            validation_data = validation_data[0]  # Keras' spelling of "inputs only"
-        if validation_data is not None and not _backend.is_dataset(validation_data):
-            if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
-                isinstance(validation_data, list) and np.ndim(validation_data) > 1
-            ):
-                validation_data = tuple(
-                    self._checked(part, f"validation_data[{i}]") if i < 2 else part
-                    for i, part in enumerate(validation_data)
-                )
-            else:
-                validation_data = (self._checked(validation_data, "validation_data"),)
         if resident is None:
             return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
         # Keras reuses `train_function` in `train_on_batch` too, which feeds
@@ -369,6 +381,21 @@ class AutoEncoder(keras.Model):
         finally:
             self.train_function = None
             resident.release()
+
+    def _validation_inputs(self, validation_data: Any) -> Any:
+        """Keras' `validation_data`, with inputs alone accepted and arrays validated."""
+        if isinstance(validation_data, tuple) and len(validation_data) == 1:
+            validation_data = validation_data[0]  # Keras' spelling of "inputs only"
+        if validation_data is None or _backend.is_dataset(validation_data):
+            return validation_data
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
+            isinstance(validation_data, list) and np.ndim(validation_data) > 1
+        ):
+            return tuple(
+                self._checked(part, f"validation_data[{i}]") if i < 2 else part
+                for i, part in enumerate(validation_data)
+            )
+        return (self._checked(validation_data, "validation_data"),)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """Evaluates the model; `y` defaults to `x`."""
