@@ -226,21 +226,22 @@ class ResidentTraining:
         steps = full + (remainder > 0)
         executions = -(-steps // per_execution)
 
-        def execution(order, i):
-            start = tf.minimum(i * per_execution, full)
-            stop = tf.minimum(start + per_execution, full)
-            batches = tf.reshape(order[: full * batch_size], (full, batch_size))[start:stop]
-            last = order[full * batch_size :] if remainder else order[:0]
-            last = tf.cond(tf.equal(i, executions - 1), lambda: last, lambda: last[:0])
-            return batches, last
+        def epoch(order):
+            batches = tf.reshape(order[: full * batch_size], (full, batch_size))
+            last = order[full * batch_size :]  # empty when batch_size divides n
+
+            def execution(i):
+                start = tf.minimum(i * per_execution, full)
+                stop = tf.minimum(start + per_execution, full)
+                return batches[start:stop], tf.cond(tf.equal(i, executions - 1), lambda: last, lambda: last[:0])
+
+            return tf.data.Dataset.range(executions).map(lambda i: execution(tf.cast(i, tf.int32)))
 
         # One order per epoch (as Keras' own array adapter draws it).
         orders = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int32)).repeat()
         if shuffle:
             orders = orders.map(tf.random.shuffle)
-        feed = orders.flat_map(
-            lambda order: tf.data.Dataset.range(executions).map(lambda i: execution(order, tf.cast(i, tf.int32)))
-        )
+        feed = orders.flat_map(epoch)
         options = tf.data.Options()
         options.autotune.enabled = False
         return feed.prefetch(2).with_options(options), steps

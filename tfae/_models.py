@@ -348,16 +348,15 @@ class AutoEncoder(keras.Model):
         if y is x:
             y = None  # the default target: one copy of the data on the fast path, not two
         validation_data = self._validation_inputs(validation_data)
-        arrays = isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray))
-        if arrays and not args and "validation_split" in kwargs:
+        arrays = isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)) and not args
+        if arrays and "validation_split" in kwargs:
             fraction = kwargs.pop("validation_split")
             if fraction and validation_data is None:  # Keras ignores it when validation_data is given
                 x, y, validation_data = _split_off_validation(x, y, fraction)
         resident = None
         if (
             arrays
-            and not args
-            and not {"sample_weight", "validation_split", "steps_per_epoch", "class_weight"} & set(kwargs)
+            and not {"sample_weight", "steps_per_epoch", "class_weight"} & set(kwargs)
             and kwargs.get("shuffle", True) in (True, False)
             and self.compiled
             and _backend.ResidentTraining.applies(self)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tfae._backend import TENSORFLOW_ALIGNMENT
 from tfae.datasets._idx import read_idx
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -92,15 +93,15 @@ def _check(arrays: dict[str, np.ndarray], source: str) -> None:
 
 
 def _aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """An uninitialised array whose data starts on a 64-byte boundary.
+    """An uninitialised array whose data starts on a `TENSORFLOW_ALIGNMENT` (64-byte) boundary.
 
     TensorFlow can then train on it in place instead of copying it per `fit`
     (see `tfae._backend._shared_tensor`).
     """
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    buffer = np.empty(nbytes + 64, np.uint8)
-    offset = -buffer.ctypes.data % 64
+    buffer = np.empty(nbytes + TENSORFLOW_ALIGNMENT, np.uint8)
+    offset = -buffer.ctypes.data % TENSORFLOW_ALIGNMENT
     return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
 
 
