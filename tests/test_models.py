@@ -140,6 +140,62 @@ def test_batched_encode_gives_the_same_codes_for_any_batch_size(small_digits, ba
     np.testing.assert_allclose(ae.encode(x_test[:50], batch_size=batch_size), expected, atol=1e-5)
 
 
+class CountingDecoder(tfae.Decoder):
+    """Counts Python executions of `call`: under a compiled function, those are traces."""
+
+    calls = 0
+
+    def call(self, inputs, **kwargs):
+        CountingDecoder.calls += 1
+        return super().call(inputs, **kwargs)
+
+
+@pytest.mark.skipif(keras.backend.backend() not in ("tensorflow", "jax"), reason="compiled backends only")
+def test_decode_compiles_once_per_batch_size_whatever_the_number_of_samples(random_unit):
+    ae = tfae.AutoEncoder(tfae.Encoder(4), CountingDecoder(6), input_shape=(6,))
+    codes = [random_unit(n, 4) for n in (40, 16, 33, 47, 100)]  # a short last batch, whole ones, more
+    expected = [keras.ops.convert_to_numpy(ae.decoder(z)) for z in codes]
+    ae.decode(codes[0], batch_size=16)
+    traced = CountingDecoder.calls
+    for z, reference in zip(codes, expected):
+        np.testing.assert_allclose(ae.decode(z, batch_size=16), reference, atol=1e-6)
+    assert CountingDecoder.calls == traced
+
+
+def test_encode_returns_a_writeable_array_and_leaves_its_input_alone(mnist_sample):
+    (x_train, _), _ = mnist_sample  # aligned float32: shared with TensorFlow, not copied
+    x = x_train[:300]
+    before = x.copy()
+    ae = article_model()
+    for batch_size in (64, 300):  # several batches; one
+        z = ae.encode(x, batch_size=batch_size)
+        expected = z.copy()
+        z[:] = 0.0  # the caller owns the result
+        np.testing.assert_array_equal(x, before)
+        np.testing.assert_array_equal(ae.encode(x, batch_size=batch_size), expected)
+
+
+def test_mixed_precision_encode_returns_the_compute_dtype(small_digits):
+    _, (x_test, _) = small_digits
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, dtype="mixed_float16")
+    z = ae.encode(x_test[:20], batch_size=8)
+    assert z.dtype == np.float16
+    np.testing.assert_allclose(z, keras.ops.convert_to_numpy(ae.encoder(x_test[:20])), atol=1e-2)
+
+
+def test_encode_from_several_threads_at_once_gives_each_its_own_codes(small_digits):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, (x_test, _) = small_digits
+    ae = article_model()
+    parts = [x_test[i * 32 : (i + 1) * 32] for i in range(4)]
+    expected = [ae.encode(part, batch_size=10) for part in parts]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda part: ae.encode(part, batch_size=10), parts * 3))
+    for i, result in enumerate(results):
+        np.testing.assert_array_equal(result, expected[i % 4])
+
+
 def test_encode_sees_weights_updated_by_training(small_digits):
     (x_train, _), _ = small_digits
     ae = article_model()
