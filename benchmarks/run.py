@@ -144,9 +144,8 @@ def time_training(group: str, x, x_test, batch_size: int, repeats: int) -> dict:
 
 
 def time_inference(x, repeats: int) -> dict:
-    from benchmarks import baselines
-
     import tfae
+    from benchmarks import baselines
 
     ae = baselines.tfae_autoencoder()
     plain = baselines.keras_sequential()

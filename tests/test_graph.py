@@ -67,6 +67,33 @@ def test_steps_per_execution_and_xla_do_not_change_the_result(digits, steps_per_
         np.testing.assert_allclose(got["loss"], expected["loss"], rtol=1e-5)
 
 
+@pytest.mark.parametrize("layout", ["misaligned", "fortran", "float64", "read_only"])
+def test_fit_trains_the_same_on_arrays_of_any_layout_and_leaves_them_alone(digits, layout):
+    # The training set is fed to every session.run in place when it can be, copied once otherwise.
+    from tfae._backend import aligned_empty
+
+    x_train, _ = digits
+    x = x_train[:200]
+    if layout == "misaligned":
+        other = aligned_empty((x.size + 4,), np.float32)[4:].reshape(x.shape)
+        other[...] = x
+    elif layout == "fortran":
+        other = np.asfortranarray(x)
+    elif layout == "float64":
+        other = x.astype(np.float64)
+    else:
+        other = x.copy()
+        other.flags.writeable = False
+    before = other.copy()
+    with tfae.GraphAutoEncoder(784, 16, seed=3) as reference, tfae.GraphAutoEncoder(784, 16, seed=3) as g:
+        expected = reference.fit(x, epochs=2, batch_size=32, verbose=0)
+        got = g.fit(other, epochs=2, batch_size=32, verbose=0)
+        np.testing.assert_allclose(got["loss"], expected["loss"], rtol=1e-6)
+        for a, b in zip(g.get_weights(), reference.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+    np.testing.assert_array_equal(other, before)
+
+
 def test_same_seed_gives_the_same_model():
     a = tfae.GraphAutoEncoder(20, 4, hidden_units=(8,), seed=7)
     b = tfae.GraphAutoEncoder(20, 4, hidden_units=(8,), seed=7)

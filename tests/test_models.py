@@ -196,6 +196,15 @@ def test_encode_from_several_threads_at_once_gives_each_its_own_codes(small_digi
         np.testing.assert_array_equal(result, expected[i % 4])
 
 
+@pytest.mark.parametrize("position", [0, (1 << 18) - 1, 1 << 18, -1])  # first, either side of a chunk, last
+def test_a_single_nan_anywhere_in_a_large_input_is_refused(position):
+    x = np.zeros((400, 784), "float32")  # several chunks of the finiteness check
+    x.reshape(-1)[position] = np.nan
+    ae = article_model()
+    with pytest.raises(ValueError, match="Received: x with 1 NaN or infinite"):
+        ae.encode(x)
+
+
 def test_encode_sees_weights_updated_by_training(small_digits):
     (x_train, _), _ = small_digits
     ae = article_model()

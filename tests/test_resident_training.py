@@ -174,11 +174,11 @@ def test_under_a_distribution_strategy_keras_own_loop_trains(small_digits):
 
 
 def test_aligned_arrays_are_shared_and_others_copied():
-    from tfae.datasets._mnist import _aligned_empty
+    from tfae._backend import aligned_empty
 
-    aligned = _aligned_empty((8, 784), np.float32)
+    aligned = aligned_empty((8, 784), np.float32)
     aligned[...] = 0.5
-    misaligned = _aligned_empty((8 * 784 + 4,), np.float32)[4:].reshape(8, 784)  # 16 bytes off
+    misaligned = aligned_empty((8 * 784 + 4,), np.float32)[4:].reshape(8, 784)  # 16 bytes off
     misaligned[...] = 0.5
     read_only = aligned.copy()
     read_only.flags.writeable = False
@@ -195,9 +195,9 @@ def test_aligned_arrays_are_shared_and_others_copied():
 def test_a_misaligned_array_trains_like_an_aligned_one(small_digits):
     (x, _), _ = small_digits
     assert x.ctypes.data % 64 == 0
-    from tfae.datasets._mnist import _aligned_empty
+    from tfae._backend import aligned_empty
 
-    misaligned = _aligned_empty((x.size + 4,), np.float32)[4:].reshape(x.shape)
+    misaligned = aligned_empty((x.size + 4,), np.float32)[4:].reshape(x.shape)
     misaligned[...] = x
     first = tiny_model()
     second = twin(first)
@@ -205,3 +205,14 @@ def test_a_misaligned_array_trains_like_an_aligned_one(small_digits):
     second.fit(misaligned, epochs=1, batch_size=64, shuffle=False, verbose=0)
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_as_shareable_keeps_shareable_arrays_and_copies_the_rest_onto_an_aligned_buffer(mnist_sample):
+    from tfae._backend import as_shareable, shareable
+
+    (x, _), _ = mnist_sample
+    assert shareable(x) and as_shareable(x) is x
+    for other in (x[:, ::2], x.astype(np.float64), np.asfortranarray(x[:100])):
+        copy = as_shareable(other)
+        assert shareable(copy)
+        np.testing.assert_array_equal(copy, other)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from tfae._backend import TENSORFLOW_ALIGNMENT
+from tfae._backend import aligned_empty
 from tfae.datasets._idx import read_idx
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -92,24 +90,12 @@ def _check(arrays: dict[str, np.ndarray], source: str) -> None:
             )
 
 
-def _aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """An uninitialised array whose data starts on a `TENSORFLOW_ALIGNMENT` (64-byte) boundary.
-
-    TensorFlow can then train on it in place instead of copying it per `fit`
-    (see `tfae._backend._shared_tensor`).
-    """
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    buffer = np.empty(nbytes + TENSORFLOW_ALIGNMENT, np.uint8)
-    offset = -buffer.ctypes.data % TENSORFLOW_ALIGNMENT
-    return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
-
-
 def _prepare(arrays: dict[str, np.ndarray], *, flatten: bool, normalize: bool) -> tuple[Split, Split]:
     def images(raw: np.ndarray) -> np.ndarray:
         raw = raw.astype(np.uint8, copy=False)
         if normalize:
-            x = _aligned_empty(raw.shape, np.float32)
+            # Aligned, so that TensorFlow trains on it in place (tfae._backend.shareable).
+            x = aligned_empty(raw.shape, np.float32)
             np.divide(raw, np.float32(255.0), out=x, dtype=np.float32)
         else:
             x = raw
