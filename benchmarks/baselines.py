@@ -28,26 +28,38 @@ def keras_sequential():
 
 
 class TorchAutoEncoder:
-    """PyTorch eager: the usual loop of a hand-written PyTorch autoencoder."""
+    """PyTorch eager: the usual loop of a hand-written PyTorch autoencoder, written well.
+
+    On a GPU the data set is moved to the device once (and kept while the same
+    array comes back), and the epoch's loss is summed on the device, so no step
+    waits for the host.
+    """
 
     def __init__(self, seed: int = 0):
         import torch
 
         torch.manual_seed(seed)
         self.torch = torch
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         nn = torch.nn
-        self.encoder = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128))
-        self.decoder = nn.Sequential(nn.Linear(128, 784))
+        self.encoder = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128)).to(self.device)
+        self.decoder = nn.Sequential(nn.Linear(128, 784)).to(self.device)
         self.model = nn.Sequential(self.encoder, self.decoder)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.loss = nn.BCEWithLogitsLoss()
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self._resident: tuple[np.ndarray, object] | None = None
+
+    def _on_device(self, x: np.ndarray):
+        if self._resident is None or self._resident[0] is not x:
+            self._resident = (x, self.torch.from_numpy(x).to(self.device))
+        return self._resident[1]
 
     def fit_epoch(self, x: np.ndarray, batch_size: int) -> float:
         torch = self.torch
-        data = torch.from_numpy(x)
-        order = torch.randperm(len(data), generator=self.generator)
-        total = 0.0
+        data = self._on_device(x)
+        order = torch.randperm(len(data), generator=self.generator, device=self.device)
+        total = torch.zeros((), device=self.device)
         self.model.train()
         for start in range(0, len(data), batch_size):
             batch = data[order[start : start + batch_size]]
@@ -55,31 +67,26 @@ class TorchAutoEncoder:
             loss = self.loss(self.model(batch), batch)
             loss.backward()
             self.optimizer.step()
-            total += float(loss) * len(batch)
-        return total / len(data)
+            total += loss.detach() * len(batch)
+        return float(total) / len(data)
 
-    def reconstruct(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    def _batched(self, network, x: np.ndarray, batch_size: int, sigmoid: bool) -> np.ndarray:
         torch = self.torch
         self.model.eval()
         with torch.no_grad():
-            data = torch.from_numpy(x)
-            return torch.cat(
-                [torch.sigmoid(self.model(data[i : i + batch_size])) for i in range(0, len(data), batch_size)]
-            ).numpy()
+            data = torch.from_numpy(x).to(self.device)
+            outputs = [network(data[i : i + batch_size]) for i in range(0, len(data), batch_size)]
+            result = torch.cat(outputs)
+            return (torch.sigmoid(result) if sigmoid else result).cpu().numpy()
+
+    def reconstruct(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        return self._batched(self.model, x, batch_size, sigmoid=True)
 
     def encode(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        torch = self.torch
-        with torch.no_grad():
-            data = torch.from_numpy(x)
-            return torch.cat([self.encoder(data[i : i + batch_size]) for i in range(0, len(data), batch_size)]).numpy()
+        return self._batched(self.encoder, x, batch_size, sigmoid=False)
 
     def decode(self, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        torch = self.torch
-        with torch.no_grad():
-            data = torch.from_numpy(z)
-            return torch.cat(
-                [torch.sigmoid(self.decoder(data[i : i + batch_size])) for i in range(0, len(data), batch_size)]
-            ).numpy()
+        return self._batched(self.decoder, z, batch_size, sigmoid=True)
 
 
 class JaxWholeEpoch:

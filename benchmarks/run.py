@@ -13,6 +13,7 @@ Results go to `benchmarks/results/<device>.json` and into the table of `docs/ben
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -32,12 +33,15 @@ BACKENDS = ("tensorflow", "jax", "torch")
 
 
 # --------------------------------------------------------------------------- data
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
+
+
 def load_data(samples: int | None):
     import tfae
 
-    shared = REPO.parent / "shared" / "data" / "mnist"
+    path = Path(os.environ.get("TFAE_BENCH_DATA", DEFAULT_DATA))
     try:
-        (x, _), (x_test, _) = tfae.datasets.load_mnist(shared if shared.is_dir() else None, download=False)
+        (x, _), (x_test, _) = tfae.datasets.load_mnist(path if path.exists() else None, download=False)
         source = "full MNIST"
     except FileNotFoundError:
         (x, _), (x_test, _) = tfae.datasets.load_mnist_sample()
@@ -183,7 +187,8 @@ def peak_rss_of_fit(contender: str, samples: int | None) -> None:
 
 
 def child(args: list[str], backend: str) -> dict:
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": path}
     out = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], env=env, cwd=REPO,
                          capture_output=True, text=True, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
@@ -195,11 +200,14 @@ def child(args: list[str], backend: str) -> dict:
 def import_times(repeats: int) -> dict:
     result = {}
     for module in ("tensorflow", "tfae"):
+        if importlib.util.find_spec(module) is None:  # no TensorFlow on a JAX/PyTorch-only GPU machine
+            continue
         runs = []
         for _ in range(repeats):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=REPO,
-                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)})
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
             runs.append(time.perf_counter() - start)
         result[f"import {module}"] = {"seconds": statistics.median(runs), "runs": runs}
     return result
@@ -243,6 +251,8 @@ def environment() -> dict:
         import torch
 
         info["threads"]["torch.get_num_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name()
     return info
 
 
@@ -253,7 +263,9 @@ def ratio(a: float, b: float) -> str:
 def markdown(report: dict) -> str:
     env = report["environment"]
     lines = [
-        f"Measured {report['date']} on {env.get('cpu_model', env['processor'])} ({env['cpus']} cores), "
+        f"Measured {report['date']} on "
+        + (f"an {env['gpu']} with " if env.get("gpu") else "")
+        + f"{env.get('cpu_model', env['processor'])} ({env['cpus']} cores), "
         f"Python {env['python']}, TensorFlow {env['tensorflow']}, Keras {env['keras']}, "
         f"PyTorch {env['torch']}, JAX {env['jax']}; thread settings {json.dumps(env['threads'])}. "
         f"Command: `{report['command']}`.",
@@ -261,6 +273,8 @@ def markdown(report: dict) -> str:
     ]
     for run in report["backends"]:
         lines += [f"### Keras backend: {run['backend']} ({run['data']})", ""]
+        if run.get("date"):
+            lines += [f"Measured {run['date']}: `{run['command']}`.", ""]
         lines += ["| training, samples/s (median) | batch 32 | batch 256 | test BCE | test MSE |",
                   "| --- | ---: | ---: | ---: | ---: |"]
         train32, train256 = run["train"]["32"], run["train"]["256"]
@@ -319,9 +333,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 samples and one repeat")
     parser.add_argument("--device", default="cpu", help="label of the results file (default: cpu)")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--data", help=f"MNIST folder, IDX or .npz (default: {DEFAULT_DATA})")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--memory", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.data:  # children inherit it
+        os.environ["TFAE_BENCH_DATA"] = str(Path(args.data).resolve())
     if args.quick:
         args.samples, args.repeats = args.samples or 10000, 1
     if args.worker:
@@ -350,9 +367,17 @@ def main(argv: list[str] | None = None) -> None:
         except RuntimeError as error:  # keep the other backends' results
             print(error, file=sys.stderr)
             continue
+        run.update(date=report["date"], command=report["command"])
         report["backends"].append(run)
     report["imports"] = import_times(3)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # Backends not run this time keep their last results (each says when it was measured).
+    previous = RESULTS / f"{args.device}.json"
+    if previous.exists():
+        measured = {run["backend"] for run in report["backends"]}
+        kept = [run for run in json.loads(previous.read_text()).get("backends", []) if run["backend"] not in measured]
+        order = {name: i for i, name in enumerate(BACKENDS)}
+        report["backends"] = sorted(report["backends"] + kept, key=lambda run: order.get(run["backend"], len(order)))
     (RESULTS / f"{args.device}.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)
     (RESULTS / f"{args.device}.md").write_text(table + "\n")

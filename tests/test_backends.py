@@ -1,4 +1,4 @@
-"""tfae's Keras-side API on the JAX and PyTorch backends (each in its own process)."""
+"""tfae's Keras-side API on the JAX and PyTorch backends (each script in a process of its own)."""
 
 import importlib.util
 import os
@@ -10,12 +10,21 @@ import pytest
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_keras_side_api_runs_on_other_backends(backend):
+def run_on_backend(backend: str, script: str) -> str:
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, str(REPO / "tests" / "backend_check.py")], env=env,
+    result = subprocess.run([sys.executable, str(REPO / "tests" / script)], env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    assert f"OK {backend}" in result.stdout
+    return result.stdout
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_side_api_runs_on_other_backends(backend):
+    assert f"OK {backend}" in run_on_backend(backend, "backend_check.py")
+
+
+def test_jax_array_fit_takes_the_same_steps_as_keras_own_loop():
+    # Parity, callbacks, stopping, seeding and denoising pairs of JaxResidentTraining.
+    assert "OK jax resident" in run_on_backend("jax", "jax_resident_check.py")

@@ -401,3 +401,107 @@ class ResidentTraining:
         if k and last.shape[0]:
             logs = step(last)
         return logs
+
+
+class JaxResidentTraining:
+    """JAX: each execution of `steps_per_execution` steps is one jitted program over device-resident data.
+
+    Keras' JAX trainer honours `steps_per_execution` by calling its jitted
+    step once per batch from Python, each batch copied from host memory: on a
+    GPU that dispatch and copy, not the maths, set the speed of a small
+    model. Here the arrays are put on the device once per `fit`, Keras'
+    iterator yields only each execution's shuffled batch indices (host
+    numpy, a few KB), and one program runs the gathers and all the
+    `model.train_step` calls of an execution, as a `lax.scan`. Keras' JAX
+    `train_step` is a pure function of the state, so what runs per step is
+    exactly Keras' step: losses, metrics, callbacks and a subclass's own
+    `train_step` behave as in Keras.
+
+    The same contract as `ResidentTraining`: one instance per compiled model,
+    one traced program per distinct execution shape.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        import jax
+
+        self._model = model
+        self._arrays: tuple[Any, ...] = ()
+        # The state is donated, as in Keras' own jitted step: updated in place.
+        self._program = jax.jit(self._execution, donate_argnums=0)
+
+    @staticmethod
+    def applies(model: keras.Model) -> bool:
+        """Whether `model.fit` on arrays can take this path (else Keras' own runs)."""
+        if keras.backend.backend() != "jax" or model.run_eagerly or not model.jit_compile:
+            return False
+        # Under a keras.distribution Keras shards batches across devices,
+        # which one program over one copy of the data cannot do.
+        return keras.distribution.distribution() is None
+
+    def dataset(self, x: np.ndarray, y: np.ndarray | None, *, batch_size: int, shuffle: bool):
+        """Put `x` (and `y`) on the device; return Keras' feed and its `steps_per_epoch`.
+
+        The feed is an endless generator of `(full_batches, last_batch)`
+        index arrays, one per execution, shaped as in `ResidentTraining.dataset`.
+        Epoch orders come from numpy's global generator, which
+        `keras.utils.set_random_seed` seeds.
+        """
+        import jax
+
+        model = self._model
+        # Build what Keras would otherwise build by peeking at the feed's first
+        # element, which holds indices, not samples.
+        model._symbolic_build(data_batch=(x[:batch_size],) if y is None else (x[:batch_size], y[:batch_size]))
+        self._arrays = tuple(jax.device_put(a) for a in ((x,) if y is None else (x, y)))
+        n = len(x)
+        per_execution = model.steps_per_execution
+        full, remainder = divmod(n, batch_size)
+        steps = full + (remainder > 0)
+        executions = -(-steps // per_execution)
+
+        def feed():
+            while True:
+                order = np.random.permutation(n).astype(np.int32) if shuffle else np.arange(n, dtype=np.int32)
+                batches = order[: full * batch_size].reshape(full, batch_size)
+                last = order[full * batch_size :]
+                for i in range(executions):
+                    start = min(i * per_execution, full)
+                    stop = min(start + per_execution, full)
+                    yield batches[start:stop], (last if i == executions - 1 else last[:0])
+
+        return feed(), steps
+
+    def release(self) -> None:
+        """Drop the references to the training data (the compiled programs stay)."""
+        self._arrays = ()
+
+    def __call__(self, state, iterator):
+        batches, last = next(iterator)
+        return self._program(state, self._arrays, batches, last)
+
+    def _execution(self, state, arrays, batches, last):
+        import jax
+
+        model = self._model
+
+        def step(state, indices):
+            data = tuple(keras.ops.take(a, indices, axis=0) for a in arrays)
+            logs, state = model.train_step(state, data if len(data) > 1 else data[0])
+            return state, logs
+
+        # Shapes are static here: one trace per execution shape.
+        logs = None
+        if batches.shape[0]:
+            state, logs = jax.lax.scan(step, state, batches)
+            logs = jax.tree_util.tree_map(lambda value: value[-1], logs)  # the last step's, as Keras reports
+        if last.shape[0]:
+            state, logs = step(state, last)
+        return logs, state
+
+
+def resident_training_kind(model: keras.Model) -> type | None:
+    """The resident-training class for `model`'s backend and settings, or None for Keras' own loop."""
+    for kind in (ResidentTraining, JaxResidentTraining):
+        if kind.applies(model):
+            return kind
+    return None

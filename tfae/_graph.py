@@ -414,8 +414,10 @@ class GraphAutoEncoder:
         """Train on `x` (targets are the inputs).
 
         Each `session.run` executes `steps_per_execution` optimizer steps
-        in-graph as one XLA-compiled program, on data copied into the graph
-        once per call; a last partial batch is trained with one fed step.
+        in-graph as one XLA-compiled program over the whole of `x`, which is
+        fed in place (a float32, C-contiguous, 64-byte-aligned array such as
+        `tfae.datasets` returns; any other is copied once per call); a last
+        partial batch is trained with one fed step.
 
         Args:
             x: training inputs, `(n, input_dim)`.

@@ -340,8 +340,9 @@ class AutoEncoder(keras.Model):
         """Trains the model; `y` defaults to `x`, `validation_data` may be inputs alone.
 
         Same arguments as `keras.Model.fit`. In-memory arrays are validated up
-        front and, on the TensorFlow backend, trained on by one compiled
-        program per `steps_per_execution` steps (see `tfae._backend.ResidentTraining`).
+        front and, on the TensorFlow and JAX backends, trained on by one
+        compiled program per `steps_per_execution` steps over data held by the
+        backend (see `tfae._backend.ResidentTraining`).
         """
         x = self._checked(x, "x")
         y = self._checked(y, "y")
@@ -359,11 +360,11 @@ class AutoEncoder(keras.Model):
             and not {"sample_weight", "steps_per_epoch", "class_weight"} & set(kwargs)
             and kwargs.get("shuffle", True) in (True, False)
             and self.compiled
-            and _backend.ResidentTraining.applies(self)
+            and (kind := _backend.resident_training_kind(self)) is not None
         ):
             resident = getattr(self, "_resident_training", None)
             if resident is None:
-                resident = self._resident_training = _backend.ResidentTraining(self)
+                resident = self._resident_training = kind(self)
             x, kwargs["steps_per_epoch"] = resident.dataset(
                 x, y, batch_size=_validation.batch_size(kwargs.pop("batch_size", None) or 32),
                 shuffle=kwargs.get("shuffle", True),
