@@ -187,8 +187,7 @@ def peak_rss_of_fit(contender: str, samples: int | None) -> None:
 
 
 def child(args: list[str], backend: str) -> dict:
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": path}
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": child_path()}
     out = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], env=env, cwd=REPO,
                          capture_output=True, text=True, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
@@ -197,19 +196,25 @@ def child(args: list[str], backend: str) -> dict:
     return json.loads(lines[-1])
 
 
-def import_times(repeats: int) -> dict:
+def child_path() -> str:
+    return os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+
+
+def import_times(repeats: int, backend: str) -> dict:
+    """Median wall time of `import tensorflow` and `import tfae` in fresh processes (Keras on `backend`)."""
     result = {}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend, "PYTHONPATH": child_path()}
     for module in ("tensorflow", "tfae"):
         if importlib.util.find_spec(module) is None:  # no TensorFlow on a JAX/PyTorch-only GPU machine
             continue
         runs = []
         for _ in range(repeats):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=REPO,
-                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-                                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
+            if subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, env=env).returncode:
+                break  # reported as missing rather than losing the whole report
             runs.append(time.perf_counter() - start)
-        result[f"import {module}"] = {"seconds": statistics.median(runs), "runs": runs}
+        else:
+            result[f"import {module}"] = {"seconds": statistics.median(runs), "runs": runs}
     return result
 
 
@@ -312,8 +317,9 @@ def markdown(report: dict) -> str:
                       f"{memory['keras']:.0f} MiB ({ratio(memory['tfae'], memory['keras'])}; target <= 1.1x).", ""]
     if report.get("imports"):
         imports = report["imports"]
-        lines += [f"Import time (fresh process, median): `import tfae` {imports['import tfae']['seconds']:.2f} s, "
-                  f"`import tensorflow` {imports['import tensorflow']['seconds']:.2f} s.", ""]
+        timed = ", ".join(f"`{name}` {value['seconds']:.2f} s" for name, value in sorted(imports.items(), reverse=True))
+        backend = report.get("imports_keras_backend", "tensorflow")
+        lines += [f"Import time (fresh process, median, Keras on {backend}): {timed}.", ""]
     return "\n".join(lines)
 
 
@@ -346,6 +352,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.memory:
         return peak_rss_of_fit(args.memory, args.samples)
 
+    # The versions reported are those of the backend benchmarked first (Keras imports TensorFlow
+    # unless told otherwise, and a GPU machine may have none).
+    os.environ.setdefault("KERAS_BACKEND", args.backends.split(",")[0])
     common = ["--repeats", str(args.repeats)] + (["--samples", str(args.samples)] if args.samples else [])
     report = {"date": time.strftime("%Y-%m-%d"), "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
               "environment": environment(), "backends": []}
@@ -360,30 +369,37 @@ def main(argv: list[str] | None = None) -> None:
                 tf1 = child(["--worker", "tf1", *common], backend)
                 for batch_size, rows in tf1["train"].items():
                     run["train"][batch_size].update(rows)
+            run.update(date=report["date"], command=report["command"])
+            report["backends"].append(run)
+            save(report, args)  # what is measured is kept, whatever happens next
             memory_args = ["--samples", str(args.samples)] if args.samples else []
             run["memory"] = {
                 c: child(["--memory", c, *memory_args], backend)["peak_rss_mib"] for c in ("tfae", "keras")
             }
         except RuntimeError as error:  # keep the other backends' results
             print(error, file=sys.stderr)
-            continue
-        run.update(date=report["date"], command=report["command"])
-        report["backends"].append(run)
-    report["imports"] = import_times(3)
+    report["imports_keras_backend"] = args.backends.split(",")[0]
+    report["imports"] = import_times(3, report["imports_keras_backend"])
+    print(save(report, args))
+
+
+def save(report: dict, args: argparse.Namespace) -> str:
+    """Write the results (JSON, Markdown, the docs' table); backends not in `report` keep their last results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    # Backends not run this time keep their last results (each says when it was measured).
-    previous = RESULTS / f"{args.device}.json"
-    if previous.exists():
-        measured = {run["backend"] for run in report["backends"]}
-        kept = [run for run in json.loads(previous.read_text()).get("backends", []) if run["backend"] not in measured]
-        order = {name: i for i, name in enumerate(BACKENDS)}
-        report["backends"] = sorted(report["backends"] + kept, key=lambda run: order.get(run["backend"], len(order)))
-    (RESULTS / f"{args.device}.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
+    path = RESULTS / f"{args.device}.json"
+    measured = {run["backend"] for run in report["backends"]}
+    kept = []
+    if path.exists():
+        kept = [run for run in json.loads(path.read_text()).get("backends", []) if run["backend"] not in measured]
+    order = {name: i for i, name in enumerate(BACKENDS)}
+    merged = {**report, "backends": sorted(report["backends"] + kept,
+                                           key=lambda run: order.get(run["backend"], len(order)))}
+    path.write_text(json.dumps(merged, indent=2) + "\n")
+    table = markdown(merged)
     (RESULTS / f"{args.device}.md").write_text(table + "\n")
     if not args.no_doc:
         write_doc(table)
-    print(table)
+    return table
 
 
 if __name__ == "__main__":

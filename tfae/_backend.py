@@ -168,18 +168,26 @@ def _owned_array(tensor) -> np.ndarray:
 
 def _batch_by_batch(layer: keras.layers.Layer, call_kwargs: dict[str, Any],
                     batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
-    """One compiled call per fixed-size batch (the last one padded, so nothing retraces)."""
+    """One compiled call per fixed-size batch (the last one padded, so nothing retraces).
+
+    Every batch is dispatched before any result is read back: JAX and
+    PyTorch-on-GPU run asynchronously, so the next batch's transfer and
+    launch overlap the current one's work instead of waiting for it.
+    """
     function = _compile(layer, call_kwargs)
 
     def run(x: np.ndarray) -> np.ndarray:
         n = x.shape[0]
-        outputs = None
+        pending = []
         for start in range(0, n, batch_size):
             batch = x[start : start + batch_size]
             rows = batch.shape[0]
             if rows < batch_size:
                 batch = np.concatenate([batch, np.zeros((batch_size - rows,) + batch.shape[1:], batch.dtype)])
-            result = keras.ops.convert_to_numpy(function(batch))
+            pending.append((start, rows, function(batch)))
+        outputs = None
+        for start, rows, result in pending:
+            result = keras.ops.convert_to_numpy(result)
             if outputs is None:  # written in place: no list of batches to concatenate
                 outputs = np.empty((n,) + result.shape[1:], result.dtype)
             outputs[start : start + rows] = result[:rows]
