@@ -175,6 +175,18 @@ def test_encode_returns_a_writeable_array_and_leaves_its_input_alone(mnist_sampl
         np.testing.assert_array_equal(ae.encode(x, batch_size=batch_size), expected)
 
 
+def test_writing_to_the_output_of_an_identity_model_leaves_the_input_alone(random_unit):
+    from tfae._backend import as_shareable
+
+    x = as_shareable(random_unit(8, 6))  # shared with TensorFlow: where an output could alias the input
+    ae = tfae.AutoEncoder(keras.layers.Identity(name="bottleneck"), keras.layers.Identity(), input_shape=(6,))
+    for batch_size in (8, 3):
+        z = ae.encode(x, batch_size=batch_size)
+        np.testing.assert_array_equal(z, x)
+        z[:] = -1.0
+        assert (x >= 0).all()
+
+
 def test_mixed_precision_encode_returns_the_compute_dtype(small_digits):
     _, (x_test, _) = small_digits
     ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, dtype="mixed_float16")
