@@ -354,11 +354,12 @@ def main(argv: list[str] | None = None) -> None:
 
     # The versions reported are those of the backend benchmarked first (Keras imports TensorFlow
     # unless told otherwise, and a GPU machine may have none).
-    os.environ.setdefault("KERAS_BACKEND", args.backends.split(",")[0])
+    backends = args.backends.split(",")
+    os.environ.setdefault("KERAS_BACKEND", backends[0])
     common = ["--repeats", str(args.repeats)] + (["--samples", str(args.samples)] if args.samples else [])
     report = {"date": time.strftime("%Y-%m-%d"), "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
               "environment": environment(), "backends": []}
-    for backend in args.backends.split(","):
+    for backend in backends:
         if backend != "tensorflow" and not optional({"torch": "torch", "jax": "jax"}.get(backend, backend)):
             print(f"skipping the {backend} backend: not installed", file=sys.stderr)
             continue
@@ -378,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
             }
         except RuntimeError as error:  # keep the other backends' results
             print(error, file=sys.stderr)
-    report["imports_keras_backend"] = args.backends.split(",")[0]
+    report["imports_keras_backend"] = backends[0]
     report["imports"] = import_times(3, report["imports_keras_backend"])
     print(save(report, args))
 

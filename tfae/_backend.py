@@ -306,7 +306,31 @@ def training_defaults(model: keras.Model, kwargs: dict[str, Any]) -> dict[str, A
     return kwargs
 
 
-class ResidentTraining:
+class _Resident:
+    """What the TensorFlow and JAX resident trainers share: the held arrays, the epoch plan, each step's data."""
+
+    def __init__(self, model: keras.Model) -> None:
+        self._model = model
+        self._arrays: tuple[Any, ...] = ()
+
+    def _plan(self, n: int, batch_size: int) -> tuple[int, int, int]:
+        """`(full batches, steps, executions)` of one epoch over `n` samples."""
+        full, remainder = divmod(n, batch_size)
+        steps = full + (remainder > 0)
+        return full, steps, -(-steps // self._model.steps_per_execution)
+
+    @staticmethod
+    def _step_data(arrays, indices, take):
+        """The rows `indices` of every held array, in the form `train_step` takes (`x`, or `(x, y)`)."""
+        data = tuple(take(a, indices) for a in arrays)
+        return data if len(data) > 1 else data[0]
+
+    def release(self) -> None:
+        """Drop the references to the training data (the compiled programs stay)."""
+        self._arrays = ()
+
+
+class ResidentTraining(_Resident):
     """TensorFlow: each execution of `steps_per_execution` steps is one compiled program over in-memory data.
 
     Keras' TensorFlow trainer runs its steps in a TF while loop that pulls
@@ -327,8 +351,7 @@ class ResidentTraining:
     def __init__(self, model: keras.Model) -> None:
         import tensorflow as tf
 
-        self._model = model
-        self._arrays: tuple[Any, ...] = ()
+        super().__init__(model)
         self._program = tf.function(self._execution, jit_compile=bool(model.jit_compile), autograph=False)
 
     @staticmethod
@@ -358,9 +381,7 @@ class ResidentTraining:
         self._arrays = tuple(_shared_tensor(a) for a in ((x,) if y is None else (x, y)))
         n = len(x)
         per_execution = self._model.steps_per_execution
-        full, remainder = divmod(n, batch_size)
-        steps = full + (remainder > 0)
-        executions = -(-steps // per_execution)
+        full, steps, executions = self._plan(n, batch_size)
 
         def epoch(order):
             batches = tf.reshape(order[: full * batch_size], (full, batch_size))
@@ -382,10 +403,6 @@ class ResidentTraining:
         options.autotune.enabled = False
         return feed.prefetch(2).with_options(options), steps
 
-    def release(self) -> None:
-        """Drop the references to the training data (the compiled programs stay)."""
-        self._arrays = ()
-
     def __call__(self, iterator):
         batches, last = next(iterator)
         return self._program(self._arrays, batches, last)
@@ -396,8 +413,7 @@ class ResidentTraining:
         model = self._model
 
         def step(indices):
-            data = tuple(tf.gather(a, indices) for a in arrays)
-            return model.train_step(data if len(data) > 1 else data[0])
+            return model.train_step(self._step_data(arrays, indices, tf.gather))
 
         # Shapes are static here: one trace per execution shape. The first
         # step runs outside the loop so that whatever Keras builds lazily
@@ -416,7 +432,7 @@ class ResidentTraining:
         return logs
 
 
-class JaxResidentTraining:
+class JaxResidentTraining(_Resident):
     """JAX: each execution of `steps_per_execution` steps is one jitted program over device-resident data.
 
     Keras' JAX trainer honours `steps_per_execution` by calling its jitted
@@ -437,8 +453,7 @@ class JaxResidentTraining:
     def __init__(self, model: keras.Model) -> None:
         import jax
 
-        self._model = model
-        self._arrays: tuple[Any, ...] = ()
+        super().__init__(model)
         # The state is donated, as in Keras' own jitted step: updated in place.
         self._program = jax.jit(self._execution, donate_argnums=0)
 
@@ -468,9 +483,7 @@ class JaxResidentTraining:
         self._arrays = tuple(jax.device_put(a) for a in ((x,) if y is None else (x, y)))
         n = len(x)
         per_execution = model.steps_per_execution
-        full, remainder = divmod(n, batch_size)
-        steps = full + (remainder > 0)
-        executions = -(-steps // per_execution)
+        full, steps, executions = self._plan(n, batch_size)
 
         def feed():
             while True:
@@ -484,10 +497,6 @@ class JaxResidentTraining:
 
         return feed(), steps
 
-    def release(self) -> None:
-        """Drop the references to the training data (the compiled programs stay)."""
-        self._arrays = ()
-
     def __call__(self, state, iterator):
         batches, last = next(iterator)
         return self._program(state, self._arrays, batches, last)
@@ -498,8 +507,8 @@ class JaxResidentTraining:
         model = self._model
 
         def step(state, indices):
-            data = tuple(keras.ops.take(a, indices, axis=0) for a in arrays)
-            logs, state = model.train_step(state, data if len(data) > 1 else data[0])
+            data = self._step_data(arrays, indices, lambda a, i: keras.ops.take(a, i, axis=0))
+            logs, state = model.train_step(state, data)
             return state, logs
 
         # Shapes are static here: one trace per execution shape.
