@@ -74,6 +74,8 @@ def test_load_mnist_reads_an_idx_folder_gzipped_or_not(tmp_path, gz):
     arrays = write_mnist_folder(tmp_path, gz=gz)
     (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist(tmp_path, normalize=False, flatten=False)
     np.testing.assert_array_equal(x_train[..., 0], arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte"])
+    np.testing.assert_array_equal(x_test[..., 0], arrays["t10k-images-idx3-ubyte"])
     np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
 
 
@@ -139,6 +141,28 @@ def test_bad_magic_number_is_a_clear_error(tmp_path):
     path.write_bytes(b"PK\x03\x04" + b"\0" * 20)
     with pytest.raises(IDXError, match="bad magic number"):
         read_idx(path)
+
+
+@pytest.mark.parametrize(
+    "header, condition",
+    [
+        (struct.pack(">HBBI", 1, 0x08, 1, 3), "first two bytes not zero"),
+        (struct.pack(">HBBI", 0, 0x07, 1, 3), "unknown type code"),
+        (struct.pack(">HBB", 0, 0x08, 0), "rank zero"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_each_bad_header_field_alone_is_a_clear_error(tmp_path, header, condition):
+    path = tmp_path / "bad"
+    path.write_bytes(header + b"\0" * 3)  # otherwise well formed: a 3-element payload
+    with pytest.raises(IDXError, match="bad magic number"):
+        read_idx(path)
+
+
+def test_a_good_header_with_each_type_code_of_one_byte_reads(tmp_path):
+    path = tmp_path / "ok"
+    path.write_bytes(struct.pack(">HBBI", 0, 0x08, 1, 3) + bytes([1, 2, 255]))
+    np.testing.assert_array_equal(read_idx(path), np.array([1, 2, 255], np.uint8))
 
 
 def test_trailing_bytes_are_a_clear_error(tmp_path):

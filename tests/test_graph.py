@@ -70,7 +70,7 @@ def test_steps_per_execution_and_xla_do_not_change_the_result(digits, steps_per_
 @pytest.mark.parametrize("layout", ["misaligned", "fortran", "float64", "read_only"])
 def test_fit_trains_the_same_on_arrays_of_any_layout_and_leaves_them_alone(digits, layout):
     # The training set is fed to every session.run in place when it can be, copied once otherwise.
-    from tfae._backend import aligned_empty
+    from tfae._memory import aligned_empty
 
     x_train, _ = digits
     x = x_train[:200]

@@ -1,3 +1,4 @@
+import inspect
 import json
 
 import keras
@@ -5,7 +6,6 @@ import numpy as np
 import pytest
 
 import tfae
-from tfae import _models
 
 
 def article_model(**kwargs):
@@ -176,7 +176,7 @@ def test_encode_returns_a_writeable_array_and_leaves_its_input_alone(mnist_sampl
 
 
 def test_writing_to_the_output_of_an_identity_model_leaves_the_input_alone(random_unit):
-    from tfae._backend import as_shareable
+    from tfae._memory import as_shareable
 
     x = as_shareable(random_unit(8, 6))  # shared with TensorFlow: where an output could alias the input
     ae = tfae.AutoEncoder(keras.layers.Identity(name="bottleneck"), keras.layers.Identity(), input_shape=(6,))
@@ -315,6 +315,22 @@ def test_bottleneck_is_the_encoders_code_layer():
     assert ae.bottleneck.name == "bottleneck"
 
 
+def test_get_config_keeps_every_constructor_argument_and_a_loaded_model_has_them(tmp_path):
+    arguments = dict(input_shape=(6, 2), latent_dim=3, hidden_units=(5, 4), activation="tanh",
+                     latent_activation="sigmoid", output_activation="linear", dropout=0.25)
+    ae = tfae.AutoEncoder(**arguments, name="custom_name")
+    config = ae.get_config()
+    constructor = set(inspect.signature(tfae.AutoEncoder.__init__).parameters) - {"self", "kwargs"}
+    assert constructor <= set(config), constructor - set(config)
+    expected = {**arguments, "input_shape": [6, 2], "hidden_units": [5, 4], "encoder": None, "decoder": None}
+    assert {key: config[key] for key in constructor} == expected
+    ae.save(tmp_path / "ae.keras")
+    loaded = keras.models.load_model(tmp_path / "ae.keras")
+    assert loaded.name == "custom_name"
+    assert {key: loaded.get_config()[key] for key in constructor} == expected
+    assert (loaded.sample_shape, loaded.hidden_units, loaded.dropout) == ((6, 2), (5, 4), 0.25)
+
+
 def test_keras_file_round_trip_keeps_class_outputs_and_optimizer_state(tmp_path, small_digits):
     (x_train, _), (x_test, _) = small_digits
     ae = article_model(dropout=0.1)
@@ -399,6 +415,10 @@ def test_subclass_defined_by_a_user_round_trips(tmp_path):
          "Received: validation_split=1.5"),
         (lambda ae: ae.fit(np.zeros((4, 784), "float32"), validation_split=0.8, verbose=0),
          "Received: validation_split=0.8 for 4 samples"),
+        (lambda ae: ae.fit(np.zeros((4, 784), "float32"), batch_size=0, verbose=0), "Received: batch_size=0"),
+        (lambda ae: ae.fit(np.zeros((4, 784), "float32"), batch_size=2.5, verbose=0), "Received: batch_size=2.5"),
+        (lambda ae: ae.fit(np.zeros((4, 784), "float32"), batch_size=0, steps_per_epoch=1, verbose=0),
+         "Received: batch_size=0"),
     ],
 )
 def test_bad_data_gets_a_clear_error_naming_the_argument(call, message):
@@ -438,7 +458,66 @@ def test_decode_before_the_model_is_built_explains_what_to_do():
 
 def test_stale_logits_are_never_used_for_another_output():
     ae = article_model()
+    ae.compile()
     x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
     first = ae(x)
-    ae(x[:2])
-    assert _models._recall_logits(first) is None
+    ae(x[:2])  # leaves the logits of another output
+    loss = float(keras.ops.convert_to_numpy(ae.compute_loss(x, None, first)))
+    expected = float(keras.ops.convert_to_numpy(keras.losses.binary_crossentropy(x, first)).mean())
+    assert loss == pytest.approx(expected, rel=1e-5)
+
+
+def softplus_loss(y, logits):
+    """The sigmoid cross-entropy in numpy, in float64: softplus(l) - y * l, averaged."""
+    logits = logits.astype(np.float64)
+    return float(np.mean(np.logaddexp(0.0, logits) - y * logits))
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_the_default_loss_is_tfae_own_logits_computation(run_eagerly):
+    ae = article_model()
+    bias = np.where(np.arange(784) % 2 == 0, 40.0, -30.0).astype(np.float32)
+    ae.decoder.reconstruction.bias.assign(bias)
+    ae.compile(run_eagerly=run_eagerly)
+    x = np.tile((np.arange(784) % 3 == 0).astype(np.float32), (8, 1))
+    logits = keras.ops.convert_to_numpy(ae.decoder(ae.encode(x), return_logits=True))
+    got = ae.evaluate(x, verbose=0, return_dict=True)["loss"]
+    assert got == pytest.approx(softplus_loss(x, logits), rel=1e-5)
+    # From probabilities alone (what Keras' loss sees) the same pixels give a clipped, smaller loss.
+    clipped = float(keras.ops.convert_to_numpy(ae.compute_loss(x, None, ae.reconstruct(x))))
+    assert clipped < 0.6 * got
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda ae, x: ae.fit(x, x[:5], verbose=0), r"Received: len\(x\)=8, len\(y\)=5"),
+        (lambda ae, x: ae.fit(x, sample_weight=np.ones(3), verbose=0), r"len\(x\)=8, len\(sample_weight\)=3"),
+        (lambda ae, x: ae.evaluate(x, sample_weight=np.ones(3), verbose=0), r"len\(sample_weight\)=3"),
+        (lambda ae, x: ae.fit(x, sample_weight=np.ones((8, 2)), verbose=0), r"sample_weight with shape \(8, 2\)"),
+        (lambda ae, x: ae.fit(x, sample_weight=np.full(8, np.nan), verbose=0), "finite values only"),
+        (lambda ae, x: ae.fit((x * 255).astype(np.uint8), verbose=0),
+         r"Received: x with values in \[0, 255\] \(dtype uint8\).*x / 255"),
+        (lambda ae, x: ae.fit(x - 0.5, verbose=0), r"Received: x with values in \[-0\.5"),
+        (lambda ae, x: ae.fit(x, x * 3, verbose=0), r"Received: y with values in \[0, 3\]"),
+        (lambda ae, x: ae.evaluate(x * 2, verbose=0), r"Received: x with values in \[0, 2\]"),
+        (lambda ae, x: ae.fit(x, validation_data=x * 2, verbose=0), r"Received: validation_data with values"),
+        (lambda ae, x: ae.fit(x, validation_data=(x, x[:3]), verbose=0), r"len\(validation_data\[1\]\)=3"),
+    ],
+)
+def test_fit_and_evaluate_refuse_inconsistent_or_out_of_range_arrays(call, message):
+    ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2)
+    ae.compile()
+    x = np.tile(np.array([0.0, 0.25, 0.5, 1.0], np.float32), (8, 1))
+    weights = ae.get_weights()
+    with pytest.raises(ValueError, match=message):
+        call(ae, x)
+    for before, after in zip(weights, ae.get_weights()):
+        np.testing.assert_array_equal(before, after)  # refused before any training
+
+
+def test_images_outside_the_unit_interval_train_with_a_loss_that_allows_them():
+    ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2, output_activation=None)
+    ae.compile(loss="mse")
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32) * 10
+    assert np.isfinite(ae.fit(x, epochs=1, verbose=0).history["loss"]).all()

@@ -11,19 +11,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from tfae import datasets
-from tfae._layers import Decoder, Encoder
-from tfae._models import AutoEncoder, SigmoidCrossEntropy
-from tfae._split import (
+from tfae import datasets, losses
+from tfae._version import __version__
+from tfae.layers import (
+    Decoder,
+    Encoder,
     get_bottleneck_tensor,
     get_input_tensor,
     get_output_tensor,
     split_autoencoder,
 )
-from tfae._version import __version__
+from tfae.losses import SigmoidCrossEntropy
+from tfae.models import AutoEncoder
 
 _LAZY = {
-    "GraphAutoEncoder": ("tfae._graph", "GraphAutoEncoder"),
+    "GraphAutoEncoder": ("tfae.graph", "GraphAutoEncoder"),
     "tuning": ("tfae.tuning", None),
     "plotting": ("tfae.plotting", None),
 }
@@ -39,6 +41,7 @@ __all__ = [
     "get_bottleneck_tensor",
     "get_input_tensor",
     "get_output_tensor",
+    "losses",
     "plotting",
     "split_autoencoder",
     "tuning",

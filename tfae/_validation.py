@@ -158,3 +158,32 @@ def as_float_array(
             "NaN or infinite value(s)"
         )
     return array
+
+
+def is_symbolic(x: Any) -> bool:
+    """Whether `x` is a symbolic Keras tensor (a node of a functional model)."""
+    import keras
+
+    return isinstance(x, keras.KerasTensor)
+
+
+def is_backend_tensor(x: Any) -> bool:
+    """Whether `x` is a tensor of the Keras backend (not a numpy array)."""
+    import keras
+
+    return not isinstance(x, np.ndarray) and keras.ops.is_tensor(x)
+
+
+def is_dataset(x: Any) -> bool:
+    """Whether `x` is a `tf.data.Dataset` (duck-typed, so Keras-side code never imports TensorFlow)."""
+    return hasattr(x, "as_numpy_iterator") and hasattr(x, "element_spec")
+
+
+def value_range(array: np.ndarray, chunk: int = 1 << 18) -> tuple[float, float]:
+    """`(array.min(), array.max())`, a chunk at a time (no temporary the size of the array)."""
+    flat = array.reshape(-1)
+    low, high = np.inf, -np.inf
+    for start in range(0, flat.size, chunk):
+        part = flat[start : start + chunk]
+        low, high = min(low, float(part.min())), max(high, float(part.max()))
+    return low, high

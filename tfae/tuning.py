@@ -17,7 +17,7 @@ import keras
 import keras_tuner as kt
 
 from tfae import _validation
-from tfae._models import AutoEncoder
+from tfae.models import AutoEncoder
 
 __all__ = ["AutoEncoderHyperModel", "trials_table", "write_search_results"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfae._backend import aligned_empty
+from tfae._memory import aligned_empty
 from tfae.datasets._idx import read_idx
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -94,7 +94,7 @@ def _prepare(arrays: dict[str, np.ndarray], *, flatten: bool, normalize: bool) -
     def images(raw: np.ndarray) -> np.ndarray:
         raw = raw.astype(np.uint8, copy=False)
         if normalize:
-            # Aligned, so that TensorFlow trains on it in place (tfae._backend.shareable).
+            # Aligned, so that TensorFlow trains on it in place (tfae._memory.shareable).
             x = aligned_empty(raw.shape, np.float32)
             np.divide(raw, np.float32(255.0), out=x, dtype=np.float32)
         else:

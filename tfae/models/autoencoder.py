@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -12,80 +10,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfae import _backend, _validation
-from tfae._layers import Decoder, Encoder
-
-# The decoder's logits, handed from `call` to `compute_loss` of the same step.
-# Keras passes only the model's output to `compute_loss`; recovering logits from
-# sigmoid outputs loses everything past |logit| ~ 17 in float32, which is exactly
-# where saturated pixels live. The slot is per thread because TensorFlow's
-# distribution strategies run one replica per thread, and it is keyed by the
-# output tensor so a stale entry can never be used for another step's output.
-_pending_logits = threading.local()
-
-
-def _remember_logits(outputs, logits) -> None:
-    _pending_logits.entry = (outputs, logits)
-
-
-def _recall_logits(outputs):
-    entry = getattr(_pending_logits, "entry", None)
-    _pending_logits.entry = None
-    if entry is not None and entry[0] is outputs:
-        return entry[1]
-    return None
-
-
-@keras.saving.register_keras_serializable(package="tfae")
-class SigmoidCrossEntropy(keras.losses.Loss):
-    """Per-element sigmoid cross-entropy of a reconstruction, averaged over elements.
-
-    An `AutoEncoder` whose decoder ends in a sigmoid computes this loss from the
-    decoder's logits (`softplus(l) - y * l`, exact for targets of 0 and 1 and
-    for saturated units). Called on probabilities alone, as Keras losses are,
-    it falls back to Keras' clipped binary cross-entropy.
-    """
-
-    def __init__(self, name: str = "sigmoid_cross_entropy", **kwargs: Any) -> None:
-        super().__init__(name=name, **kwargs)
-
-    def call(self, y_true, y_pred):
-        return keras.losses.binary_crossentropy(y_true, y_pred)
-
-    @staticmethod
-    def from_logits(y_true, logits, sample_weight=None):
-        """The same loss from logits, reduced like Keras' `sum_over_batch_size`."""
-        logits = ops.cast(logits, "float32")
-        y_true = ops.cast(ops.reshape(y_true, ops.shape(logits)), "float32")
-        per_element = ops.softplus(logits) - y_true * logits
-        per_sample = ops.mean(ops.reshape(per_element, (ops.shape(logits)[0], -1)), axis=-1)
-        if sample_weight is not None:
-            per_sample = per_sample * ops.cast(ops.reshape(sample_weight, (-1,)), "float32")
-        return ops.mean(per_sample)
-
+from tfae import _engine, _validation
+from tfae.layers import Decoder, Encoder
+from tfae.losses import SigmoidCrossEntropy
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
-
-
-def _resolve_loss(loss: Any) -> Any:
-    if isinstance(loss, str) and loss == _DEFAULT_LOSS:
-        return SigmoidCrossEntropy()
-    return loss
-
-
-def _split_off_validation(x: np.ndarray, y: np.ndarray | None, fraction: Any):
-    """Keras' `validation_split` on arrays: the last `fraction` of the samples, before any shuffling."""
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-        raise ValueError(f"Expected `validation_split` to be a number in (0, 1). Received: validation_split={fraction!r}")
-    split_at = int(math.floor(len(x) * (1.0 - fraction)))
-    if split_at == 0 or split_at == len(x):
-        raise ValueError(
-            f"Expected `validation_split` to leave samples for both training and validation. "
-            f"Received: validation_split={fraction!r} for {len(x)} samples"
-        )
-    if y is None:
-        return x[:split_at], None, (x[split_at:],)
-    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
 
 
 @keras.saving.register_keras_serializable(package="tfae")
@@ -209,7 +138,10 @@ class AutoEncoder(keras.Model):
         self.latent_activation = latent_activation
         self.output_activation = output_activation
         self.dropout = dropout
-        self._runners: dict[str, _backend.BatchedRunner] = {}
+        # The decoder's logits, handed from `call` to `compute_loss` of the same
+        # step (see `compute_loss`); per thread, as TensorFlow's distribution
+        # strategies run one replica per thread.
+        object.__setattr__(self, "_logits", threading.local())
 
         if sample_shape is not None:
             self.build((None,) + sample_shape)
@@ -272,7 +204,7 @@ class AutoEncoder(keras.Model):
             return self.decoder(code, training=training)
         logits = self.decoder(code, training=training, return_logits=True)
         outputs = ops.sigmoid(logits)
-        _remember_logits(outputs, logits)
+        self._logits.entry = (outputs, logits)
         return outputs
 
     def compute_output_shape(self, input_shape):
@@ -290,21 +222,27 @@ class AutoEncoder(keras.Model):
 
         Args:
             optimizer: defaults to `"adam"` (learning rate 1e-3).
-            loss: defaults to `"sigmoid_cross_entropy"`, computed from the
-                decoder's logits when the decoder ends in a sigmoid. Any Keras
-                loss works (`"mse"`, a `keras.losses.Loss`); targets default to
-                the inputs.
+            loss: defaults to `"sigmoid_cross_entropy"`: a
+                `tfae.losses.SigmoidCrossEntropy` computed from the decoder's
+                logits when the decoder ends in a sigmoid, else Keras' binary
+                cross-entropy of the reconstruction. Any Keras loss works
+                (`"mse"`, a `keras.losses.Loss`); targets default to the inputs.
             metrics: defaults to `("mse",)`.
-            **kwargs: any other `keras.Model.compile` argument. Unless given,
-                `steps_per_execution` defaults to 64 and, for tfae's own
-                layers on the TensorFlow and JAX backends, `jit_compile` to
-                `True` (Keras' "auto" leaves XLA off on CPU TensorFlow).
+            **kwargs: any other `keras.Model.compile` argument, with Keras'
+                defaults, except `jit_compile`: for tfae's own layers on the
+                TensorFlow and JAX backends it defaults to `True` (Keras'
+                "auto" leaves XLA off on CPU TensorFlow).
         """
         if isinstance(metrics, tuple):
             metrics = list(metrics)
-        kwargs = _backend.training_defaults(self, kwargs)
-        self._resident_training = None  # its programs were traced for the previous optimizer
-        super().compile(optimizer=optimizer, loss=_resolve_loss(loss), metrics=metrics, **kwargs)
+        if isinstance(loss, str) and loss == _DEFAULT_LOSS:
+            loss = SigmoidCrossEntropy() if self._fuses_sigmoid else keras.losses.BinaryCrossentropy()
+        if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
+            # tfae's own layers are known to compile; a user's keep Keras' "auto".
+            if isinstance(self.encoder, Encoder) and isinstance(self.decoder, Decoder):
+                kwargs["jit_compile"] = _engine.default_jit_compile()
+        _engine.forget(self)  # its programs were traced for the previous optimizer
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         # Keras skips recompiling models that override `compile()` on load, which
@@ -314,110 +252,83 @@ class AutoEncoder(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def _loss_takes_logits(self) -> bool:
+        loss = self.loss
+        if isinstance(loss, (list, tuple)) and len(loss) == 1:
+            loss = loss[0]
+        return isinstance(loss, SigmoidCrossEntropy)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras' `compute_loss`, with `y` defaulting to `x` and the sigmoid cross-entropy given logits.
+
+        Keras hands `compute_loss` only the model's output, and a float32
+        sigmoid output cannot give back logits beyond |l| ~ 17. `call` leaves
+        the logits beside the output it returns (per model and thread); they
+        are used only when `y_pred` is that very output, so a stale entry can
+        never be taken for another step's. Without them (a decoder that does
+        not end in tfae's sigmoid) the logits of the clipped probabilities are
+        used, which is Keras' binary cross-entropy. Everything else (reductions,
+        `loss_weights`, `sample_weight`, added losses, per-replica scaling) is
+        Keras' own `compute_loss`.
+        """
         if y is None:
             y = x
-        logits = _recall_logits(y_pred)
-        if logits is None or not isinstance(self.loss, SigmoidCrossEntropy):
-            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        loss = SigmoidCrossEntropy.from_logits(y, logits, sample_weight)
-        for extra in self.losses:
-            loss = loss + self._aggregate_additional_loss(extra)
-        return loss
+        entry = getattr(self._logits, "entry", None)
+        self._logits.entry = None
+        if self._loss_takes_logits():
+            if entry is not None and entry[0] is y_pred:
+                y_pred = entry[1]
+            else:
+                # Probabilities only (a decoder of another kind, Keras' symbolic
+                # build): their logits, clipped as Keras' binary cross-entropy clips.
+                epsilon = keras.config.epsilon()
+                p = ops.clip(ops.convert_to_tensor(y_pred), epsilon, 1.0 - epsilon)
+                y_pred = ops.log(p) - ops.log1p(-p)
+        return super().compute_loss(x, y, y_pred, sample_weight, training=training)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(x, x if y is None else y, y_pred, sample_weight)
 
-    def _checked(self, x: Any, name: str) -> Any:
-        """Validate numpy-like training data up front; tensors and datasets pass through."""
-        if x is None or _backend.is_dataset(x) or _backend.is_backend_tensor(x):
-            return x
-        if isinstance(x, (dict, keras.utils.PyDataset)) or callable(getattr(x, "__next__", None)):
-            return x
-        return _validation.as_float_array(x, name=name, feature_shape=self.sample_shape)
+    def make_train_function(self, force: bool = False):
+        return _engine.make_train_function(self, super().make_train_function, force)
 
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        """Trains the model; `y` defaults to `x`, `validation_data` may be inputs alone.
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1):
+        """Trains the model: `keras.Model.fit`, with `y` defaulting to `x` and `validation_data` inputs alone.
 
-        Same arguments as `keras.Model.fit`. In-memory arrays are validated up
-        front and, on the TensorFlow and JAX backends, trained on by one
-        compiled program per `steps_per_execution` steps over data held by the
-        backend (see `tfae._backend.ResidentTraining`).
+        Same arguments and results as `keras.Model.fit`. Arrays are checked up
+        front (shapes, finite values, matching lengths, targets in [0, 1] for
+        the cross-entropy losses); on the TensorFlow and JAX backends, training
+        on arrays runs many steps per compiled program over data the backend
+        holds, with Keras' semantics (see docs/keras.md).
         """
-        x = self._checked(x, "x")
-        y = self._checked(y, "y")
-        if y is x:
-            y = None  # the default target: one copy of the data on the fast path, not two
-        validation_data = self._validation_inputs(validation_data)
-        arrays = isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)) and not args
-        if arrays and "validation_split" in kwargs:
-            fraction = kwargs.pop("validation_split")
-            if fraction and validation_data is None:  # Keras ignores it when validation_data is given
-                x, y, validation_data = _split_off_validation(x, y, fraction)
-        resident = None
-        if (
-            arrays
-            and not {"sample_weight", "steps_per_epoch", "class_weight"} & set(kwargs)
-            and kwargs.get("shuffle", True) in (True, False)
-            and self.compiled
-            and (kind := _backend.resident_training_kind(self)) is not None
-        ):
-            resident = getattr(self, "_resident_training", None)
-            if resident is None:
-                resident = self._resident_training = kind(self)
-            x, kwargs["steps_per_epoch"] = resident.dataset(
-                x, y, batch_size=_validation.batch_size(kwargs.pop("batch_size", None) or 32),
-                shuffle=kwargs.get("shuffle", True),
-            )
-            y = None
-            kwargs["shuffle"] = False  # the feed shuffles; Keras refuses to shuffle datasets
-        if resident is None:
-            return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
-        # Keras reuses `train_function` in `train_on_batch` too, which feeds
-        # batches rather than this feed's indices: install it for this call only.
-        self.train_function = resident
-        try:
-            return super().fit(x, None, validation_data=validation_data, **kwargs)
-        finally:
-            self.train_function = None
-            resident.release()
+        x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
+        arguments = dict(
+            batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=_engine.check_validation_data(self, validation_data, feature_shape=self.sample_shape),
+            shuffle=shuffle, class_weight=class_weight, initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size, validation_freq=validation_freq,
+        )
+        return _engine.fit(self, super().fit, x, y, sample_weight, arguments)
 
-    def _validation_inputs(self, validation_data: Any) -> Any:
-        """Keras' `validation_data`, with inputs alone accepted and arrays validated."""
-        if isinstance(validation_data, tuple) and len(validation_data) == 1:
-            validation_data = validation_data[0]  # Keras' spelling of "inputs only"
-        if validation_data is None or _backend.is_dataset(validation_data):
-            return validation_data
-        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
-            isinstance(validation_data, list) and np.ndim(validation_data) > 1
-        ):
-            return tuple(
-                self._checked(part, f"validation_data[{i}]") if i < 2 else part
-                for i, part in enumerate(validation_data)
-            )
-        return (self._checked(validation_data, "validation_data"),)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        """Evaluates the model; `y` defaults to `x`."""
-        return super().evaluate(self._checked(x, "x"), self._checked(y, "y"), *args, **kwargs)
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Evaluates the model: `keras.Model.evaluate`, with `y` defaulting to `x`."""
+        x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
+        if y is None and sample_weight is not None and not _validation.is_dataset(x):
+            y = x  # Keras drops sample weights when there are no targets
+        return super().evaluate(x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight,
+                                steps=steps, callbacks=callbacks, return_dict=return_dict, **kwargs)
 
     # ------------------------------------------------------------ encode/decode
-    def _apply(self, key: str, layer: keras.layers.Layer, x: Any, *, name: str,
-               feature_shape: tuple[int, ...] | None, batch_size: int | None, **call_kwargs):
-        if _backend.is_symbolic(x) or _backend.is_backend_tensor(x):
-            return layer(x, **call_kwargs)
-        if _backend.is_dataset(x):
-            x = _backend.dataset_inputs(x)
-        array = _validation.as_float_array(x, name=name, feature_shape=feature_shape)
-        runner = self._runners.get(key)
-        if runner is None:
-            runner = self._runners[key] = _backend.BatchedRunner(layer, **call_kwargs)
-        return runner(array, batch_size)
-
     def _ensure_built(self, x: Any) -> Any:
         """Build from the first data seen (a dataset is read into memory first); returns the data."""
-        if _backend.is_dataset(x):
-            x = _backend.dataset_inputs(x)
+        if _validation.is_dataset(x):
+            x = _engine.dataset_inputs(x)
         if not self.built:
             shape = getattr(x, "shape", None) or np.shape(np.asarray(x))
             self.build((None,) + tuple(shape[1:]))
@@ -438,7 +349,7 @@ class AutoEncoder(keras.Model):
             a tensor of the same kind as `x`.
         """
         x = self._ensure_built(x)
-        return self._apply("encode", self.encoder, x, name="x", feature_shape=self.sample_shape,
+        return _engine.infer(self, "encode", self.encoder, x, name="x", feature_shape=self.sample_shape,
                            batch_size=batch_size)
 
     def decode(self, z: Any, *, batch_size: int | None = None):
@@ -452,13 +363,13 @@ class AutoEncoder(keras.Model):
             Samples of shape `(n, *input_shape)`.
         """
         self._require_built("decode")
-        return self._apply("decode", self.decoder, z, name="z", feature_shape=(self.code_dim,),
+        return _engine.infer(self, "decode", self.decoder, z, name="z", feature_shape=(self.code_dim,),
                            batch_size=batch_size)
 
     def reconstruct(self, x: Any, *, batch_size: int | None = None):
         """`decode(encode(x))` in one pass. Same inputs and outputs as `encode`."""
         x = self._ensure_built(x)
-        return self._apply("reconstruct", self, x, name="x", feature_shape=self.sample_shape,
+        return _engine.infer(self, "reconstruct", self, x, name="x", feature_shape=self.sample_shape,
                            batch_size=batch_size)
 
     def _require_built(self, method: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfae import _backend, _validation
+from tfae import _memory, _validation
 
 v1 = tf.compat.v1
 
@@ -452,7 +452,7 @@ class GraphAutoEncoder:
         history: dict[str, list[float]] = {"loss": []}
         if val is not None:
             history["val_loss"] = []
-        data = _backend.as_shareable(data)  # fed to every session.run below: it must not be copied each time
+        data = _memory.as_shareable(data)  # fed to every session.run below: it must not be copied each time
         for epoch in range(epochs):
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
@@ -576,7 +576,7 @@ class GraphAutoEncoder:
     # ------------------------------------------------------------- Keras bridge
     def to_keras(self):
         """A `tfae.AutoEncoder` (uncompiled) with this model's architecture and weights."""
-        from tfae._models import AutoEncoder
+        from tfae.models import AutoEncoder
 
         model = AutoEncoder(
             input_shape=(self.input_dim,),
@@ -599,8 +599,8 @@ class GraphAutoEncoder:
                 `tfae.Encoder` and a mirrored `tfae.Decoder` with a sigmoid output
                 and activations this class knows.
         """
-        from tfae._layers import Decoder, Encoder
-        from tfae._models import AutoEncoder
+        from tfae.layers import Decoder, Encoder
+        from tfae.models import AutoEncoder
 
         def refuse(why: str):
             return ValueError(f"`from_keras` converts dense tfae.AutoEncoder models only: {why}")

@@ -99,7 +99,7 @@ def split_autoencoder(
         ValueError: if the model is not built, has no layer called
             `bottleneck`, or has a connection that skips the bottleneck.
     """
-    from tfae._models import AutoEncoder
+    from tfae.models import AutoEncoder
 
     if isinstance(model, AutoEncoder):
         if not model.built:

@@ -1,0 +1,184 @@
+"""The engine: many steps per program, exactly Keras' steps; bounded inference programs; shared memory.
+
+What the engine computes is pinned against plain Keras by the conformance
+suite (tests/test_conformance.py); these tests pin how it gets there: the
+epoch plan, when it runs ahead of the callbacks and when not, that the fast
+path is really taken, and the memory it shares with the backend.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import tfae
+from tests import conformance
+from tfae._engine import inference, training
+
+BACKEND = keras.backend.backend()
+
+
+def test_an_epoch_is_the_batches_keras_makes_grouped_into_chunks_of_executions():
+    plan = training.Plan(70, batch_size=8, per_execution=3, chunk_executions=2, shuffle=False)
+    assert (plan.steps, plan.executions) == (9, 3)  # 8 batches of 8 and one of 6
+    order = plan.order()
+    batches, last, ends = plan.chunk(order, 0)  # executions 0-1: steps 0-5
+    assert batches.shape == (6, 8) and last.size == 0 and ends == [2, 5]
+    np.testing.assert_array_equal(batches.ravel(), np.arange(48))
+    batches, last, ends = plan.chunk(order, 2)  # execution 2: steps 6, 7 and the short last batch
+    assert batches.shape == (2, 8) and ends == [2]
+    np.testing.assert_array_equal(last, np.arange(64, 70))
+
+
+def test_each_shuffled_epoch_is_a_fresh_permutation_of_every_sample():
+    plan = training.Plan(70, batch_size=8, per_execution=1, chunk_executions=64, shuffle=True)
+    orders = [plan.order() for _ in range(2)]
+    assert all(sorted(order) == list(range(70)) for order in orders)
+    assert not np.array_equal(*orders)
+
+
+def test_shuffled_fit_trains_like_keras_fed_the_same_orders(monkeypatch):
+    d = conformance.data()
+    ours = conformance.tfae_model({})
+    theirs = conformance.plain_model(ours, {})
+    orders = []
+    original = training.Plan.order
+    monkeypatch.setattr(training.Plan, "order", lambda plan: orders.append(original(plan)) or orders[-1])
+    history = ours.fit(d["x"], epochs=2, batch_size=16, verbose=0).history  # shuffle=True, Keras' default
+    assert len(orders) == 2 and not np.array_equal(*orders)
+    expected = {"loss": [], "mse": []}
+    for order in orders:
+        epoch = theirs.fit(d["x"][order], d["x"][order], batch_size=16, shuffle=False, verbose=0).history
+        for key in expected:
+            expected[key] += epoch[key]
+    conformance.assert_same(history, expected, conformance.RTOL)
+    conformance.assert_same(ours.get_weights(), theirs.get_weights(), conformance.RTOL)
+
+
+@pytest.mark.parametrize(
+    "callback, observes",
+    [
+        (keras.callbacks.History(), False),
+        (keras.callbacks.ProgbarLogger(), False),
+        (keras.callbacks.EarlyStopping(), False),
+        (keras.callbacks.CSVLogger("log.csv"), False),
+        (keras.callbacks.ModelCheckpoint("m.keras"), False),
+        (keras.callbacks.ModelCheckpoint("m.keras", save_freq=10), True),
+        (keras.callbacks.BackupAndRestore("backup", save_freq=10), True),
+        (keras.callbacks.TerminateOnNaN(), True),
+        (keras.callbacks.TensorBoard("logs"), True),
+        (keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: None), False),
+        (keras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None), True),
+        (conformance.StepRecorder(), True),
+        (conformance.EpochRecorder(), False),
+    ],
+    ids=lambda value: type(value).__name__ if not isinstance(value, bool) else str(value),
+)
+def test_callbacks_with_batch_hooks_are_known_to_observe_steps(callback, observes):
+    assert training.observes_steps(callback) is observes
+
+
+def count_chunks(monkeypatch) -> list:
+    chunks = []
+    original = training.Plan.chunk
+    monkeypatch.setattr(training.Plan, "chunk", lambda *a: chunks.append(a[2]) or original(*a))
+    return chunks
+
+
+def test_without_step_observers_an_epoch_runs_as_one_program(monkeypatch):
+    chunks = count_chunks(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(conformance.data()["x"], epochs=2, batch_size=16, verbose=0)  # 7 steps per epoch
+    assert chunks == [0, 0]
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
+
+
+def test_with_a_step_observer_every_execution_is_a_program_of_its_own(monkeypatch):
+    chunks = count_chunks(monkeypatch)
+    model = conformance.tfae_model({"steps_per_execution": 2})
+    model.fit(conformance.data()["x"], epochs=1, batch_size=16, callbacks=[conformance.StepRecorder()], verbose=0)
+    assert chunks == [0, 1, 2, 3]  # executions of steps 0-1, 2-3, 4-5, 6
+
+
+def test_the_progress_bar_sees_every_step_with_the_logs_keras_gives_it(monkeypatch, capsys):
+    seen = []
+    original = keras.callbacks.ProgbarLogger.on_train_batch_end
+
+    def record(self, batch, logs=None):
+        seen.append((batch, dict(logs)))
+        return original(self, batch, logs)
+
+    monkeypatch.setattr(keras.callbacks.ProgbarLogger, "on_train_batch_end", record)
+    d = conformance.data()
+    ours = conformance.tfae_model({})
+    theirs = conformance.plain_model(ours, {})
+    ours.fit(d["x"], epochs=1, batch_size=16, shuffle=False, verbose=1)
+    ours_seen, seen[:] = list(seen), []
+    theirs.fit(d["x"], d["x"], epochs=1, batch_size=16, shuffle=False, verbose=1)
+    assert [batch for batch, _ in ours_seen] == list(range(7))
+    conformance.assert_same(ours_seen, seen, conformance.RTOL)
+
+
+def test_arrays_take_the_fast_path_and_the_train_function_is_keras_own_afterwards():
+    model = conformance.tfae_model({})
+    model.fit(conformance.data()["x"], epochs=1, verbose=0)
+    fast = BACKEND in ("tensorflow", "jax")
+    assert (getattr(model, "_tfae_trainer", None) is not None) is fast
+    assert not hasattr(model.train_function, "keras_function")
+    assert getattr(model, "_tfae_session", None) is None
+
+
+def test_train_on_batch_and_dataset_fit_still_work_after_an_array_fit():
+    x = conformance.data()["x"]
+    model = conformance.tfae_model({})
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    model.train_on_batch(x[:32], x[:32])
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        model.fit(tf.data.Dataset.from_tensor_slices(x).batch(50), epochs=1, verbose=0)
+    else:
+        model.fit(x, x, batch_size=50, epochs=1, verbose=0, steps_per_epoch=2)  # Keras' own loop
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7 + 1 + 2 + 7
+
+
+def test_recompiling_between_fits_trains_with_the_new_optimizer():
+    x = conformance.data()["x"]
+    model = conformance.tfae_model({})
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.0))
+    weights = model.get_weights()
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7
+    conformance.assert_same(model.get_weights(), weights, 0.0)  # a zero learning rate: the new optimizer ran
+
+
+def test_a_subclass_train_step_runs_once_per_step():
+    traced_steps = []
+
+    class Counting(tfae.AutoEncoder):
+        def train_step(self, *args):
+            traced_steps.append(1)  # once per trace of a step: the program's steps are traced one by one
+            return super().train_step(*args)
+
+    model = Counting(input_shape=(conformance.FEATURES,), latent_dim=3)
+    model.compile()
+    history = model.fit(conformance.data()["x"], epochs=2, batch_size=16, verbose=0)
+    assert traced_steps and len(history.history["loss"]) == 2
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
+
+
+# ------------------------------------------------------------------------- inference
+def test_buckets_bound_the_programs_for_any_input_length():
+    assert [inference.bucket(n, 1024) for n in (1, 2, 3, 5, 100, 1023, 1024, 5000)] == [
+        1, 2, 4, 8, 128, 1024, 1024, 1024]
+    assert inference.bucket(100, 64) == 64
+
+
+def test_encode_of_every_length_below_a_batch_keeps_few_programs_and_exact_results():
+    model = conformance.tfae_model({})
+    x = conformance.data(n=300)["x"]
+    for n in range(1, 300, 7):
+        np.testing.assert_allclose(model.encode(x[:n]), keras.ops.convert_to_numpy(model.encoder(x[:n])),
+                                   rtol=1e-5, atol=1e-6)
+    assert len(model._tfae_runners["encode"]) <= 10  # buckets 1..256 and 512: not one per length

@@ -1,0 +1,30 @@
+"""Every private Keras API tfae uses (tfae/_keras_private.py) still exists and still does what tfae needs.
+
+A Keras release that renames or changes one fails here, by name.
+"""
+
+import inspect
+
+import keras
+import numpy as np
+
+import tfae
+from tfae import _keras_private
+
+
+def test_every_private_api_is_listed_and_exists():
+    assert _keras_private.PRIVATE_APIS == ("keras.Model._symbolic_build",)
+    assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
+
+
+def test_symbolic_build_builds_the_compiled_loss_metrics_and_optimizer_from_one_batch():
+    model = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    model.compile()
+    assert not model.optimizer.built
+    x = np.random.default_rng(0).random((4, 6), dtype=np.float32)
+    _keras_private.symbolic_build(model, (x, x))
+    assert model.optimizer.built
+    assert all(metric.built for metric in model.metrics if hasattr(metric, "built"))
+    # Nothing left for Keras' fit to build by peeking at its input.
+    for attribute in ("_compile_loss", "_compile_metrics"):
+        assert getattr(model, attribute).built, attribute

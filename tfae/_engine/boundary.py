@@ -1,0 +1,126 @@
+"""What `fit` and `evaluate` accept: arrays checked up front, with Keras-style messages.
+
+Datasets, generators, `PyDataset`s, dicts and backend tensors pass through
+untouched (Keras checks them as it reads them). Arrays are checked here, once,
+before any training: their shapes, finiteness (stricter than Keras: a NaN
+input is refused rather than trained on), matching lengths of inputs,
+targets and sample weights, and, for the cross-entropy losses, that the
+targets lie in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from tfae import _validation
+from tfae.losses import SigmoidCrossEntropy
+
+_VALIDATION_NAMES = ("validation_data[0]", "validation_data[1]", "validation_data[2]")
+_UNIT_TARGET_LOSSES = ("sigmoid_cross_entropy", "binary_crossentropy", "bce")
+
+
+def _needs_unit_targets(loss: Any) -> bool:
+    """Whether `loss` is a binary cross-entropy, meaningless for targets outside [0, 1]."""
+    if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        loss = loss[0]
+    if isinstance(loss, str):
+        return loss in _UNIT_TARGET_LOSSES
+    return isinstance(loss, (SigmoidCrossEntropy, keras.losses.BinaryCrossentropy)) or (
+        loss is keras.losses.binary_crossentropy
+    )
+
+
+def _passes_through(x: Any) -> bool:
+    return (
+        x is None
+        or _validation.is_dataset(x)
+        or _validation.is_backend_tensor(x)
+        or isinstance(x, (dict, keras.utils.PyDataset))
+        or callable(getattr(x, "__next__", None))
+    )
+
+
+def _array(x: Any, name: str, feature_shape) -> Any:
+    return x if _passes_through(x) else _validation.as_float_array(x, name=name, feature_shape=feature_shape)
+
+
+def _weights(sample_weight: Any, name: str) -> Any:
+    if _passes_through(sample_weight):
+        return sample_weight
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 2 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    if weights.ndim != 1 or not (np.issubdtype(weights.dtype, np.number) or weights.dtype == np.bool_):
+        raise ValueError(
+            f"Expected `{name}` to be a 1-D array of numbers, one weight per sample. "
+            f"Received: {name} with shape {weights.shape} and dtype {weights.dtype}"
+        )
+    weights = weights.astype(np.float32)
+    if not np.isfinite(weights).all():
+        raise ValueError(f"Expected `{name}` to hold finite values only. Received: {name} with NaN or infinite values")
+    return weights
+
+
+def _check_lengths(named: dict[str, Any]) -> None:
+    arrays = {name: value for name, value in named.items() if isinstance(value, np.ndarray)}
+    lengths = {name: len(value) for name, value in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        received = ", ".join(f"len({name})={length}" for name, length in lengths.items())
+        raise ValueError(
+            f"Expected {', '.join(f'`{name}`' for name in lengths)} to hold the same number of samples. "
+            f"Received: {received}"
+        )
+
+
+def _check_unit_targets(targets: Any, name: str, original: Any) -> None:
+    if not isinstance(targets, np.ndarray):
+        return
+    low, high = _validation.value_range(targets)
+    if low < 0.0 or high > 1.0:
+        dtype = getattr(original, "dtype", targets.dtype)
+        raise ValueError(
+            "Expected targets in [0, 1] for the binary cross-entropy loss. "
+            f"Received: {name} with values in [{low:g}, {high:g}] (dtype {dtype}). "
+            "Scale images to [0, 1] first (for example `x / 255`, or "
+            "`tfae.datasets.load_mnist(normalize=True)`), or compile with another loss such as `loss=\"mse\"`."
+        )
+
+
+def check_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, *, feature_shape,
+               names: tuple[str, str, str] = ("x", "y", "sample_weight")):
+    """`(x, y, sample_weight)` checked as one data set; `y is None` means the targets are `x`."""
+    names = dict(zip(("x", "y", "sample_weight"), names))
+    checked_x = _array(x, names["x"], feature_shape)
+    checked_y = _array(y, names["y"], feature_shape)
+    if y is x:
+        checked_y = None  # the default target: one copy of the data, not two
+    weights = _weights(sample_weight, names["sample_weight"])
+    _check_lengths({names["x"]: checked_x, names["y"]: checked_y, names["sample_weight"]: weights})
+    if getattr(model, "compiled", False) and _needs_unit_targets(model.loss):
+        if checked_y is None:
+            _check_unit_targets(checked_x, names["x"], x)
+        else:
+            _check_unit_targets(checked_y, names["y"], y)
+    return checked_x, checked_y, weights
+
+
+def check_validation_data(model: keras.Model, validation_data: Any, *, feature_shape) -> Any:
+    """Keras' `validation_data`, with inputs alone accepted (`x_val` or `(x_val,)`) and arrays checked."""
+    if isinstance(validation_data, tuple) and len(validation_data) == 1:
+        validation_data = validation_data[0]  # Keras' spelling of "inputs only"
+    if validation_data is None or _validation.is_dataset(validation_data):
+        return validation_data
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
+        isinstance(validation_data, list) and np.ndim(validation_data) > 1
+    ):
+        parts = tuple(validation_data) + (None,) * (3 - len(validation_data))
+        x, y, weights = check_data(model, *parts, feature_shape=feature_shape, names=_VALIDATION_NAMES)
+    else:
+        x, y, weights = check_data(model, validation_data, None, None, feature_shape=feature_shape,
+                                   names=("validation_data", "validation_data", "validation_data"))
+    if weights is not None:
+        return (x, x if y is None else y, weights)
+    return (x,) if y is None else (x, y)

@@ -1,0 +1,105 @@
+"""The engine on the JAX backend: chunks of `train_step` as one jitted `lax.scan` over device-resident arrays."""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from tfae._engine.training import step_data
+
+
+class ResidentTrainer:
+    """Chunks of Keras' pure JAX `train_step(state, data)` as one jitted program.
+
+    Keras' JAX trainer calls its jitted step once per batch from Python, each
+    batch copied from host memory: on a GPU that dispatch and copy, not the
+    maths, set the speed of a small model. Here the arrays are put on the
+    device once per `fit`, and one program runs the gathers and all the
+    `train_step` calls of a chunk as a `lax.scan`. The state is donated, as
+    in Keras' own jitted step. One instance per compiled model; one trace
+    per chunk shape.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        self._model = model
+        self._arrays: tuple = ()
+        self._program = jax.jit(self._chunk, donate_argnums=0)
+
+    @staticmethod
+    def applies(model: keras.Model) -> bool:
+        # Under a keras.distribution Keras shards batches across devices,
+        # which one program over one copy of the data cannot do.
+        return bool(model.jit_compile) and keras.distribution.distribution() is None
+
+    def start(self, x, y, sample_weight):
+        """Put the arrays on the device; return Keras' feed (an endless stream of tokens) and the chunk runner."""
+        self._arrays = tuple(None if a is None else jax.device_put(a) for a in (x, y, sample_weight))
+
+        def run(batches, last, state):
+            logs, state = self._program(state, self._arrays, batches, last)
+            return logs, state
+
+        def tokens():  # Keras takes generators, not other iterators
+            token = (np.zeros((), np.int8),)
+            while True:
+                yield token
+
+        return tokens(), run
+
+    def release(self) -> None:
+        """Drop the references to the training data (the compiled programs stay)."""
+        self._arrays = ()
+
+    def dispatcher(self, session, keras_function):
+        return _Dispatcher(session, keras_function)
+
+    def _chunk(self, state, arrays, batches, last):
+        model = self._model
+
+        def step(state, indices):
+            data = step_data(arrays, indices, lambda a, i: jnp.take(a, i, axis=0))
+            logs, state = model.train_step(state, data)
+            return state, logs
+
+        parts = []
+        if batches.shape[0]:
+            state, logs = jax.lax.scan(step, state, batches)
+            parts.append(logs)
+        if last.shape[0]:
+            state, logs = step(state, last)
+            parts.append(jax.tree_util.tree_map(lambda value: value[None], logs))
+        logs = jax.tree_util.tree_map(lambda *values: jnp.concatenate(values), *parts)
+        return logs, state
+
+
+def _is_token(element) -> bool:
+    element = element[0] if isinstance(element, tuple) and len(element) == 1 else element
+    return getattr(element, "shape", None) == () and getattr(element, "dtype", None) == np.int8
+
+
+class _Dispatcher:
+    """Keras' `train_function` during a fast `fit`: the engine's tokens go to the session, the rest to Keras."""
+
+    def __init__(self, session, keras_function) -> None:
+        self._session = session
+        self.keras_function = keras_function
+
+    def __call__(self, state, data):
+        # Keras hands its train function the batches of one execution (a list in
+        # older Keras releases, an iterator in current ones); every batch Keras makes is an
+        # `(x, y, sample_weight)` tuple (`train_on_batch` from a callback), the
+        # engine's feed holds `(token,)`, a scalar int8 no batch can be. A
+        # batch taken from an iterator is put back in front of it.
+        if isinstance(data, (list, tuple)):
+            element = data[0] if data else None
+        else:
+            element = next(data)
+            data = itertools.chain([element], data)
+        if _is_token(element):
+            logs, state = self._session.execution(state)
+            return logs, state
+        return self.keras_function(state, data)

@@ -1,0 +1,201 @@
+"""The engine on the TensorFlow backend: resident training chunks, one-graph inference, shared memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfae import _memory
+from tfae._engine.training import step_data
+
+
+def shared_tensor(array: np.ndarray) -> tf.Tensor:
+    """`array` as a TensorFlow tensor, sharing its memory when TensorFlow can use it in place.
+
+    `tf.convert_to_tensor` always copies; for a full MNIST that is a fresh
+    188 MB allocation per `fit` whose cost swings widely on a loaded machine.
+    A `_memory.shareable` array (what `tfae.datasets` returns) is handed over
+    through DLPack instead, so training reads the array itself, as Keras' own
+    array adapter does.
+    """
+    if _memory.shareable(array):
+        try:
+            return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+        except (BufferError, TypeError, ValueError, AttributeError, tf.errors.OpError):
+            pass
+    return tf.convert_to_tensor(array)
+
+
+def under_strategy() -> bool:
+    """Whether the code runs inside a `tf.distribute` strategy's scope."""
+    return tf.distribute.has_strategy()
+
+
+class ResidentTrainer:
+    """Chunks of `model.train_step` calls as one TensorFlow program over resident arrays.
+
+    One instance per compiled model; its programs are traced once per chunk
+    shape (a full chunk, the last chunk of an epoch) and reused by every
+    `fit` on arrays of the same shapes.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        self._model = model
+        self._arrays: tuple = ()
+        self._program = tf.function(self._chunk, jit_compile=bool(model.jit_compile), autograph=False)
+        self._feed_spec = tf.TensorSpec((), tf.int8)
+
+    @staticmethod
+    def applies(model: keras.Model) -> bool:
+        # Under a distribution strategy Keras shards batches across replicas,
+        # which one program over one copy of the data cannot do.
+        return not tf.distribute.has_strategy() and model.distribute_strategy is tf.distribute.get_strategy()
+
+    def start(self, x, y, sample_weight):
+        """Hold the arrays; return Keras' feed (an endless stream of tokens) and the chunk runner."""
+        self._arrays = tuple(None if a is None else shared_tensor(a) for a in (x, y, sample_weight))
+        options = tf.data.Options()
+        options.autotune.enabled = False  # its thread held up the end of every fit
+        feed = tf.data.Dataset.from_tensors(tf.constant(0, tf.int8)).repeat().with_options(options)
+
+        def run(batches, last):
+            return (self._program(self._arrays, batches, last),)
+
+        return feed, run
+
+    def release(self) -> None:
+        """Drop the references to the training data (the compiled programs stay)."""
+        self._arrays = ()
+
+    def dispatcher(self, session, keras_function):
+        return _Dispatcher(session, keras_function, self._feed_spec)
+
+    def _chunk(self, arrays, batches, last):
+        model = self._model
+
+        def step(indices):
+            return model.train_step(step_data(arrays, indices, tf.gather))
+
+        # Shapes are static here: one trace per chunk shape. The first step runs
+        # outside the loop so that whatever Keras creates lazily on a first
+        # step (optimizer slots, metric variables) is created outside it too.
+        k, r = batches.shape[0], last.shape[0]
+        first = step(batches[0]) if k else step(last)
+        flat = tf.nest.flatten(first)
+        steps = k + (1 if r else 0)
+        logs = [tf.TensorArray(value.dtype, size=steps).write(0, value) for value in flat]
+        if k > 1:
+            _, logs = tf.while_loop(
+                lambda i, _: i < k,
+                lambda i, logs: (i + 1, [a.write(i, v) for a, v in zip(logs, tf.nest.flatten(step(batches[i])))]),
+                (tf.constant(1), logs),
+                parallel_iterations=1,  # each step reads the weights the previous one wrote
+            )
+        if k and r:
+            logs = [a.write(k, v) for a, v in zip(logs, tf.nest.flatten(step(last)))]
+        return tf.nest.pack_sequence_as(first, [a.stack() for a in logs])
+
+
+class _Dispatcher:
+    """Keras' `train_function` during a fast `fit`: the engine's feed goes to the session, the rest to Keras."""
+
+    def __init__(self, session, keras_function, feed_spec) -> None:
+        self._session = session
+        self.keras_function = keras_function
+        self._feed_spec = feed_spec
+
+    def __call__(self, iterator):
+        if getattr(iterator, "element_spec", None) == self._feed_spec:
+            return self._session.execution()[0]
+        return self.keras_function(iterator)  # e.g. `train_on_batch` from a callback
+
+
+class _TensorBuffer:
+    """A tensor's memory, offered to numpy through the array interface as writeable."""
+
+    def __init__(self, view: np.ndarray) -> None:
+        self._view = view  # keeps the tensor, hence the memory, alive
+        self.__array_interface__ = {
+            "shape": view.shape,
+            "typestr": view.dtype.str,
+            "data": (view.ctypes.data, False),
+            "version": 3,
+        }
+
+
+def owned_array(tensor, source: np.ndarray) -> np.ndarray:
+    """A fresh CPU tensor as a writeable numpy array over the tensor's own memory.
+
+    `tensor.numpy()` copies, which for a large output costs about as much as
+    decoding it. DLPack hands numpy the tensor's buffer instead, read-only
+    because TensorFlow tensors are immutable; the caller is to own the
+    result, as with `predict`, so it is re-exposed as writeable. Only for
+    outputs of an inference program, which are allocated by that call and
+    referenced by nothing else; should one ever share memory with the
+    `source` array it was computed from, it is copied instead, so writing to
+    the result can never change the input. Dtypes numpy cannot take over
+    DLPack (bfloat16) are copied.
+    """
+    try:
+        view = np.from_dlpack(tensor)
+    except (AttributeError, BufferError, RuntimeError, TypeError, ValueError):  # no DLPack before TF 2.17
+        return tensor.numpy()
+    if np.may_share_memory(view, source):
+        return view.copy()
+    return np.asarray(_TensorBuffer(view))
+
+
+def one_graph_runner(layer: keras.layers.Layer, call_kwargs: dict[str, Any],
+                     batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Every batch of an array (at least `batch_size` rows) in one TensorFlow graph, loop included.
+
+    A call per batch pays TensorFlow's dispatch, a numpy-to-tensor copy of
+    the batch and a tensor-to-numpy copy of its output, and the outputs are
+    then concatenated: together more than the maths of a small model. Here
+    the input is shared with TensorFlow when it can be (`shared_tensor`),
+    each batch is a slice of it, the batches run in a graph loop, and the one
+    output tensor is handed to numpy without a copy (`owned_array`). Two
+    batches may run at once: they are independent and a 2-core CPU is not
+    kept busy by one small matmul chain.
+    """
+
+    def batch(inputs, i, n):
+        # Every batch is a slice of `batch_size` rows, so every call has the same
+        # static shape and a slice along the first axis is a view, not a copy.
+        # The last one ends at the last sample and overlaps the one before it;
+        # its overlapping rows are dropped.
+        start = tf.minimum(i * batch_size, n - batch_size)
+        outputs = layer(inputs[start : start + batch_size], training=False, **call_kwargs)
+        return outputs[i * batch_size - start :]
+
+    def program(inputs):
+        n = tf.shape(inputs)[0]
+        count = (n + batch_size - 1) // batch_size
+        # The first batch runs outside the loop: it gives the output dtype
+        # (e.g. float16 under a mixed policy) the TensorArray needs up front.
+        first = batch(inputs, 0, n)
+        element_shape = tf.TensorShape([None]).concatenate(first.shape[1:])
+        outputs = tf.TensorArray(first.dtype, size=count, element_shape=element_shape, infer_shape=False)
+        _, outputs = tf.while_loop(
+            lambda i, _: i < count,
+            lambda i, outputs: (i + 1, outputs.write(i, batch(inputs, i, n))),
+            (tf.constant(1), outputs.write(0, first)),
+            parallel_iterations=2,
+        )
+        return outputs.concat()
+
+    traced: dict[tuple[Any, ...], Any] = {}
+
+    def run(x: np.ndarray) -> np.ndarray:
+        key = (x.shape[1:], x.dtype.str)
+        function = traced.get(key)
+        if function is None:
+            signature = [tf.TensorSpec((None,) + x.shape[1:], x.dtype)]
+            function = traced[key] = tf.function(program, input_signature=signature, autograph=False)
+        return owned_array(function(shared_tensor(x)), x)
+
+    return run

@@ -1,0 +1,295 @@
+"""The training hook: `fit` on in-memory arrays, many steps per compiled program, Keras' semantics.
+
+Keras' own loop launches one compiled step per batch and copies every batch
+through its data pipeline; for a small autoencoder that launch and copy cost
+as much as the maths. The engine keeps Keras' `fit` (epochs, callbacks,
+validation, history) and replaces only the data feed and the train
+function for that one call:
+
+- the arrays are held by the backend once per `fit` (`tensorflow.py`, `jax.py`);
+- Keras is fed tiny tokens, and each Keras execution (of the model's own
+  `steps_per_execution`, 1 unless the user sets it) is answered from a
+  *chunk*: one compiled program that runs `model.train_step` over up to
+  `CHUNK_STEPS` steps of index-gathered batches and returns every step's logs;
+- Keras then calls the callbacks once per execution, with that execution's
+  logs, exactly as its own loop would.
+
+Running ahead of Keras' callback calls is invisible only when no callback
+looks at the model between steps. A callback that overrides a batch hook
+(`on_train_batch_begin/end`, `on_batch_begin/end`) may read weights, save,
+stop training or call `train_on_batch` there, so with one present a chunk is
+exactly one execution: the model is then in the very state Keras' own loop
+would leave it in at every callback call. Anything the engine cannot
+reproduce (datasets, generators, `class_weight`, `steps_per_epoch`,
+`shuffle="batch"`, a distribution strategy, `run_eagerly`, the PyTorch
+backend) is handed to Keras' own `fit` unchanged.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+from tfae import _keras_private, _validation
+
+# Steps per compiled program when no callback observes single steps: enough to
+# hide the per-call overhead behind the maths, small enough that a progress
+# bar still moves (figures in docs/benchmarks.md).
+CHUNK_STEPS = 64
+
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+
+
+def observes_steps(callback: keras.callbacks.Callback) -> bool:
+    """Whether `callback` may look at or change the model between two training steps."""
+    if isinstance(callback, (keras.callbacks.ProgbarLogger, keras.callbacks.History)):
+        return False  # they only report the logs they are handed
+    if isinstance(callback, (keras.callbacks.ModelCheckpoint, keras.callbacks.BackupAndRestore)):
+        if callback.save_freq == "epoch":
+            return False  # their batch hooks do nothing then
+    for hook in _BATCH_HOOKS:
+        method = getattr(callback, hook)
+        if getattr(method, "__func__", method) is not getattr(keras.callbacks.Callback, hook):
+            return True
+    return False
+
+
+def _callback_list(callbacks: Any) -> list:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        return list(callbacks.callbacks)
+    return list(keras.tree.flatten(callbacks))
+
+
+class Plan:
+    """Which samples each step of each epoch trains on, and how steps group into chunks.
+
+    An epoch over `n` samples is `steps` batches of `batch_size` in the order
+    of that epoch's permutation, the last one short when `batch_size` does
+    not divide `n` (as Keras' array adapter batches). Keras runs them as
+    executions of `per_execution` steps; a chunk is `chunk_executions`
+    consecutive executions of one epoch.
+    """
+
+    def __init__(self, n: int, *, batch_size: int, per_execution: int, chunk_executions: int, shuffle: bool):
+        self.n = n
+        self.batch_size = batch_size
+        self.full, remainder = divmod(n, batch_size)
+        self.steps = self.full + (remainder > 0)
+        self.per_execution = per_execution
+        self.executions = -(-self.steps // per_execution)
+        self.chunk_executions = chunk_executions
+        self.shuffle = shuffle
+
+    def order(self) -> np.ndarray:
+        """A new epoch's sample order; numpy's global generator, which `keras.utils.set_random_seed` seeds."""
+        if self.shuffle:
+            return np.random.permutation(self.n).astype(np.int32)
+        return np.arange(self.n, dtype=np.int32)
+
+    def chunk(self, order: np.ndarray, first_execution: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """`(full_batches, last_batch, ends)` of the chunk starting at `first_execution`.
+
+        `full_batches` has shape `(k, batch_size)`; `last_batch` is the
+        epoch's short last batch (shape `(r,)`, `0 < r < batch_size`) when the
+        chunk ends the epoch and there is one, else shape `(0,)`; `ends[j]` is
+        the chunk-relative index of the last step of the chunk's j-th execution.
+        """
+        stop_execution = min(first_execution + self.chunk_executions, self.executions)
+        first_step = first_execution * self.per_execution
+        stop_step = min(stop_execution * self.per_execution, self.steps)
+        full_stop = min(stop_step, self.full)
+        batches = order[first_step * self.batch_size : full_stop * self.batch_size].reshape(-1, self.batch_size)
+        last = order[self.full * self.batch_size :] if stop_step > self.full else order[:0]
+        ends = [min((j + 1) * self.per_execution, self.steps) - 1 - first_step
+                for j in range(first_execution, stop_execution)]
+        return batches, last, ends
+
+
+class Session:
+    """One `fit` call on the fast path: the held arrays, the epoch position and the logs run ahead."""
+
+    def __init__(self, plan: Plan, run: Callable[..., Any]) -> None:
+        self._plan = plan
+        self._run = run  # (full_batches, last_batch, *state) -> (stacked per-step logs, *state)
+        self._ready: collections.deque = collections.deque()
+        self._execution = 0
+        self._order = None
+
+    def execution(self, *state):
+        """Answer Keras' next execution: `(logs, *state)`, running a new chunk when none is ready."""
+        plan = self._plan
+        if not self._ready:
+            if self._execution == 0:
+                self._order = plan.order()
+            batches, last, ends = plan.chunk(self._order, self._execution)
+            logs, *state = self._run(batches, last, *state)
+            logs = keras.tree.map_structure(keras.ops.convert_to_numpy, logs)
+            for end in ends:
+                self._ready.append(keras.tree.map_structure(lambda value, end=end: value[end], logs))
+        self._execution = (self._execution + 1) % plan.executions
+        return (self._ready.popleft(), *state)
+
+
+def step_data(arrays: tuple, indices, take: Callable[[Any, Any], Any]):
+    """The rows `indices` of the held `(x, y, sample_weight)`, in the form `train_step` takes."""
+    x, y, sample_weight = (None if a is None else take(a, indices) for a in arrays)
+    if sample_weight is not None:
+        return (x, x if y is None else y, sample_weight)
+    return x if y is None else (x, y)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+def _trainer(model: keras.Model):
+    """The backend's resident trainer for `model`, or None where only Keras' own loop can run it."""
+    if model.run_eagerly:
+        return None
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from tfae._engine import tensorflow
+
+        if not tensorflow.ResidentTrainer.applies(model):
+            return None
+        kind = tensorflow.ResidentTrainer
+    elif backend == "jax":
+        from tfae._engine import jax
+
+        if not jax.ResidentTrainer.applies(model):
+            return None
+        kind = jax.ResidentTrainer
+    else:
+        return None
+    trainer = getattr(model, "_tfae_trainer", None)
+    if not isinstance(trainer, kind):
+        trainer = kind(model)
+        object.__setattr__(model, "_tfae_trainer", trainer)  # not a tracked Keras attribute
+    return trainer
+
+
+def default_jit_compile() -> bool | str:
+    """`jit_compile` for a model of tfae's own layers: `True` where XLA is known to work, else Keras' "auto".
+
+    Keras' "auto" leaves XLA off on CPU TensorFlow, where it is what fuses the
+    small element-wise ops that dominate an autoencoder's step. Under a
+    TensorFlow distribution strategy XLA cannot reach variables mirrored on
+    other devices, so Keras' choice stands there.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return True
+    if backend == "tensorflow":
+        from tfae._engine import tensorflow
+
+        return "auto" if tensorflow.under_strategy() else True
+    return "auto"
+
+
+def forget(model: keras.Model) -> None:
+    """Drop `model`'s compiled training programs (after `compile`: they were traced for the old optimizer)."""
+    object.__setattr__(model, "_tfae_trainer", None)
+
+
+def split_off_validation(arrays: tuple, fraction: Any) -> tuple[tuple, tuple]:
+    """Keras' `validation_split` on arrays: the last `fraction` of the samples, before any shuffling."""
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+        raise ValueError(f"Expected `validation_split` to be a number in (0, 1). Received: validation_split={fraction!r}")
+    n = len(arrays[0])
+    split_at = int(math.floor(n * (1.0 - fraction)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"Expected `validation_split` to leave samples for both training and validation. "
+            f"Received: validation_split={fraction!r} for {n} samples"
+        )
+    return (tuple(None if a is None else a[:split_at] for a in arrays),
+            tuple(None if a is None else a[split_at:] for a in arrays))
+
+
+def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sample_weight: Any,
+        arguments: dict[str, Any]):
+    """`keras.Model.fit(x, y, sample_weight=..., **arguments)` with Keras' semantics, on the fast path if it can.
+
+    `x`, `y` and `sample_weight` arrive checked (`boundary.check_data`); `y is
+    None` means the targets are the inputs.
+    """
+    arrays = _is_array(x) and (y is None or _is_array(y)) and (sample_weight is None or _is_array(sample_weight))
+    if arrays and arguments.get("batch_size") is not None:
+        _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
+    trainer = None
+    if (
+        arrays
+        and arguments.get("class_weight") is None
+        and arguments.get("steps_per_epoch") is None
+        and arguments.get("shuffle", True) in (True, False)
+        and model.compiled
+    ):
+        trainer = _trainer(model)
+    if trainer is None:
+        if y is None and sample_weight is not None and arrays:
+            y = x  # Keras drops sample weights when there are no targets
+        return keras_fit(x, y, sample_weight=sample_weight, **arguments)
+
+    arguments = dict(arguments)
+    fraction = arguments.pop("validation_split", 0.0)
+    if fraction and arguments.get("validation_data") is None:  # Keras ignores it when validation_data is given
+        (x, y, sample_weight), (x_val, y_val, w_val) = split_off_validation((x, y, sample_weight), fraction)
+        if w_val is not None:
+            arguments["validation_data"] = (x_val, x_val if y_val is None else y_val, w_val)
+        else:
+            arguments["validation_data"] = (x_val,) if y_val is None else (x_val, y_val)
+    batch_size = arguments.pop("batch_size", None)
+    batch_size = 32 if batch_size is None else _validation.batch_size(batch_size)
+    # Keras validates in batches of `validation_batch_size or batch_size`; Keras' fit no longer sees batch_size.
+    arguments["validation_batch_size"] = arguments.get("validation_batch_size") or batch_size
+    callbacks = _callback_list(arguments.get("callbacks"))
+    per_execution = model.steps_per_execution
+    if any(observes_steps(callback) for callback in callbacks):
+        chunk_executions = 1
+    else:
+        chunk_executions = max(1, CHUNK_STEPS // per_execution)
+    plan = Plan(len(x), batch_size=batch_size, per_execution=per_execution,
+                chunk_executions=chunk_executions, shuffle=bool(arguments.pop("shuffle", True)))
+    # Keras builds what it builds lazily (loss, metrics) by peeking at the
+    # feed's first element, which holds a token, not a batch: build from a real one.
+    first = tuple(a[:batch_size] for a in (x, y, sample_weight) if a is not None)
+    if y is None and sample_weight is not None:
+        first = (first[0], first[0], first[1])
+    _keras_private.symbolic_build(model, first if len(first) > 1 else first[0])
+    arguments.pop("steps_per_epoch", None)  # None: checked above
+    arguments.pop("class_weight", None)
+    feed, run = trainer.start(x, y, sample_weight)
+    session = Session(plan, run)
+    object.__setattr__(model, "_tfae_session", session)
+    try:
+        return keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False, **arguments)
+    finally:
+        object.__setattr__(model, "_tfae_session", None)
+        trainer.release()
+        model.train_function = getattr(model.train_function, "keras_function", model.train_function)
+
+
+def make_train_function(model: keras.Model, keras_make: Callable[[bool], Any], force: bool = False):
+    """`keras.Model.make_train_function`, answering the engine's feed from the active `Session`.
+
+    Keras' own train function is kept for everything else that calls
+    `train_function` during a fast `fit`, such as `train_on_batch` from a
+    callback.
+    """
+    keras_function = getattr(model.train_function, "keras_function", None)
+    if keras_function is not None and not force:
+        model.train_function = keras_function
+    keras_make(force)
+    session = getattr(model, "_tfae_session", None)
+    if session is not None:
+        trainer = model._tfae_trainer
+        model.train_function = trainer.dispatcher(session, model.train_function)
+    return model.train_function
