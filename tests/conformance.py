@@ -114,6 +114,49 @@ class TrainOnBatch(keras.callbacks.Callback):
             self.results.append(self.model.train_on_batch(self.x, self.x, return_dict=True))
 
 
+class StopAtEpochBegin(keras.callbacks.Callback):
+    """Sets `stop_training` before the first step of an epoch (a time budget, say): Keras still runs one step."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            self.model.stop_training = True
+
+
+class CheckpointThatStops(keras.callbacks.ModelCheckpoint):
+    """A subclass of an epoch-level checkpoint that acts on single steps."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if batch == 2:
+            self.model.stop_training = True
+
+
+class HookInstalledLate(keras.callbacks.Callback):
+    """Installs a batch hook only once Keras sets the model, as a callback configured by its model might."""
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.on_train_batch_end = self._stop_at_3
+
+    def _stop_at_3(self, batch, logs=None):
+        if batch == 3:
+            self.model.stop_training = True
+
+
+class NestedFit(keras.callbacks.Callback):
+    """Fits the model on a few explicit pairs at the end of the first epoch, inside the outer fit."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        super().__init__()
+        self.x = x
+        self.histories: list = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            history = self.model.fit(self.x, self.x, epochs=2, batch_size=8, shuffle=False, verbose=0)
+            self.histories.append(history.history)
+
+
 class InterruptAt(keras.callbacks.Callback):
     """Raises at the start of one epoch, as a crash would."""
 
@@ -222,6 +265,8 @@ def _extra(callback) -> Any:
     """What a callback kept or wrote, in comparable form."""
     if isinstance(callback, TrainOnBatch):
         return callback.results
+    if isinstance(callback, NestedFit):
+        return callback.histories
     if isinstance(callback, keras.callbacks.CSVLogger):
         with open(callback.filename, newline="") as f:
             return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
@@ -342,6 +387,12 @@ CASES = [
     Case("csv_logger", callbacks=lambda d, f: [keras.callbacks.CSVLogger(str(f / "log.csv"))]),
     Case("stop_training_mid_epoch", callbacks=lambda d, f: [StopAt(1, 3)]),
     Case("train_on_batch_from_callback", callbacks=lambda d, f: [TrainOnBatch(d["x"][:8])]),
+    Case("stop_training_at_epoch_begin", callbacks=lambda d, f: [StopAtEpochBegin()]),
+    Case("subclassed_epoch_checkpoint_acting_on_steps", callbacks=lambda d, f: [
+        CheckpointThatStops(str(f / "ckpt" / "{epoch}.weights.h5"), save_weights_only=True)]),
+    Case("batch_hook_installed_in_set_model", callbacks=lambda d, f: [HookInstalledLate()]),
+    Case("fit_inside_a_callback", callbacks=lambda d, f: [NestedFit(d["x"][:20])]),
+    Case("validation_list", fit=lambda d: {"validation_data": [d["x_val"], d["x_val"][::-1].copy()]}),
     Case("loss_weights", compile=lambda: {"loss_weights": [0.5]}),
     Case("mse_loss", compile=lambda: {"loss": "mse"}),
     Case("custom_loss_function", compile=lambda: {

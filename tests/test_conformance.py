@@ -2,7 +2,8 @@
 
 Runs every case of `tests/conformance.py` on this process' backend, and the
 whole module again on JAX in a subprocess (the TensorFlow process cannot
-switch backends).
+switch backends). Marked slow: `.ci/run` runs it right after the README's test
+command (`python -m pytest -m slow tests`).
 """
 
 import os
@@ -14,6 +15,7 @@ from tests import conformance
 from tests.test_backends import run_pytest_on_backend
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", conformance.CASES, ids=lambda case: case.name)
 def test_tfae_fit_matches_plain_keras(case, tmp_path):
     conformance.run_case(case, tmp_path)
@@ -22,5 +24,5 @@ def test_tfae_fit_matches_plain_keras(case, tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow" or os.environ.get("TFAE_CONFORMANCE_CHILD") == "1",
                     reason="runs the JAX pass once, from the TensorFlow process")
-def test_conformance_holds_on_jax():
-    run_pytest_on_backend("jax", "tests/test_conformance.py")
+def test_conformance_and_engine_hold_on_jax():
+    run_pytest_on_backend("jax", "tests/test_conformance.py", "tests/test_engine.py")

@@ -18,7 +18,7 @@ BACKEND = keras.backend.backend()
 
 
 def test_an_epoch_is_the_batches_keras_makes_grouped_into_chunks_of_executions():
-    plan = training.Plan(70, batch_size=8, per_execution=3, chunk_executions=2, shuffle=False)
+    plan = training.Plan(70, batch_size=8, per_execution=3, chunk_steps=6, shuffle=False)
     assert (plan.steps, plan.executions) == (9, 3)  # 8 batches of 8 and one of 6
     order = plan.order()
     batches, last, ends = plan.chunk(order, 0)  # executions 0-1: steps 0-5
@@ -30,7 +30,7 @@ def test_an_epoch_is_the_batches_keras_makes_grouped_into_chunks_of_executions()
 
 
 def test_each_shuffled_epoch_is_a_fresh_permutation_of_every_sample():
-    plan = training.Plan(70, batch_size=8, per_execution=1, chunk_executions=64, shuffle=True)
+    plan = training.Plan(70, batch_size=8, per_execution=1, shuffle=True)
     orders = [plan.order() for _ in range(2)]
     assert all(sorted(order) == list(range(70)) for order in orders)
     assert not np.array_equal(*orders)
@@ -182,3 +182,26 @@ def test_encode_of_every_length_below_a_batch_keeps_few_programs_and_exact_resul
         np.testing.assert_allclose(model.encode(x[:n]), keras.ops.convert_to_numpy(model.encoder(x[:n])),
                                    rtol=1e-5, atol=1e-6)
     assert len(model._tfae_runners["encode"]) <= 10  # buckets 1..256 and 512: not one per length
+
+
+def test_a_keras_cap_on_steps_per_epoch_is_honoured_as_keras_honours_it(tmp_path):
+    keras.config.set_max_steps_per_epoch(2)
+    try:
+        conformance.run_case(conformance.Case("max_steps_per_epoch"), tmp_path)
+    finally:
+        keras.config.set_max_steps_per_epoch(None)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow-style train_step")
+def test_a_train_step_with_per_sample_logs_trains_through_a_short_last_batch():
+    class PerSampleLogs(tfae.AutoEncoder):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            return {**logs, "first_pixel": data[:, 0]}  # shaped like the batch: 16, then 4
+
+    model = PerSampleLogs(input_shape=(conformance.FEATURES,), latent_dim=3)
+    model.compile()
+    seen = []
+    model.fit(conformance.data()["x"], epochs=1, batch_size=16, shuffle=False, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))])
+    assert [np.shape(logs["first_pixel"]) for logs in seen] == [(16,)] * 6 + [(4,)]

@@ -289,3 +289,50 @@ def test_mse_loss_and_glorot_initialisation_train():
                                learning_rate=0.05, seed=0) as g:
         history = g.fit(x, epochs=5, batch_size=16, verbose=0)
     assert history["loss"][-1] < history["loss"][0]
+
+
+def _v1_reference(weights, *, optimizer: str, loss: str, learning_rate: float):
+    """A hand-written TF1 graph of the same model with `tf.compat.v1.train`'s own optimizer and cost."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, weights[0].shape[0]])
+        w1, b1, w2, b2 = (v1.Variable(w) for w in weights)
+        logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
+        if loss == "mse":
+            cost = tf.reduce_sum(tf.square(tf.nn.sigmoid(logits) - x))
+        else:
+            cost = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits))
+        make = {"adam": v1.train.AdamOptimizer, "sgd": v1.train.GradientDescentOptimizer,
+                "rmsprop": v1.train.RMSPropOptimizer}[optimizer]
+        train = make(learning_rate).minimize(cost)
+        init = v1.global_variables_initializer()
+    session = v1.Session(graph=graph)
+    session.run(init)
+    return session, x, cost, train, (w1, b1, w2, b2)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("loss", ["sigmoid_cross_entropy", "mse"])
+def test_every_optimizer_and_cost_take_the_steps_of_tf_compat_v1_train(digits, optimizer, loss):
+    x_train, _ = digits
+    x = x_train[:96, :40].copy()  # 40 features keep the comparison fast
+    with tfae.GraphAutoEncoder(40, 6, optimizer=optimizer, loss=loss, learning_rate=0.01, seed=5) as g:
+        session, placeholder, cost, train, variables = _v1_reference(
+            g.get_weights(), optimizer=optimizer, loss=loss, learning_rate=0.01)
+        ours = g.fit(x, epochs=2, batch_size=32, shuffle=False, verbose=0, jit_compile=False)["loss"]
+        theirs = []
+        for _ in range(2):
+            epoch = [session.run([train, cost], {placeholder: x[i : i + 32]})[1] for i in range(0, 96, 32)]
+            theirs.append(sum(epoch) / len(x))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4)
+        for a, b in zip(g.get_weights(), session.run(list(variables))):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        session.close()
+
+
+def test_the_mse_cost_is_the_summed_squared_error_of_the_sigmoid_output(digits):
+    x = digits[0][:16, :30]
+    with tfae.GraphAutoEncoder(30, 4, loss="mse", seed=2) as g:
+        w1, b1, w2, b2 = g.get_weights()
+        x_hat = 1.0 / (1.0 + np.exp(-(np.maximum(x @ w1 + b1, 0.0) @ w2 + b2)))
+        assert g.session.run(g.cost, {g.X: x}) == pytest.approx(float(np.sum((x_hat - x) ** 2)), rel=1e-5)

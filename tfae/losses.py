@@ -16,9 +16,9 @@ class SigmoidCrossEntropy(keras.losses.Loss):
     axis like `keras.losses.binary_crossentropy`, then reduced like any Keras
     loss (`reduction`, `sample_weight`, `loss_weights`, per-replica scaling
     under a distribution strategy). It equals Keras' binary cross-entropy of
-    `sigmoid(logits)` but stays exact where the sigmoid saturates in float32
-    (|logits| > ~17), where a loss of probabilities is clipped and its
-    gradient vanishes.
+    `sigmoid(logits)` and stays exact where the sigmoid saturates in float32
+    (|logits| > ~17), on every backend; a loss of probabilities alone is
+    clipped there (Keras' own on JAX and PyTorch) and its gradient vanishes.
 
     `tfae.AutoEncoder` hands this loss the decoder's logits; it needs a
     decoder that ends in a sigmoid (`tfae.Decoder` with its default

@@ -113,9 +113,9 @@ def check_validation_data(model: keras.Model, validation_data: Any, *, feature_s
         validation_data = validation_data[0]  # Keras' spelling of "inputs only"
     if validation_data is None or _validation.is_dataset(validation_data):
         return validation_data
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and not (
-        isinstance(validation_data, list) and np.ndim(validation_data) > 1
-    ):
+    if isinstance(validation_data, list) and len(validation_data) in (2, 3):
+        validation_data = tuple(validation_data)  # as Keras reads it: (x, y[, sample_weight])
+    if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
         parts = tuple(validation_data) + (None,) * (3 - len(validation_data))
         x, y, weights = check_data(model, *parts, feature_shape=feature_shape, names=_VALIDATION_NAMES)
     else:

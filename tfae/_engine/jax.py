@@ -26,7 +26,6 @@ class ResidentTrainer:
 
     def __init__(self, model: keras.Model) -> None:
         self._model = model
-        self._arrays: tuple = ()
         self._program = jax.jit(self._chunk, donate_argnums=0)
 
     @staticmethod
@@ -36,12 +35,14 @@ class ResidentTrainer:
         return bool(model.jit_compile) and keras.distribution.distribution() is None
 
     def start(self, x, y, sample_weight):
-        """Put the arrays on the device; return Keras' feed (an endless stream of tokens) and the chunk runner."""
-        self._arrays = tuple(None if a is None else jax.device_put(a) for a in (x, y, sample_weight))
+        """Put the arrays on the device; return Keras' feed (an endless stream of tokens) and the chunk runner.
+
+        The runner holds the arrays: they are released with the session.
+        """
+        arrays = tuple(None if a is None else jax.device_put(a) for a in (x, y, sample_weight))
 
         def run(batches, last, state):
-            logs, state = self._program(state, self._arrays, batches, last)
-            return logs, state
+            return self._program(state, arrays, batches, last)
 
         def tokens():  # Keras takes generators, not other iterators
             token = (np.zeros((), np.int8),)
@@ -50,14 +51,11 @@ class ResidentTrainer:
 
         return tokens(), run
 
-    def release(self) -> None:
-        """Drop the references to the training data (the compiled programs stay)."""
-        self._arrays = ()
-
     def dispatcher(self, session, keras_function):
         return _Dispatcher(session, keras_function)
 
     def _chunk(self, state, arrays, batches, last):
+        """`((full_logs, last_logs), state)`: full-batch steps' logs stacked, and the short last batch's."""
         model = self._model
 
         def step(state, indices):
@@ -65,15 +63,12 @@ class ResidentTrainer:
             logs, state = model.train_step(state, data)
             return state, logs
 
-        parts = []
+        full = short = None
         if batches.shape[0]:
-            state, logs = jax.lax.scan(step, state, batches)
-            parts.append(logs)
+            state, full = jax.lax.scan(step, state, batches)
         if last.shape[0]:
-            state, logs = step(state, last)
-            parts.append(jax.tree_util.tree_map(lambda value: value[None], logs))
-        logs = jax.tree_util.tree_map(lambda *values: jnp.concatenate(values), *parts)
-        return logs, state
+            state, short = step(state, last)
+        return (full, short), state
 
 
 def _is_token(element) -> bool:

@@ -45,7 +45,6 @@ class ResidentTrainer:
 
     def __init__(self, model: keras.Model) -> None:
         self._model = model
-        self._arrays: tuple = ()
         self._program = tf.function(self._chunk, jit_compile=bool(model.jit_compile), autograph=False)
         self._feed_spec = tf.TensorSpec((), tf.int8)
 
@@ -56,25 +55,25 @@ class ResidentTrainer:
         return not tf.distribute.has_strategy() and model.distribute_strategy is tf.distribute.get_strategy()
 
     def start(self, x, y, sample_weight):
-        """Hold the arrays; return Keras' feed (an endless stream of tokens) and the chunk runner."""
-        self._arrays = tuple(None if a is None else shared_tensor(a) for a in (x, y, sample_weight))
+        """Hold the arrays; return Keras' feed (an endless stream of tokens) and the chunk runner.
+
+        The runner holds the arrays: they are released with the session.
+        """
+        arrays = tuple(None if a is None else shared_tensor(a) for a in (x, y, sample_weight))
         options = tf.data.Options()
         options.autotune.enabled = False  # its thread held up the end of every fit
         feed = tf.data.Dataset.from_tensors(tf.constant(0, tf.int8)).repeat().with_options(options)
 
         def run(batches, last):
-            return (self._program(self._arrays, batches, last),)
+            return (self._program(arrays, batches, last),)
 
         return feed, run
-
-    def release(self) -> None:
-        """Drop the references to the training data (the compiled programs stay)."""
-        self._arrays = ()
 
     def dispatcher(self, session, keras_function):
         return _Dispatcher(session, keras_function, self._feed_spec)
 
     def _chunk(self, arrays, batches, last):
+        """`(full_logs, last_logs)`: every full-batch step's logs stacked, and the short last batch's."""
         model = self._model
 
         def step(indices):
@@ -83,21 +82,20 @@ class ResidentTrainer:
         # Shapes are static here: one trace per chunk shape. The first step runs
         # outside the loop so that whatever Keras creates lazily on a first
         # step (optimizer slots, metric variables) is created outside it too.
-        k, r = batches.shape[0], last.shape[0]
-        first = step(batches[0]) if k else step(last)
-        flat = tf.nest.flatten(first)
-        steps = k + (1 if r else 0)
-        logs = [tf.TensorArray(value.dtype, size=steps).write(0, value) for value in flat]
-        if k > 1:
-            _, logs = tf.while_loop(
-                lambda i, _: i < k,
-                lambda i, logs: (i + 1, [a.write(i, v) for a, v in zip(logs, tf.nest.flatten(step(batches[i])))]),
-                (tf.constant(1), logs),
-                parallel_iterations=1,  # each step reads the weights the previous one wrote
-            )
-        if k and r:
-            logs = [a.write(k, v) for a, v in zip(logs, tf.nest.flatten(step(last)))]
-        return tf.nest.pack_sequence_as(first, [a.stack() for a in logs])
+        k = batches.shape[0]
+        full = None
+        if k:
+            first = step(batches[0])
+            logs = [tf.TensorArray(value.dtype, size=k).write(0, value) for value in tf.nest.flatten(first)]
+            if k > 1:
+                _, logs = tf.while_loop(
+                    lambda i, _: i < k,
+                    lambda i, logs: (i + 1, [a.write(i, v) for a, v in zip(logs, tf.nest.flatten(step(batches[i])))]),
+                    (tf.constant(1), logs),
+                    parallel_iterations=1,  # each step reads the weights the previous one wrote
+                )
+            full = tf.nest.pack_sequence_as(first, [a.stack() for a in logs])
+        return full, (step(last) if last.shape[0] else None)
 
 
 class _Dispatcher:

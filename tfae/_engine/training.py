@@ -47,10 +47,13 @@ _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_tr
 
 
 def observes_steps(callback: keras.callbacks.Callback) -> bool:
-    """Whether `callback` may look at or change the model between two training steps."""
-    if isinstance(callback, (keras.callbacks.ProgbarLogger, keras.callbacks.History)):
+    """Whether `callback` may look at or change the model between two training steps.
+
+    Exact classes only: a subclass may override a hook to act on single steps.
+    """
+    if type(callback) in (keras.callbacks.ProgbarLogger, keras.callbacks.History):
         return False  # they only report the logs they are handed
-    if isinstance(callback, (keras.callbacks.ModelCheckpoint, keras.callbacks.BackupAndRestore)):
+    if type(callback) in (keras.callbacks.ModelCheckpoint, keras.callbacks.BackupAndRestore):
         if callback.save_freq == "epoch":
             return False  # their batch hooks do nothing then
     for hook in _BATCH_HOOKS:
@@ -78,14 +81,15 @@ class Plan:
     consecutive executions of one epoch.
     """
 
-    def __init__(self, n: int, *, batch_size: int, per_execution: int, chunk_executions: int, shuffle: bool):
+    def __init__(self, n: int, *, batch_size: int, per_execution: int, shuffle: bool,
+                 chunk_steps: int = CHUNK_STEPS):
         self.n = n
         self.batch_size = batch_size
         self.full, remainder = divmod(n, batch_size)
         self.steps = self.full + (remainder > 0)
         self.per_execution = per_execution
         self.executions = -(-self.steps // per_execution)
-        self.chunk_executions = chunk_executions
+        self.chunk_executions = max(1, chunk_steps // per_execution)
         self.shuffle = shuffle
 
     def order(self) -> np.ndarray:
@@ -94,15 +98,16 @@ class Plan:
             return np.random.permutation(self.n).astype(np.int32)
         return np.arange(self.n, dtype=np.int32)
 
-    def chunk(self, order: np.ndarray, first_execution: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
-        """`(full_batches, last_batch, ends)` of the chunk starting at `first_execution`.
+    def chunk(self, order: np.ndarray, first_execution: int,
+              executions: int | None = None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """`(full_batches, last_batch, ends)` of the chunk of `executions` (default: a full chunk) from `first_execution`.
 
         `full_batches` has shape `(k, batch_size)`; `last_batch` is the
         epoch's short last batch (shape `(r,)`, `0 < r < batch_size`) when the
         chunk ends the epoch and there is one, else shape `(0,)`; `ends[j]` is
         the chunk-relative index of the last step of the chunk's j-th execution.
         """
-        stop_execution = min(first_execution + self.chunk_executions, self.executions)
+        stop_execution = min(first_execution + (executions or self.chunk_executions), self.executions)
         first_step = first_execution * self.per_execution
         stop_step = min(stop_execution * self.per_execution, self.steps)
         full_stop = min(stop_step, self.full)
@@ -114,14 +119,33 @@ class Plan:
 
 
 class Session:
-    """One `fit` call on the fast path: the held arrays, the epoch position and the logs run ahead."""
+    """One `fit` call on the fast path: the epoch position, and the logs of executions already run.
 
-    def __init__(self, plan: Plan, run: Callable[..., Any]) -> None:
+    `run(full_batches, last_batch, *state)` trains one chunk and returns
+    `((full_logs, last_logs), *state)`: the logs of every full-batch step
+    stacked (or None), and those of the epoch's short last batch (or None).
+    """
+
+    def __init__(self, model: keras.Model, plan: Plan, run: Callable[..., Any], callbacks: list) -> None:
+        self._model = model
         self._plan = plan
-        self._run = run  # (full_batches, last_batch, *state) -> (stacked per-step logs, *state)
+        self._run = run
+        self._callbacks = callbacks
         self._ready: collections.deque = collections.deque()
         self._execution = 0
         self._order = None
+
+    def _chunk_executions(self) -> int | None:
+        """How many executions the next chunk may run: all of a chunk, unless someone would see the difference.
+
+        Decided afresh for every chunk, from the callbacks as Keras has set
+        them up (a callback may install a hook in `set_model` or
+        `on_train_begin`). With `stop_training` already set, Keras stops after
+        this very execution.
+        """
+        if self._model.stop_training or any(observes_steps(callback) for callback in self._callbacks):
+            return 1
+        return None
 
     def execution(self, *state):
         """Answer Keras' next execution: `(logs, *state)`, running a new chunk when none is ready."""
@@ -129,11 +153,13 @@ class Session:
         if not self._ready:
             if self._execution == 0:
                 self._order = plan.order()
-            batches, last, ends = plan.chunk(self._order, self._execution)
-            logs, *state = self._run(batches, last, *state)
-            logs = keras.tree.map_structure(keras.ops.convert_to_numpy, logs)
+            batches, last, ends = plan.chunk(self._order, self._execution, self._chunk_executions())
+            (full, short), *state = self._run(batches, last, *state)
+            full = keras.tree.map_structure(keras.ops.convert_to_numpy, full)
             for end in ends:
-                self._ready.append(keras.tree.map_structure(lambda value, end=end: value[end], logs))
+                self._ready.append(
+                    short if end >= len(batches) else keras.tree.map_structure(lambda v, end=end: v[end], full)
+                )
         self._execution = (self._execution + 1) % plan.executions
         return (self._ready.popleft(), *state)
 
@@ -230,6 +256,7 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
         and arguments.get("class_weight") is None
         and arguments.get("steps_per_epoch") is None
         and arguments.get("shuffle", True) in (True, False)
+        and not getattr(keras.config, "max_steps_per_epoch", lambda: None)()  # Keras then caps each epoch
         and model.compiled
     ):
         trainer = _trainer(model)
@@ -250,14 +277,8 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     batch_size = 32 if batch_size is None else _validation.batch_size(batch_size)
     # Keras validates in batches of `validation_batch_size or batch_size`; Keras' fit no longer sees batch_size.
     arguments["validation_batch_size"] = arguments.get("validation_batch_size") or batch_size
-    callbacks = _callback_list(arguments.get("callbacks"))
-    per_execution = model.steps_per_execution
-    if any(observes_steps(callback) for callback in callbacks):
-        chunk_executions = 1
-    else:
-        chunk_executions = max(1, CHUNK_STEPS // per_execution)
-    plan = Plan(len(x), batch_size=batch_size, per_execution=per_execution,
-                chunk_executions=chunk_executions, shuffle=bool(arguments.pop("shuffle", True)))
+    plan = Plan(len(x), batch_size=batch_size, per_execution=model.steps_per_execution,
+                shuffle=bool(arguments.pop("shuffle", True)))
     # Keras builds what it builds lazily (loss, metrics) by peeking at the
     # feed's first element, which holds a token, not a batch: build from a real one.
     first = tuple(a[:batch_size] for a in (x, y, sample_weight) if a is not None)
@@ -266,15 +287,18 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     _keras_private.symbolic_build(model, first if len(first) > 1 else first[0])
     arguments.pop("steps_per_epoch", None)  # None: checked above
     arguments.pop("class_weight", None)
-    feed, run = trainer.start(x, y, sample_weight)
-    session = Session(plan, run)
-    object.__setattr__(model, "_tfae_session", session)
+    feed, run = trainer.start(x, y, sample_weight)  # run holds the arrays until the session ends
+    # A fit inside a callback of another fit gets a session of its own; the outer one resumes after it.
+    outer = (getattr(model, "_tfae_session", None), model.train_function)
+    object.__setattr__(model, "_tfae_session", Session(model, plan, run, _callback_list(arguments.get("callbacks"))))
     try:
         return keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False, **arguments)
     finally:
-        object.__setattr__(model, "_tfae_session", None)
-        trainer.release()
-        model.train_function = getattr(model.train_function, "keras_function", model.train_function)
+        object.__setattr__(model, "_tfae_session", outer[0])
+        if outer[0] is not None:
+            model.train_function = outer[1]
+        else:
+            model.train_function = getattr(model.train_function, "keras_function", model.train_function)
 
 
 def make_train_function(model: keras.Model, keras_make: Callable[[bool], Any], force: bool = False):

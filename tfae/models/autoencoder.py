@@ -267,7 +267,7 @@ class AutoEncoder(keras.Model):
         are used only when `y_pred` is that very output, so a stale entry can
         never be taken for another step's. Without them (a decoder that does
         not end in tfae's sigmoid) the logits of the clipped probabilities are
-        used, which is Keras' binary cross-entropy. Everything else (reductions,
+        used, as Keras' binary cross-entropy does on JAX and PyTorch. Everything else (reductions,
         `loss_weights`, `sample_weight`, added losses, per-replica scaling) is
         Keras' own `compute_loss`.
         """
