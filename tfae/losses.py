@@ -8,6 +8,13 @@ import keras
 from keras import ops
 
 
+def _single_loss(loss: Any) -> Any:
+    """The loss a single-output model was compiled with: `loss`, or the one loss of a one-element list."""
+    if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        return loss[0]
+    return loss
+
+
 @keras.saving.register_keras_serializable(package="tfae")
 class SigmoidCrossEntropy(keras.losses.Loss):
     """Binary cross-entropy of a reconstruction, computed from the decoder's logits.

@@ -12,7 +12,7 @@ changes a result: it runs the model's own `train_step` and hands anything it
 cannot reproduce exactly to Keras' own loop (docs/keras.md).
 """
 
-from tfae._engine.boundary import check_data, check_validation_data
+from tfae._engine.boundary import check_data, check_validation_data, keras_targets
 from tfae._engine.inference import dataset_inputs, infer
 from tfae._engine.training import default_jit_compile, fit, forget, make_train_function
 
@@ -24,5 +24,6 @@ __all__ = [
     "fit",
     "forget",
     "infer",
+    "keras_targets",
     "make_train_function",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from tfae import _validation
+from tfae import _validation, losses
 from tfae.losses import SigmoidCrossEntropy
 
 _VALIDATION_NAMES = ("validation_data[0]", "validation_data[1]", "validation_data[2]")
@@ -24,8 +24,7 @@ _UNIT_TARGET_LOSSES = ("sigmoid_cross_entropy", "binary_crossentropy", "bce")
 
 def _needs_unit_targets(loss: Any) -> bool:
     """Whether `loss` is a binary cross-entropy, meaningless for targets outside [0, 1]."""
-    if isinstance(loss, (list, tuple)) and len(loss) == 1:
-        loss = loss[0]
+    loss = losses._single_loss(loss)
     if isinstance(loss, str):
         return loss in _UNIT_TARGET_LOSSES
     return isinstance(loss, (SigmoidCrossEntropy, keras.losses.BinaryCrossentropy)) or (
@@ -89,6 +88,24 @@ def _check_unit_targets(targets: Any, name: str, original: Any) -> None:
         )
 
 
+def pack(x: Any, y: Any, sample_weight: Any) -> Any:
+    """One data set in Keras' form: `x`, `(x, y)` or `(x, y, sample_weight)`, with `y is None` meaning `x`.
+
+    With sample weights the targets are spelled out: Keras drops sample
+    weights that come without targets.
+    """
+    if sample_weight is not None:
+        return (x, x if y is None else y, sample_weight)
+    return x if y is None else (x, y)
+
+
+def keras_targets(x: Any, y: Any, sample_weight: Any) -> Any:
+    """The `y` to hand Keras' own `fit`/`evaluate` for `(x, y, sample_weight)`; see `pack`."""
+    if y is None and sample_weight is not None and not _validation.is_dataset(x):
+        return x
+    return y
+
+
 def check_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, *, feature_shape,
                names: tuple[str, str, str] = ("x", "y", "sample_weight")):
     """`(x, y, sample_weight)` checked as one data set; `y is None` means the targets are `x`."""
@@ -121,6 +138,4 @@ def check_validation_data(model: keras.Model, validation_data: Any, *, feature_s
     else:
         x, y, weights = check_data(model, validation_data, None, None, feature_shape=feature_shape,
                                    names=("validation_data", "validation_data", "validation_data"))
-    if weights is not None:
-        return (x, x if y is None else y, weights)
-    return (x,) if y is None else (x, y)
+    return pack(x, y, weights)

@@ -28,6 +28,7 @@ backend) is handed to Keras' own `fit` unchanged.
 from __future__ import annotations
 
 import collections
+import importlib
 import math
 import numbers
 from collections.abc import Callable
@@ -37,6 +38,7 @@ import keras
 import numpy as np
 
 from tfae import _keras_private, _validation
+from tfae._engine.boundary import keras_targets, pack
 
 # Steps per compiled program when no callback observes single steps: enough to
 # hide the per-call overhead behind the maths, small enough that a progress
@@ -77,8 +79,8 @@ class Plan:
     An epoch over `n` samples is `steps` batches of `batch_size` in the order
     of that epoch's permutation, the last one short when `batch_size` does
     not divide `n` (as Keras' array adapter batches). Keras runs them as
-    executions of `per_execution` steps; a chunk is `chunk_executions`
-    consecutive executions of one epoch.
+    executions of `per_execution` steps; a full chunk is as many consecutive
+    executions of one epoch as fit in `chunk_steps` steps (at least one).
     """
 
     def __init__(self, n: int, *, batch_size: int, per_execution: int, shuffle: bool,
@@ -166,10 +168,7 @@ class Session:
 
 def step_data(arrays: tuple, indices, take: Callable[[Any, Any], Any]):
     """The rows `indices` of the held `(x, y, sample_weight)`, in the form `train_step` takes."""
-    x, y, sample_weight = (None if a is None else take(a, indices) for a in arrays)
-    if sample_weight is not None:
-        return (x, x if y is None else y, sample_weight)
-    return x if y is None else (x, y)
+    return pack(*(None if a is None else take(a, indices) for a in arrays))
 
 
 def _is_array(value: Any) -> bool:
@@ -181,19 +180,10 @@ def _trainer(model: keras.Model):
     if model.run_eagerly:
         return None
     backend = keras.backend.backend()
-    if backend == "tensorflow":
-        from tfae._engine import tensorflow
-
-        if not tensorflow.ResidentTrainer.applies(model):
-            return None
-        kind = tensorflow.ResidentTrainer
-    elif backend == "jax":
-        from tfae._engine import jax
-
-        if not jax.ResidentTrainer.applies(model):
-            return None
-        kind = jax.ResidentTrainer
-    else:
+    if backend not in ("tensorflow", "jax"):
+        return None
+    kind = importlib.import_module(f"tfae._engine.{backend}").ResidentTrainer
+    if not kind.applies(model):
         return None
     trainer = getattr(model, "_tfae_trainer", None)
     if not isinstance(trainer, kind):
@@ -261,18 +251,13 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     ):
         trainer = _trainer(model)
     if trainer is None:
-        if y is None and sample_weight is not None and arrays:
-            y = x  # Keras drops sample weights when there are no targets
-        return keras_fit(x, y, sample_weight=sample_weight, **arguments)
+        return keras_fit(x, keras_targets(x, y, sample_weight), sample_weight=sample_weight, **arguments)
 
     arguments = dict(arguments)
     fraction = arguments.pop("validation_split", 0.0)
     if fraction and arguments.get("validation_data") is None:  # Keras ignores it when validation_data is given
-        (x, y, sample_weight), (x_val, y_val, w_val) = split_off_validation((x, y, sample_weight), fraction)
-        if w_val is not None:
-            arguments["validation_data"] = (x_val, x_val if y_val is None else y_val, w_val)
-        else:
-            arguments["validation_data"] = (x_val,) if y_val is None else (x_val, y_val)
+        (x, y, sample_weight), validation = split_off_validation((x, y, sample_weight), fraction)
+        arguments["validation_data"] = pack(*validation)
     batch_size = arguments.pop("batch_size", None)
     batch_size = 32 if batch_size is None else _validation.batch_size(batch_size)
     # Keras validates in batches of `validation_batch_size or batch_size`; Keras' fit no longer sees batch_size.
@@ -281,10 +266,7 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
                 shuffle=bool(arguments.pop("shuffle", True)))
     # Keras builds what it builds lazily (loss, metrics) by peeking at the
     # feed's first element, which holds a token, not a batch: build from a real one.
-    first = tuple(a[:batch_size] for a in (x, y, sample_weight) if a is not None)
-    if y is None and sample_weight is not None:
-        first = (first[0], first[0], first[1])
-    _keras_private.symbolic_build(model, first if len(first) > 1 else first[0])
+    _keras_private.symbolic_build(model, step_data((x, y, sample_weight), slice(0, batch_size), lambda a, i: a[i]))
     arguments.pop("steps_per_epoch", None)  # None: checked above
     arguments.pop("class_weight", None)
     feed, run = trainer.start(x, y, sample_weight)  # run holds the arrays until the session ends

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfae import _engine, _validation
+from tfae import _engine, _validation, losses
 from tfae.layers import Decoder, Encoder
 from tfae.losses import SigmoidCrossEntropy
 
@@ -253,10 +253,7 @@ class AutoEncoder(keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     def _loss_takes_logits(self) -> bool:
-        loss = self.loss
-        if isinstance(loss, (list, tuple)) and len(loss) == 1:
-            loss = loss[0]
-        return isinstance(loss, SigmoidCrossEntropy)
+        return isinstance(losses._single_loss(self.loss), SigmoidCrossEntropy)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras' `compute_loss`, with `y` defaulting to `x` and the sigmoid cross-entropy given logits.
@@ -319,10 +316,9 @@ class AutoEncoder(keras.Model):
                  callbacks=None, return_dict=False, **kwargs):
         """Evaluates the model: `keras.Model.evaluate`, with `y` defaulting to `x`."""
         x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
-        if y is None and sample_weight is not None and not _validation.is_dataset(x):
-            y = x  # Keras drops sample weights when there are no targets
-        return super().evaluate(x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight,
-                                steps=steps, callbacks=callbacks, return_dict=return_dict, **kwargs)
+        return super().evaluate(x, _engine.keras_targets(x, y, sample_weight), batch_size=batch_size,
+                                verbose=verbose, sample_weight=sample_weight, steps=steps, callbacks=callbacks,
+                                return_dict=return_dict, **kwargs)
 
     # ------------------------------------------------------------ encode/decode
     def _ensure_built(self, x: Any) -> Any:
@@ -341,8 +337,8 @@ class AutoEncoder(keras.Model):
             x: samples of shape `(n, *input_shape)` (a flat `(n, prod(input_shape))`
                 array is accepted too): numpy array, list, `tf.data` dataset,
                 backend tensor or symbolic Keras tensor.
-            batch_size: batch size for array inputs. Defaults to
-                `min(n, 1024)`.
+            batch_size: batch size for array inputs. Defaults to 1024
+                (a shorter array runs as one batch, padded to a power of two).
 
         Returns:
             Codes of shape `(n, latent_dim)`: numpy for array inputs, otherwise
@@ -357,7 +353,8 @@ class AutoEncoder(keras.Model):
 
         Args:
             z: codes of shape `(n, latent_dim)`, of the same kinds `encode` takes.
-            batch_size: batch size for array inputs. Defaults to `min(n, 1024)`.
+            batch_size: batch size for array inputs. Defaults to 1024
+                (a shorter array runs as one batch, padded to a power of two).
 
         Returns:
             Samples of shape `(n, *input_shape)`.
