@@ -14,8 +14,11 @@ from typing import Any
 from tfae import datasets, losses
 from tfae._version import __version__
 from tfae.layers import (
+    ConvDecoder,
+    ConvEncoder,
     Decoder,
     Encoder,
+    TiedDecoder,
     get_bottleneck_tensor,
     get_input_tensor,
     get_output_tensor,
@@ -32,10 +35,13 @@ _LAZY = {
 
 __all__ = [
     "AutoEncoder",
+    "ConvDecoder",
+    "ConvEncoder",
     "Decoder",
     "Encoder",
     "GraphAutoEncoder",
     "SigmoidCrossEntropy",
+    "TiedDecoder",
     "__version__",
     "datasets",
     "get_bottleneck_tensor",

@@ -40,6 +40,12 @@ def positive_float(value: Any, name: str) -> float:
     return float(value)
 
 
+def non_negative_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"Expected `{name}` to be a finite number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def units_tuple(value: Any, name: str) -> tuple[int, ...]:
     """Normalise a hidden-layer spec (an int or a sequence of ints) to a tuple."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):

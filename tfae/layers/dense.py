@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from tfae import _validation
+from tfae.layers._common import OutputActivation, WeightOptions, build_stack, run_stack
 
 
 def _dense_stack(
@@ -44,23 +45,7 @@ def _dense_stack(
     return stack
 
 
-def _build_stack(stack: list[keras.layers.Layer], shape: tuple) -> tuple:
-    for sublayer in stack:
-        sublayer.build(shape)
-        shape = sublayer.compute_output_shape(shape)
-    return shape
-
-
-def _run_stack(stack: list[keras.layers.Layer], x, training):
-    for sublayer in stack:
-        if isinstance(sublayer, keras.layers.Dropout):
-            x = sublayer(x, training=training)
-        else:
-            x = sublayer(x)
-    return x
-
-
-class _DenseHalf(keras.layers.Layer):
+class _DenseHalf(WeightOptions, keras.layers.Layer):
     """What Encoder and Decoder share: argument checks, sublayer options and config."""
 
     def __init__(
@@ -80,26 +65,16 @@ class _DenseHalf(keras.layers.Layer):
         self.activation = activation
         self._activation_fn = _validation.activation(activation, "activation")
         self.dropout = _validation.unit_interval(dropout, "dropout")
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self._set_weight_options(kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                                 kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer)
         self.hidden_layers = _dense_stack(
             self,
             self.hidden_units,
             activation=self._activation_fn,
             dropout=self.dropout,
-            dense_kwargs=self._dense_kwargs(),
+            dense_kwargs=self._weight_kwargs(),
         )
         self.supports_masking = False
-
-    def _dense_kwargs(self) -> dict[str, Any]:
-        return {
-            "kernel_initializer": self.kernel_initializer,
-            "bias_initializer": self.bias_initializer,
-            "kernel_regularizer": self.kernel_regularizer,
-            "bias_regularizer": self.bias_regularizer,
-        }
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -108,10 +83,7 @@ class _DenseHalf(keras.layers.Layer):
                 "hidden_units": list(self.hidden_units),
                 "activation": _validation.serialize_activation(self.activation),
                 "dropout": self.dropout,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                **self._weight_config(),
             }
         )
         return config
@@ -187,7 +159,7 @@ class Encoder(_DenseHalf):
             activation=latent_activation_fn,
             name="bottleneck",
             dtype=self.dtype_policy,
-            **self._dense_kwargs(),
+            **self._weight_kwargs(),
         )
         # === Config ===
         self.latent_dim = latent_dim
@@ -203,12 +175,12 @@ class Encoder(_DenseHalf):
             )
         self.input_spec = keras.InputSpec(ndim=len(input_shape), axes=dict(enumerate(sample_shape, 1)))
         flat_shape = (input_shape[0], math.prod(sample_shape))
-        self.bottleneck.build(_build_stack(self.hidden_layers, flat_shape))
+        self.bottleneck.build(build_stack(self.hidden_layers, flat_shape))
         self.built = True
 
     def call(self, inputs, training=None):
         x = ops.reshape(inputs, (-1, math.prod(inputs.shape[1:])))
-        x = _run_stack(self.hidden_layers, x, training)
+        x = run_stack(self.hidden_layers, x, training)
         return self.bottleneck(x)
 
     def compute_output_shape(self, input_shape):
@@ -226,7 +198,7 @@ class Encoder(_DenseHalf):
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class Decoder(_DenseHalf):
+class Decoder(OutputActivation, _DenseHalf):
     """Maps latent vectors to samples of `output_shape` through a stack of Dense layers.
 
     The layer computes logits with a Dense layer of `prod(output_shape)` units
@@ -276,7 +248,7 @@ class Decoder(_DenseHalf):
         **kwargs: Any,
     ) -> None:
         target_shape = _validation.shape_tuple(output_shape, "output_shape")
-        output_activation_fn = _validation.activation(output_activation, "output_activation")
+        _validation.activation(output_activation, "output_activation")  # checked before any sublayer is made
         kwargs.setdefault("name", "decoder")
         super().__init__(
             hidden_units=hidden_units,
@@ -293,17 +265,11 @@ class Decoder(_DenseHalf):
             math.prod(target_shape),
             name="reconstruction",
             dtype=self.dtype_policy,
-            **self._dense_kwargs(),
+            **self._weight_kwargs(),
         )
         # === Config ===
         self.target_shape = target_shape
-        self.output_activation = output_activation
-        self.output_activation_fn = output_activation_fn
-
-    @property
-    def output_is_sigmoid(self) -> bool:
-        """Whether the output is `sigmoid(logits)`, so cross-entropy can use the logits."""
-        return self.output_activation_fn is keras.activations.sigmoid
+        self._set_output_activation(output_activation)
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         input_shape = tuple(input_shape)
@@ -313,14 +279,12 @@ class Decoder(_DenseHalf):
                 f"(batch_size, latent_dim). Received: input_shape={input_shape}"
             )
         self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_shape[-1]})
-        self.reconstruction.build(_build_stack(self.hidden_layers, input_shape))
+        self.reconstruction.build(build_stack(self.hidden_layers, input_shape))
         self.built = True
 
     def call(self, inputs, training=None, return_logits=False):
-        x = _run_stack(self.hidden_layers, inputs, training)
-        x = self.reconstruction(x)
-        if not return_logits:
-            x = self.output_activation_fn(x)
+        x = run_stack(self.hidden_layers, inputs, training)
+        x = self._activate(self.reconstruction(x), return_logits)
         return ops.reshape(x, (-1,) + self.target_shape)
 
     def compute_output_shape(self, input_shape):

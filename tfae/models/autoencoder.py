@@ -11,7 +11,8 @@ import numpy as np
 from keras import ops
 
 from tfae import _engine, _validation, losses
-from tfae.layers import Decoder, Encoder
+from tfae.layers import OWN_LAYERS, Corruption, Decoder, Encoder, OutputActivation, TiedDecoder
+from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
@@ -55,6 +56,18 @@ class AutoEncoder(keras.Model):
         output_activation: activation of the reconstruction. Defaults to
             `"sigmoid"`, for data in [0, 1].
         dropout: dropout rate after each hidden layer, in training.
+        noise: `None`, `"gaussian"` or `"masking"`: a denoising autoencoder
+            corrupts its inputs in training only (a `tfae.layers.Corruption`
+            layer named `"corruption"`) and learns to reconstruct the clean
+            ones (the targets, which default to the inputs).
+        noise_level: float in (0, 1): the Gaussian noise's standard deviation
+            or the masking probability. Defaults to 0.3.
+        sparsity: float >= 0. Weight of an L1 penalty on the code, averaged
+            over the batch (`sparsity * mean_batch(sum |z|)`), added to the
+            loss in `fit` and `evaluate`: a sparse autoencoder. Defaults to 0.
+        tied: bool. Build the decoder as a `tfae.TiedDecoder` that reuses the
+            encoder's kernels transposed (needs the encoder built from
+            `latent_dim` and `input_shape`). Defaults to `False`.
         **kwargs: base model arguments (`name`, `dtype`, `trainable`).
 
     Input shape:
@@ -63,6 +76,8 @@ class AutoEncoder(keras.Model):
     Output shape:
         `(batch_size, *input_shape)`: the reconstruction.
     """
+
+    _default_name = "autoencoder"
 
     def __init__(
         self,
@@ -76,9 +91,13 @@ class AutoEncoder(keras.Model):
         latent_activation: Any = None,
         output_activation: Any = "sigmoid",
         dropout: float = 0.0,
+        noise: str | None = None,
+        noise_level: float = 0.3,
+        sparsity: float = 0.0,
+        tied: bool = False,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("name", "autoencoder")
+        kwargs.setdefault("name", self._default_name)
         super().__init__(**kwargs)
         sample_shape = None if input_shape is None else _validation.shape_tuple(input_shape, "input_shape")
         hidden_units = _validation.units_tuple(hidden_units, "hidden_units")
@@ -88,6 +107,15 @@ class AutoEncoder(keras.Model):
                     f"Expected `{name}` to be a Keras layer or None. "
                     f"Received: {name} of type {type(value).__name__}"
                 )
+        noise, noise_level = check_noise(noise, noise_level)
+        sparsity = _validation.non_negative_float(sparsity, "sparsity")
+        if not isinstance(tied, bool):
+            raise ValueError(f"Expected `tied` to be True or False. Received: tied={tied!r}")
+        if tied and (encoder is not None or decoder is not None):
+            raise ValueError(
+                "Expected no `encoder` or `decoder` with `tied=True`: the model builds a tfae.Encoder and "
+                f"the TiedDecoder that mirrors it. Received: encoder={encoder!r}, decoder={decoder!r}"
+            )
         if encoder is not None and latent_dim is not None:
             raise ValueError(
                 "Pass either `encoder` or `latent_dim`, not both: the encoder fixes the code size. "
@@ -103,8 +131,8 @@ class AutoEncoder(keras.Model):
                     "Expected `latent_dim` (an integer > 0) when no `encoder` is given. "
                     "Received: latent_dim=None"
                 )
-            encoder = Encoder(
-                latent_dim,
+            encoder = self._default_encoder(
+                _validation.positive_int(latent_dim, "latent_dim"),
                 hidden_units=hidden_units,
                 activation=activation,
                 latent_activation=latent_activation,
@@ -118,17 +146,22 @@ class AutoEncoder(keras.Model):
                     "Expected `input_shape` when no `decoder` is given: the decoder must know "
                     "what shape to reconstruct. Received: input_shape=None"
                 )
-            decoder = Decoder(
-                sample_shape,
-                hidden_units=tuple(reversed(hidden_units)),
-                activation=activation,
-                output_activation=output_activation,
-                dropout=dropout,
-                dtype=self.dtype_policy,
-                name="decoder",
-            )
+            if tied:
+                decoder = TiedDecoder(encoder, output_shape=sample_shape, output_activation=output_activation,
+                                      dtype=self.dtype_policy, name="decoder")
+            else:
+                decoder = Decoder(
+                    sample_shape,
+                    hidden_units=tuple(reversed(hidden_units)),
+                    activation=activation,
+                    output_activation=output_activation,
+                    dropout=dropout,
+                    dtype=self.dtype_policy,
+                    name="decoder",
+                )
         self.encoder = encoder
         self.decoder = decoder
+        self.corruption = None if noise is None else Corruption(noise, noise_level, dtype=self.dtype_policy)
 
         # === Config ===
         self.sample_shape = sample_shape
@@ -138,6 +171,10 @@ class AutoEncoder(keras.Model):
         self.latent_activation = latent_activation
         self.output_activation = output_activation
         self.dropout = dropout
+        self.noise = noise
+        self.noise_level = noise_level
+        self.sparsity = sparsity
+        self.tied = tied
         # The decoder's logits, handed from `call` to `compute_loss` of the same
         # step (see `compute_loss`); per thread, as TensorFlow's distribution
         # strategies run one replica per thread.
@@ -145,6 +182,10 @@ class AutoEncoder(keras.Model):
 
         if sample_shape is not None:
             self.build((None,) + sample_shape)
+
+    def _default_encoder(self, latent_dim: int, **kwargs: Any) -> keras.layers.Layer:
+        """The encoder built from shapes; a subclass may make the code wider (a VAE's moments)."""
+        return Encoder(latent_dim, **kwargs)
 
     # ------------------------------------------------------------------ building
     def build(self, input_shape: Sequence[int | None]) -> None:
@@ -196,16 +237,32 @@ class AutoEncoder(keras.Model):
     # -------------------------------------------------------------- forward pass
     @property
     def _fuses_sigmoid(self) -> bool:
-        return isinstance(self.decoder, Decoder) and self.decoder.output_is_sigmoid
+        return isinstance(self.decoder, OutputActivation) and self.decoder.output_is_sigmoid
 
-    def call(self, inputs, training=None):
-        code = self.encoder(inputs, training=training)
+    def _corrupt(self, inputs, training):
+        return inputs if self.corruption is None else self.corruption(inputs, training=training)
+
+    def _penalize(self, code) -> None:
+        """The sparsity penalty of `code`, added as a loss (not on symbolic tensors: nothing to add then)."""
+        if self.sparsity and not _validation.is_symbolic(code):
+            batch = ops.cast(ops.shape(code)[0], code.dtype)
+            self.add_loss(self.sparsity * ops.sum(ops.abs(code)) / batch)
+
+    def _reconstruct(self, code, training, return_logits: bool = False):
+        """Decode `code`; leaves the logits beside the output for `compute_loss` (see there)."""
         if not self._fuses_sigmoid:
             return self.decoder(code, training=training)
         logits = self.decoder(code, training=training, return_logits=True)
+        if return_logits:
+            return logits
         outputs = ops.sigmoid(logits)
         self._logits.entry = (outputs, logits)
         return outputs
+
+    def call(self, inputs, training=None, return_logits=False):
+        code = self.encoder(self._corrupt(inputs, training), training=training)
+        self._penalize(code)
+        return self._reconstruct(code, training, return_logits)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -239,7 +296,7 @@ class AutoEncoder(keras.Model):
             loss = SigmoidCrossEntropy() if self._fuses_sigmoid else keras.losses.BinaryCrossentropy()
         if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
             # tfae's own layers are known to compile; a user's keep Keras' "auto".
-            if isinstance(self.encoder, Encoder) and isinstance(self.decoder, Decoder):
+            if isinstance(self.encoder, OWN_LAYERS) and isinstance(self.decoder, OWN_LAYERS):
                 kwargs["jit_compile"] = _engine.default_jit_compile()
         _engine.forget(self)  # its programs were traced for the previous optimizer
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
@@ -369,6 +426,80 @@ class AutoEncoder(keras.Model):
         return _engine.infer(self, "reconstruct", self, x, name="x", feature_shape=self.sample_shape,
                            batch_size=batch_size)
 
+    def interpolate(self, x_a: Any, x_b: Any, steps: int = 8, *, batch_size: int | None = None) -> np.ndarray:
+        """Decoded codes along the straight line from `encode(x_a)` to `encode(x_b)`, both ends included.
+
+        Args:
+            x_a, x_b: one sample each (shape `input_shape`), or batches of the
+                same length `n` (shape `(n, *input_shape)`), as numpy arrays or lists.
+            steps: int >= 2. Points on each line. Defaults to 8.
+            batch_size: as for `encode`.
+
+        Returns:
+            numpy array of shape `(steps, *input_shape)` for single samples,
+            `(n, steps, *input_shape)` for batches; `[..., 0, ...]` decodes
+            `x_a`'s code and `[..., -1, ...]` `x_b`'s.
+        """
+        steps = _validation.positive_int(steps, "steps")
+        if steps < 2:
+            raise ValueError(f"Expected `steps` to be an integer >= 2 (both ends). Received: steps={steps!r}")
+        a, b = np.asarray(x_a, dtype=np.float32), np.asarray(x_b, dtype=np.float32)
+        if a.shape != b.shape:
+            raise ValueError(f"Expected `x_a` and `x_b` of the same shape. Received: x_a.shape={a.shape}, "
+                             f"x_b.shape={b.shape}")
+        self._ensure_built(a if a.ndim > 1 else a[None])
+        single = a.shape == self.sample_shape or (a.ndim == 1 and len(self.sample_shape) > 1)
+        codes = self.encode(np.concatenate([a[None], b[None]]) if single else np.concatenate([a, b]),
+                            batch_size=batch_size)
+        z_a, z_b = np.split(codes, 2)
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
+        line = (1.0 - t) * z_a[:, None, :] + t * z_b[:, None, :]  # (n, steps, latent)
+        samples = self.decode(line.reshape(-1, line.shape[-1]), batch_size=batch_size)
+        samples = samples.reshape((len(z_a), steps) + samples.shape[1:])
+        return samples[0] if single else samples
+
+    def reconstruction_error(self, x: Any, y: Any = None, *, reduction: str = "mean",
+                             batch_size: int | None = None) -> np.ndarray:
+        """The compiled loss of each example's reconstruction (without regularization terms).
+
+        With the default loss this is each example's sigmoid cross-entropy,
+        computed from the decoder's logits exactly as in training; any other
+        Keras loss of the last axis (`"mse"`, `"mae"`, ...) is applied element
+        by element. An uncompiled model uses the default loss.
+
+        Args:
+            x: samples, as `encode` takes them (arrays, lists, datasets).
+            y: targets (a denoiser's clean samples); defaults to `x`.
+            reduction: `"mean"` (the loss's own averaging: the same value as
+                `evaluate` gives for one example) or `"sum"` over each
+                example's elements.
+            batch_size: as for `encode`.
+
+        Returns:
+            numpy array of shape `(n,)`: higher means worse reconstructed.
+        """
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"Expected `reduction` to be 'mean' or 'sum'. Received: reduction={reduction!r}")
+        x = self._ensure_built(x)
+        x = _validation.as_float_array(x, name="x", feature_shape=self.sample_shape)
+        y = x if y is None else _validation.as_float_array(y, name="y", feature_shape=self.sample_shape)
+        if len(y) != len(x):
+            raise ValueError(f"Expected `y` to have one target per sample of `x` ({len(x)}). "
+                             f"Received: y with {len(y)} samples")
+        loss = losses._single_loss(self.loss) if self.compiled else _DEFAULT_LOSS
+        if (isinstance(loss, SigmoidCrossEntropy) or loss == _DEFAULT_LOSS) and self._fuses_sigmoid:
+            logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
+                                   batch_size=batch_size, return_logits=True).reshape(len(x), -1)
+            elements = np.logaddexp(0.0, logits) - y.reshape(len(y), -1) * logits
+        else:
+            if loss == _DEFAULT_LOSS:
+                loss = "binary_crossentropy"
+            function = keras.losses.get(loss)
+            reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1, 1)
+            elements = keras.ops.convert_to_numpy(function(y.reshape(len(y), -1, 1), reconstruction))
+        elements = elements.reshape(len(x), -1)
+        return elements.mean(axis=1) if reduction == "mean" else elements.sum(axis=1)
+
     def _require_built(self, method: str) -> None:
         if not self.built:
             raise ValueError(
@@ -391,6 +522,10 @@ class AutoEncoder(keras.Model):
                 "latent_activation": serialize(self.latent_activation),
                 "output_activation": serialize(self.output_activation),
                 "dropout": self.dropout,
+                "noise": self.noise,
+                "noise_level": self.noise_level,
+                "sparsity": self.sparsity,
+                "tied": self.tied,
             }
         )
         return config

@@ -1,0 +1,75 @@
+"""What every tfae layer shares: sublayer weight options, sublayer stacks, the decoder output contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from tfae import _validation
+
+
+class WeightOptions:
+    """Mixin: the initializers and regularizers a layer passes to every weighted sublayer."""
+
+    def _set_weight_options(self, *, kernel_initializer: Any, bias_initializer: Any, kernel_regularizer: Any,
+                            bias_regularizer: Any) -> None:
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+
+    def _weight_kwargs(self) -> dict[str, Any]:
+        return {
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "kernel_regularizer": self.kernel_regularizer,
+            "bias_regularizer": self.bias_regularizer,
+        }
+
+    def _weight_config(self) -> dict[str, Any]:
+        return {
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+        }
+
+
+class OutputActivation:
+    """Mixin for decoders: `call(z, return_logits=True)` skips the output activation.
+
+    A decoder ending in a sigmoid exposes `output_is_sigmoid`, so
+    `tfae.AutoEncoder` can hand the logits to a numerically stable
+    cross-entropy instead of the saturating probabilities.
+    """
+
+    def _set_output_activation(self, output_activation: Any) -> None:
+        self.output_activation_fn = _validation.activation(output_activation, "output_activation")
+        self.output_activation = output_activation
+
+    @property
+    def output_is_sigmoid(self) -> bool:
+        """Whether the output is `sigmoid(logits)`, so cross-entropy can use the logits."""
+        return self.output_activation_fn is keras.activations.sigmoid
+
+    def _activate(self, logits, return_logits: bool):
+        return logits if return_logits else self.output_activation_fn(logits)
+
+
+def build_stack(stack: list[keras.layers.Layer], shape: tuple) -> tuple:
+    """Build each sublayer on the previous one's output shape; returns the last output shape."""
+    for sublayer in stack:
+        sublayer.build(shape)
+        shape = sublayer.compute_output_shape(shape)
+    return shape
+
+
+def run_stack(stack: list[keras.layers.Layer], x, training):
+    """Call each sublayer in turn; Dropout gets `training`."""
+    for sublayer in stack:
+        if isinstance(sublayer, keras.layers.Dropout):
+            x = sublayer(x, training=training)
+        else:
+            x = sublayer(x)
+    return x
