@@ -13,8 +13,24 @@ from tfae import _keras_private
 
 
 def test_every_private_api_is_listed_and_exists():
-    assert _keras_private.PRIVATE_APIS == ("keras.Model._symbolic_build",)
+    assert _keras_private.PRIVATE_APIS == (
+        "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution")
     assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
+    from keras.src.losses import loss
+
+    assert callable(loss.unscale_loss_for_distribution)
+
+
+def test_unscale_loss_is_the_identity_off_strategy_and_undoes_replica_scaling_on_one():
+    value = keras.ops.convert_to_tensor(3.0)
+    assert float(_keras_private.unscale_loss_for_distribution(value)) == 3.0
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        from keras.src.losses import loss
+
+        with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+            scaled = loss.scale_loss_for_distribution(value)
+            assert float(_keras_private.unscale_loss_for_distribution(scaled)) == 3.0
 
 
 def test_symbolic_build_builds_the_compiled_loss_metrics_and_optimizer_from_one_batch():

@@ -25,7 +25,7 @@ from tfae.layers import (
     split_autoencoder,
 )
 from tfae.losses import SigmoidCrossEntropy
-from tfae.models import AutoEncoder
+from tfae.models import AnomalyDetector, AutoEncoder, VariationalAutoEncoder
 
 _LAZY = {
     "GraphAutoEncoder": ("tfae.graph", "GraphAutoEncoder"),
@@ -34,6 +34,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AnomalyDetector",
     "AutoEncoder",
     "ConvDecoder",
     "ConvEncoder",
@@ -42,6 +43,7 @@ __all__ = [
     "GraphAutoEncoder",
     "SigmoidCrossEntropy",
     "TiedDecoder",
+    "VariationalAutoEncoder",
     "__version__",
     "datasets",
     "get_bottleneck_tensor",

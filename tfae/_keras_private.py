@@ -8,6 +8,11 @@ that test by name instead of breaking training somewhere deeper.
   loss and metrics and its optimizer from one real batch. Keras' `fit` does
   this itself by peeking at the first element of its input; the engine feeds
   Keras tokens instead of batches, so it builds from a real batch first.
+- `keras.src.losses.loss.unscale_loss_for_distribution(value)`: undoes the
+  per-replica scaling Keras applies to a reduced loss under a TensorFlow
+  distribution strategy, as Keras' own loss tracker does, so a model's extra
+  loss metrics (the VAE's reconstruction and KL terms) report per-example
+  values on any number of replicas.
 """
 
 from __future__ import annotations
@@ -16,9 +21,16 @@ from typing import Any
 
 import keras
 
-PRIVATE_APIS = ("keras.Model._symbolic_build",)
+PRIVATE_APIS = ("keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution")
 
 
 def symbolic_build(model: keras.Model, data_batch: Any) -> None:
     """Build `model`, its compiled loss, metrics and optimizer from one batch of `(x[, y[, sample_weight]])`."""
     model._symbolic_build(data_batch=data_batch)
+
+
+def unscale_loss_for_distribution(value: Any) -> Any:
+    """A reduced loss as one replica's per-example value: Keras' per-replica scaling undone (identity off-strategy)."""
+    from keras.src.losses import loss
+
+    return loss.unscale_loss_for_distribution(value)

@@ -46,6 +46,13 @@ def non_negative_float(value: Any, name: str) -> float:
     return float(value)
 
 
+def seed(value: Any, name: str = "seed") -> int | None:
+    """A random seed: None or an integer >= 0."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+        raise ValueError(f"Expected `{name}` to be None or an integer >= 0. Received: {name}={value!r}")
+    return value
+
+
 def units_tuple(value: Any, name: str) -> tuple[int, ...]:
     """Normalise a hidden-layer spec (an int or a sequence of ints) to a tuple."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):

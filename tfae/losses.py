@@ -20,7 +20,9 @@ class SigmoidCrossEntropy(keras.losses.Loss):
     """Binary cross-entropy of a reconstruction, computed from the decoder's logits.
 
     `softplus(logits) - y_true * logits` per element, averaged over the last
-    axis like `keras.losses.binary_crossentropy`, then reduced like any Keras
+    axis like `keras.losses.binary_crossentropy` (or summed over every axis
+    of a sample with `feature_reduction="sum"`: the negative log-likelihood
+    in nats a VAE's evidence lower bound uses), then reduced like any Keras
     loss (`reduction`, `sample_weight`, `loss_weights`, per-replica scaling
     under a distribution strategy). It equals Keras' binary cross-entropy of
     `sigmoid(logits)` and stays exact where the sigmoid saturates in float32
@@ -32,6 +34,9 @@ class SigmoidCrossEntropy(keras.losses.Loss):
     `output_activation`).
 
     Args:
+        feature_reduction: `"mean"` (over the last axis, as Keras' binary
+            cross-entropy) or `"sum"` (over all of a sample's axes).
+            Defaults to `"mean"`.
         reduction: as for any `keras.losses.Loss`. Defaults to
             `"sum_over_batch_size"`.
         name: defaults to `"sigmoid_cross_entropy"`.
@@ -45,14 +50,22 @@ class SigmoidCrossEntropy(keras.losses.Loss):
     """
 
     def __init__(self, reduction: str = "sum_over_batch_size", name: str = "sigmoid_cross_entropy",
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, *, feature_reduction: str = "mean") -> None:
+        if feature_reduction not in ("mean", "sum"):
+            raise ValueError("Expected `feature_reduction` to be 'mean' or 'sum'. "
+                             f"Received: feature_reduction={feature_reduction!r}")
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._dtype_argument = dtype
+        self.feature_reduction = feature_reduction
 
     def call(self, y_true, y_pred):
         logits = ops.convert_to_tensor(y_pred)
         y_true = ops.cast(y_true, logits.dtype)
-        return ops.mean(ops.softplus(logits) - y_true * logits, axis=-1)
+        elements = ops.softplus(logits) - y_true * logits
+        if self.feature_reduction == "sum":
+            return ops.sum(ops.reshape(elements, (ops.shape(elements)[0], -1)), axis=-1)
+        return ops.mean(elements, axis=-1)
 
     def get_config(self) -> dict[str, Any]:
-        return {"reduction": self.reduction, "name": self.name, "dtype": self._dtype_argument}
+        return {"reduction": self.reduction, "name": self.name, "dtype": self._dtype_argument,
+                "feature_reduction": self.feature_reduction}

@@ -78,6 +78,7 @@ class AutoEncoder(keras.Model):
     """
 
     _default_name = "autoencoder"
+    _builds_in_init = True  # a subclass with state of its own builds at the end of its __init__
 
     def __init__(
         self,
@@ -180,12 +181,16 @@ class AutoEncoder(keras.Model):
         # strategies run one replica per thread.
         object.__setattr__(self, "_logits", threading.local())
 
-        if sample_shape is not None:
+        if sample_shape is not None and self._builds_in_init:
             self.build((None,) + sample_shape)
 
     def _default_encoder(self, latent_dim: int, **kwargs: Any) -> keras.layers.Layer:
         """The encoder built from shapes; a subclass may make the code wider (a VAE's moments)."""
         return Encoder(latent_dim, **kwargs)
+
+    def _latent_code(self, encoder_output):
+        """The code the decoder takes, from the encoder's output (the same here; a VAE's mean)."""
+        return encoder_output
 
     # ------------------------------------------------------------------ building
     def build(self, input_shape: Sequence[int | None]) -> None:
@@ -204,12 +209,13 @@ class AutoEncoder(keras.Model):
         # Calling the halves symbolically builds layers of any kind (a Sequential,
         # a user's custom layer) and tells us the code and output shapes.
         code = self.encoder(keras.KerasTensor((None,) + sample_shape, dtype=self.compute_dtype))
-        reconstruction = self.decoder(code)
         if tuple(code.shape[1:]) == () or len(code.shape) != 2:
             raise ValueError(
                 f"Expected the encoder to output latent vectors of shape (batch_size, latent_dim). "
                 f"Received: encoder output shape={code.shape}"
             )
+        code = self._latent_code(code)
+        reconstruction = self.decoder(code)
         if tuple(reconstruction.shape[1:]) != sample_shape:
             raise ValueError(
                 "Expected the decoder to reconstruct samples of the input's shape "

@@ -1,0 +1,126 @@
+"""`AnomalyDetector`: reconstruction error as an outlier score, with scikit-learn's detector conventions."""
+
+from __future__ import annotations
+
+import json
+import numbers
+import os
+from typing import Any
+
+import keras
+import numpy as np
+
+_STATE_FILE = "detector.json"
+_MODEL_FILE = "autoencoder.keras"
+_SCORES_FILE = "decision_scores.npy"
+
+
+class AnomalyDetector:
+    """Scores samples by how badly an autoencoder reconstructs them; flags the worst as anomalies.
+
+    Follows the conventions of scikit-learn's and PyOD's detectors: `fit(x)`
+    sets `decision_scores_` (the training samples' scores) and `threshold_`
+    (their `1 - contamination` quantile); `decision_function(x)` scores new
+    samples (higher is more anomalous); `predict(x)` gives 0 (normal) or 1
+    (anomaly); `predict_proba(x)` the probabilities of both, from the scores
+    scaled to [0, 1] by the training scores' range (PyOD's "linear" method).
+    The score is `autoencoder.reconstruction_error(x)`.
+
+    Args:
+        autoencoder: a `tfae.AutoEncoder` (or any model of the family), trained
+            or to be trained by `fit(x, epochs=...)`.
+        contamination: float in (0, 0.5]: the expected share of anomalies in
+            the training data. Defaults to 0.1.
+
+    Example:
+
+    >>> detector = tfae.AnomalyDetector(ae, contamination=0.05).fit(x_train)
+    >>> labels = detector.predict(x_test)          # 1 = anomaly
+    """
+
+    def __init__(self, autoencoder: keras.Model, *, contamination: float = 0.1) -> None:
+        if not callable(getattr(autoencoder, "reconstruction_error", None)):
+            raise ValueError(
+                "Expected `autoencoder` to be a tfae autoencoder (with `reconstruction_error`). "
+                f"Received: autoencoder of type {type(autoencoder).__name__}"
+            )
+        if (isinstance(contamination, bool) or not isinstance(contamination, numbers.Real)
+                or not 0.0 < contamination <= 0.5):
+            raise ValueError(f"Expected `contamination` to be a number in (0, 0.5]. "
+                             f"Received: contamination={contamination!r}")
+        self.autoencoder = autoencoder
+        self.contamination = float(contamination)
+
+    def fit(self, x: Any, *, epochs: int = 0, **fit_kwargs: Any) -> AnomalyDetector:
+        """Sets the threshold from the scores of `x`; trains the autoencoder on `x` first if `epochs > 0`.
+
+        Args:
+            x: training samples (mostly normal).
+            epochs: int >= 0. Epochs to train the autoencoder on `x` first
+                (compiled with its defaults when it is not compiled). Defaults
+                to 0: the autoencoder is used as it is.
+            **fit_kwargs: further `fit` arguments (`batch_size`, `verbose`, ...).
+
+        Returns:
+            The detector itself.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+            raise ValueError(f"Expected `epochs` to be an integer >= 0. Received: epochs={epochs!r}")
+        if epochs:
+            if not self.autoencoder.compiled:
+                self.autoencoder.compile()
+            self.autoencoder.fit(x, epochs=epochs, **fit_kwargs)
+        elif fit_kwargs:
+            raise ValueError(f"`fit` arguments are used only with epochs > 0. Received: {sorted(fit_kwargs)} "
+                             "with epochs=0")
+        self.decision_scores_ = self.autoencoder.reconstruction_error(x)
+        self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination))
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+        return self
+
+    def _require_fitted(self, method: str) -> None:
+        if not hasattr(self, "threshold_"):
+            raise ValueError(f"`{method}()` needs a fitted detector: call `fit(x)` first.")
+
+    def decision_function(self, x: Any) -> np.ndarray:
+        """Anomaly scores of `x`, shape `(n,)`: each sample's reconstruction error (higher is more anomalous)."""
+        return self.autoencoder.reconstruction_error(x)
+
+    def predict(self, x: Any) -> np.ndarray:
+        """0 (normal) or 1 (anomaly) per sample, shape `(n,)`: whether its score exceeds `threshold_`."""
+        self._require_fitted("predict")
+        return (self.decision_function(x) > self.threshold_).astype(np.int64)
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """`[P(normal), P(anomaly)]` per sample, shape `(n, 2)`: scores min-max scaled by the training scores."""
+        self._require_fitted("predict_proba")
+        low, high = float(self.decision_scores_.min()), float(self.decision_scores_.max())
+        anomaly = np.clip((self.decision_function(x) - low) / max(high - low, 1e-12), 0.0, 1.0)
+        return np.stack([1.0 - anomaly, anomaly], axis=1)
+
+    # ------------------------------------------------------------- saving
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes the detector into the folder `path`: the model (`.keras`), its state as JSON and `.npy`."""
+        self._require_fitted("save")
+        os.makedirs(path, exist_ok=True)
+        self.autoencoder.save(os.path.join(path, _MODEL_FILE))
+        np.save(os.path.join(path, _SCORES_FILE), self.decision_scores_, allow_pickle=False)
+        with open(os.path.join(path, _STATE_FILE), "w", encoding="utf-8") as f:
+            json.dump({"contamination": self.contamination, "threshold": self.threshold_}, f)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> AnomalyDetector:
+        """The detector saved in the folder `path` (the model loads in Keras' safe mode; nothing is unpickled)."""
+        try:
+            with open(os.path.join(path, _STATE_FILE), encoding="utf-8") as f:
+                state = json.load(f)
+            scores = np.load(os.path.join(path, _SCORES_FILE), allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"Expected a folder written by AnomalyDetector.save. Received: path={str(path)!r} "
+                             f"({error})") from None
+        model = keras.models.load_model(os.path.join(path, _MODEL_FILE), safe_mode=True)
+        detector = cls(model, contamination=state["contamination"])
+        detector.decision_scores_ = np.asarray(scores, dtype=np.float32).reshape(-1)
+        detector.threshold_ = float(state["threshold"])
+        detector.labels_ = (detector.decision_scores_ > detector.threshold_).astype(np.int64)
+        return detector
