@@ -317,7 +317,8 @@ def test_bottleneck_is_the_encoders_code_layer():
 
 def test_get_config_keeps_every_constructor_argument_and_a_loaded_model_has_them(tmp_path):
     arguments = dict(input_shape=(6, 2), latent_dim=3, hidden_units=(5, 4), activation="tanh",
-                     latent_activation="sigmoid", output_activation="linear", dropout=0.25)
+                     latent_activation="sigmoid", output_activation="linear", dropout=0.25,
+                     noise="masking", noise_level=0.2, sparsity=1e-3, tied=True)
     ae = tfae.AutoEncoder(**arguments, name="custom_name")
     config = ae.get_config()
     constructor = set(inspect.signature(tfae.AutoEncoder.__init__).parameters) - {"self", "kwargs"}

@@ -1,0 +1,120 @@
+"""The autoencoder family: conv halves, denoising, sparse, tied, VAE, anomaly detection (tiny models)."""
+
+import keras
+import numpy as np
+import pytest
+
+import tfae
+
+
+@pytest.fixture
+def digits(small_digits):
+    (x, y), (xt, yt) = small_digits
+    return x, y, xt, yt
+
+
+def test_conv_autoencoder_trains_and_round_trips(tmp_path, digits):
+    x, _, xt, _ = digits
+    ae = tfae.AutoEncoder(tfae.ConvEncoder(8, filters=(4, 8)), tfae.ConvDecoder((28, 28, 1), filters=(8, 4)))
+    ae.compile()
+    history = ae.fit(x.reshape(-1, 28, 28, 1), epochs=2, batch_size=64, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]
+    ae.save(tmp_path / "conv.keras")
+    loaded = keras.models.load_model(tmp_path / "conv.keras")
+    np.testing.assert_allclose(loaded.reconstruct(xt.reshape(-1, 28, 28, 1)),
+                               ae.reconstruct(xt.reshape(-1, 28, 28, 1)), atol=1e-6)
+    assert ae.bottleneck.name == "bottleneck"
+
+
+def test_tied_autoencoder_has_about_half_the_parameters_and_keeps_the_tie_on_load(tmp_path, digits):
+    x, _, xt, _ = digits
+    tied = tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(64,), tied=True)
+    untied = tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(64,))
+    assert tied.count_params() < 0.55 * untied.count_params()
+    tied.compile()
+    tied.fit(x, epochs=1, verbose=0)
+    tied.save(tmp_path / "tied.keras")
+    loaded = keras.models.load_model(tmp_path / "tied.keras")
+    assert loaded.decoder.encoder is loaded.encoder
+    np.testing.assert_allclose(loaded.reconstruct(xt), tied.reconstruct(xt), atol=1e-6)
+
+
+def test_denoising_reconstruction_of_noisy_digits_is_closer_to_the_clean_ones(digits):
+    x, _, xt, _ = digits
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=32, hidden_units=(128,), noise="gaussian", noise_level=0.4)
+    ae.compile()
+    ae.fit(np.tile(x, (4, 1)), epochs=4, batch_size=32, verbose=0)
+    noisy = xt + 0.4 * np.random.default_rng(0).standard_normal(xt.shape).astype("float32")
+    assert np.mean((ae.reconstruct(noisy) - xt) ** 2) < np.mean((noisy - xt) ** 2)
+
+
+def test_sparsity_penalty_lowers_the_mean_code_activation(digits):
+    x = digits[0]
+    means = []
+    for sparsity in (0.0, 0.05):
+        keras.utils.set_random_seed(0)
+        ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(64,), sparsity=sparsity)
+        ae.compile()
+        ae.fit(x, epochs=3, verbose=0)
+        means.append(np.abs(ae.encode(x)).mean())
+    assert means[1] < means[0]
+
+
+def test_vae_loss_is_reconstruction_plus_beta_kl_and_round_trips(tmp_path, digits):
+    x, _, xt, _ = digits
+    vae = tfae.VariationalAutoEncoder(input_shape=(784,), latent_dim=2, hidden_units=(32,), beta=0.5)
+    vae.compile()
+    history = vae.fit(x, epochs=1, verbose=0).history
+    result = vae.evaluate(xt, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(result["reconstruction_loss"] + 0.5 * result["kl_loss"], rel=1e-5)
+    assert set(history) >= {"loss", "reconstruction_loss", "kl_loss"}
+    mean, log_var = vae.encode_distribution(xt)
+    np.testing.assert_array_equal(vae.encode(xt), mean)
+    assert vae.sample(5, seed=0).shape == (5, 784)
+    vae.save(tmp_path / "vae.keras")
+    loaded = keras.models.load_model(tmp_path / "vae.keras")
+    assert isinstance(loaded, tfae.VariationalAutoEncoder) and loaded.beta == 0.5
+    np.testing.assert_allclose(loaded.reconstruct(xt), vae.reconstruct(xt), atol=1e-6)
+
+
+def test_interpolate_starts_and_ends_at_the_decoded_codes(digits):
+    xt = digits[2]
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
+    line = ae.interpolate(xt[0], xt[1], 5)
+    assert line.shape == (5, 784)
+    np.testing.assert_allclose(line[0], ae.reconstruct(xt[:1])[0], atol=1e-5)
+    np.testing.assert_allclose(line[-1], ae.reconstruct(xt[1:2])[0], atol=1e-5)
+
+
+def test_reconstruction_error_matches_evaluate_per_example(digits):
+    xt = digits[2]
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
+    ae.compile()
+    errors = ae.reconstruction_error(xt[:3])
+    for i in range(3):
+        assert errors[i] == pytest.approx(ae.evaluate(xt[i:i + 1], verbose=0, return_dict=True)["loss"], rel=1e-4)
+
+
+def test_anomaly_detector_flags_the_contamination_share_and_saves_without_pickle(tmp_path, digits):
+    x, y, xt, yt = digits
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(32,)),
+                                    contamination=0.1).fit(x[y == 1], epochs=3, verbose=0)
+    assert detector.labels_.mean() == pytest.approx(0.1, abs=0.03)
+    scores = detector.decision_function(xt)
+    assert scores[yt != 1].mean() > scores[yt == 1].mean()
+    detector.save(tmp_path / "det")
+    loaded = tfae.AnomalyDetector.load(tmp_path / "det")
+    np.testing.assert_array_equal(loaded.predict(xt), detector.predict(xt))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: tfae.AutoEncoder(input_shape=(4,), latent_dim=2, noise="salt"), "noise='salt'"),
+    (lambda: tfae.AutoEncoder(input_shape=(4,), latent_dim=2, sparsity=-1.0), "sparsity=-1.0"),
+    (lambda: tfae.ConvDecoder((30, 30, 1)), "output_shape=(30, 30, 1)"),
+    (lambda: tfae.VariationalAutoEncoder(input_shape=(4,), latent_dim=2, beta=-3), "beta=-3"),
+    (lambda: tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(4,), latent_dim=2), contamination=0.9),
+     "contamination=0.9"),
+])
+def test_bad_family_arguments_get_a_clear_error(make, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make()
