@@ -132,11 +132,16 @@ class CheckpointThatStops(keras.callbacks.ModelCheckpoint):
 
 
 class HookInstalledLate(keras.callbacks.Callback):
-    """Installs a batch hook only once Keras sets the model, as a callback configured by its model might."""
+    """Installs a batch hook only once Keras sets the model, as a callback configured by its model might.
+
+    A begin hook: Keras decides before `set_model` whether batch-end hooks may
+    run on a thread, so a late end hook would run there and stop Keras itself
+    at a racy step (and, in Keras 3.10 on JAX, read a donated array).
+    """
 
     def set_model(self, model):
         super().set_model(model)
-        self.on_train_batch_end = self._stop_at_3
+        self.on_train_batch_begin = self._stop_at_3
 
     def _stop_at_3(self, batch, logs=None):
         if batch == 3:
