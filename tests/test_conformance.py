@@ -25,4 +25,4 @@ def test_tfae_fit_matches_plain_keras(case, tmp_path):
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow" or os.environ.get("TFAE_CONFORMANCE_CHILD") == "1",
                     reason="runs the JAX pass once, from the TensorFlow process")
 def test_conformance_and_engine_hold_on_jax():
-    run_pytest_on_backend("jax", "tests/test_conformance.py", "tests/test_engine.py")
+    run_pytest_on_backend("jax", "tests/test_conformance.py", "tests/test_engine.py", "tests/test_family_engine.py")

@@ -1,4 +1,4 @@
-"""The autoencoder family: conv halves, denoising, sparse, tied, VAE, anomaly detection (tiny models)."""
+"""The autoencoder family: conv halves, denoising, sparse, tied, VAE, AAE, GAN, anomaly detection (tiny models)."""
 
 import keras
 import numpy as np
@@ -107,6 +107,96 @@ def test_anomaly_detector_flags_the_contamination_share_and_saves_without_pickle
     np.testing.assert_array_equal(loaded.predict(xt), detector.predict(xt))
 
 
+def _critic(name="critic"):
+    return keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)], name=name)
+
+
+def test_adversarial_autoencoder_reports_both_players_samples_and_round_trips(tmp_path, digits):
+    x, _, xt, _ = digits
+    aae = tfae.AdversarialAutoEncoder(input_shape=(784,), latent_dim=4, hidden_units=(32,), adversarial_weight=0.5,
+                                      seed=0)
+    aae.compile()
+    history = aae.fit(x, epochs=2, verbose=0).history
+    assert set(history) >= {"loss", "reconstruction_loss", "discriminator_loss", "generator_loss"}
+    result = aae.evaluate(xt, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(
+        result["reconstruction_loss"] + 0.5 * result["generator_loss"] + result["discriminator_loss"], rel=1e-5)
+    assert aae.sample(6, seed=0).shape == (6, 784)
+    assert aae.discriminator.name == "discriminator" and aae.bottleneck.name == "bottleneck"
+    aae.save(tmp_path / "aae.keras")
+    loaded = keras.models.load_model(tmp_path / "aae.keras")
+    assert isinstance(loaded, tfae.AdversarialAutoEncoder) and loaded.adversarial_weight == 0.5
+    np.testing.assert_allclose(loaded.reconstruct(xt), aae.reconstruct(xt), atol=1e-6)
+    np.testing.assert_allclose(loaded.discriminator(xt[:4, :4]), aae.discriminator(xt[:4, :4]), atol=1e-6)
+
+
+def test_adversarial_training_pulls_the_codes_towards_the_prior(digits):
+    x = digits[0]
+    spreads = []
+    for weight in (0.0, 20.0):
+        keras.utils.set_random_seed(0)
+        aae = tfae.AdversarialAutoEncoder(input_shape=(784,), latent_dim=2, hidden_units=(64,), seed=0,
+                                          adversarial_weight=weight, latent_activation=None)
+        aae.compile()
+        aae.fit(np.tile(x, (4, 1)), epochs=3, batch_size=64, verbose=0)
+        codes = aae.encode(x)
+        spreads.append(abs(np.log(codes.std(axis=0))).mean() + abs(codes.mean(axis=0)).mean())
+    assert spreads[1] < spreads[0]  # closer to zero mean and unit spread
+
+
+def test_gan_from_a_pretrained_decoder_starts_from_its_weights_and_trains_it(tmp_path, digits):
+    x = digits[0]
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(32,))
+    ae.compile()
+    ae.fit(x, epochs=1, verbose=0)
+    pretrained = [w.copy() for w in ae.decoder.get_weights()]
+    gan = tfae.GAN(ae.decoder, _critic(), latent_dim=ae.code_dim, seed=0)
+    assert gan.generator is ae.decoder
+    for before, now in zip(pretrained, gan.generator.get_weights()):
+        np.testing.assert_array_equal(before, now)
+    np.testing.assert_allclose(gan.generate(3, seed=1), ae.decode(
+        np.random.default_rng(1).standard_normal((3, 8)).astype("float32")), atol=1e-6)
+    gan.compile()
+    history = gan.fit(x, epochs=2, batch_size=64, verbose=0).history
+    assert set(history) == {"loss", "discriminator_loss", "generator_loss"}
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(pretrained, gan.generator.get_weights()))
+    images = gan.generate(5, seed=0)
+    assert images.shape == (5, 784) and 0.0 <= images.min() and images.max() <= 1.0
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    assert isinstance(loaded, tfae.GAN) and loaded.latent_dim == 8
+    np.testing.assert_allclose(loaded.generate(5, seed=0), images, atol=1e-6)
+    assert int(keras.ops.convert_to_numpy(loaded.optimizer.iterations)) == 16
+
+
+def test_gan_losses_give_each_player_only_its_own_gradient():
+    """Zeroing one player's loss must leave the other player's weights where they were."""
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).uniform(size=(16, 6)).astype("float32")
+    gan = tfae.GAN(tfae.Decoder((6,), hidden_units=(4,)), _critic(), latent_dim=2, seed=0)
+    start = [v.copy() for v in gan.get_weights()]
+    for zeroed in ("discriminator", "generator"):
+        gan.set_weights(start)
+        gan.compile(optimizer=keras.optimizers.SGD(0.5), run_eagerly=True)
+
+        def one_player(x=None, y=None, y_pred=None, sample_weight=None, training=True, zeroed=zeroed):
+            d_loss, g_loss = tfae.models._adversarial.adversarial_losses(
+                gan._cross_entropy, y_pred["real"], y_pred["fake"], y_pred["fooled"])
+            return g_loss if zeroed == "discriminator" else d_loss
+
+        gan.compute_loss = one_player
+        gan.fit(x, epochs=1, batch_size=16, verbose=0)
+        frozen = gan.discriminator if zeroed == "discriminator" else gan.generator
+        moved = gan.generator if zeroed == "discriminator" else gan.discriminator
+        names = {id(v) for v in frozen.trainable_variables}
+        for variable, before in zip(gan.weights, start):
+            changed = np.abs(keras.ops.convert_to_numpy(variable) - before).max() > 0
+            if id(variable) in names:
+                assert not changed, variable.path
+        assert any(np.abs(keras.ops.convert_to_numpy(v) - b).max() > 0
+                   for v, b in zip(gan.weights, start) if id(v) in {id(w) for w in moved.trainable_variables})
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: tfae.AutoEncoder(input_shape=(4,), latent_dim=2, noise="salt"), "noise='salt'"),
     (lambda: tfae.AutoEncoder(input_shape=(4,), latent_dim=2, sparsity=-1.0), "sparsity=-1.0"),
@@ -114,6 +204,12 @@ def test_anomaly_detector_flags_the_contamination_share_and_saves_without_pickle
     (lambda: tfae.VariationalAutoEncoder(input_shape=(4,), latent_dim=2, beta=-3), "beta=-3"),
     (lambda: tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(4,), latent_dim=2), contamination=0.9),
      "contamination=0.9"),
+    (lambda: tfae.AdversarialAutoEncoder(input_shape=(4,), latent_dim=2, adversarial_weight=-1), "adversarial_weight=-1"),
+    (lambda: tfae.AdversarialAutoEncoder(input_shape=(4,), latent_dim=2, discriminator=keras.layers.Dense(3)),
+     "discriminator output shape=(None, 3)"),
+    (lambda: tfae.GAN(tfae.Decoder((4,)), _critic(), latent_dim=0), "latent_dim=0"),
+    (lambda: tfae.GAN("decoder", _critic(), latent_dim=2), "generator of type str"),
+    (lambda: tfae.GAN(tfae.Decoder((4,)), keras.layers.Dense(2), latent_dim=2), "discriminator output shape=(None, 2)"),
 ])
 def test_bad_family_arguments_get_a_clear_error(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):

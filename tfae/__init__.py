@@ -25,7 +25,7 @@ from tfae.layers import (
     split_autoencoder,
 )
 from tfae.losses import SigmoidCrossEntropy
-from tfae.models import AnomalyDetector, AutoEncoder, VariationalAutoEncoder
+from tfae.models import GAN, AdversarialAutoEncoder, AnomalyDetector, AutoEncoder, VariationalAutoEncoder
 
 _LAZY = {
     "GraphAutoEncoder": ("tfae.graph", "GraphAutoEncoder"),
@@ -34,6 +34,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "GAN",
+    "AdversarialAutoEncoder",
     "AnomalyDetector",
     "AutoEncoder",
     "ConvDecoder",

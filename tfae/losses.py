@@ -19,10 +19,10 @@ def _single_loss(loss: Any) -> Any:
 class SigmoidCrossEntropy(keras.losses.Loss):
     """Binary cross-entropy of a reconstruction, computed from the decoder's logits.
 
-    `softplus(logits) - y_true * logits` per element, averaged over the last
-    axis like `keras.losses.binary_crossentropy` (or summed over every axis
-    of a sample with `feature_reduction="sum"`: the negative log-likelihood
-    in nats a VAE's evidence lower bound uses), then reduced like any Keras
+    `softplus(logits) - y_true * logits` per element, averaged over each
+    sample's values (or summed with `feature_reduction="sum"`: the negative
+    log-likelihood in nats a VAE's evidence lower bound uses), one value per
+    sample, then reduced like any Keras
     loss (`reduction`, `sample_weight`, `loss_weights`, per-replica scaling
     under a distribution strategy). It equals Keras' binary cross-entropy of
     `sigmoid(logits)` and stays exact where the sigmoid saturates in float32
@@ -34,9 +34,11 @@ class SigmoidCrossEntropy(keras.losses.Loss):
     `output_activation`).
 
     Args:
-        feature_reduction: `"mean"` (over the last axis, as Keras' binary
-            cross-entropy) or `"sum"` (over all of a sample's axes).
-            Defaults to `"mean"`.
+        feature_reduction: `"mean"` or `"sum"` over all of a sample's axes.
+            Defaults to `"mean"`. For flat samples the mean is Keras' binary
+            cross-entropy; for images Keras averages over the last axis only,
+            which gives the same `"sum_over_batch_size"` value but no
+            per-sample value (so no `sample_weight`: Keras' own fails).
         reduction: as for any `keras.losses.Loss`. Defaults to
             `"sum_over_batch_size"`.
         name: defaults to `"sigmoid_cross_entropy"`.
@@ -62,9 +64,10 @@ class SigmoidCrossEntropy(keras.losses.Loss):
         logits = ops.convert_to_tensor(y_pred)
         y_true = ops.cast(y_true, logits.dtype)
         elements = ops.softplus(logits) - y_true * logits
+        per_sample = ops.reshape(elements, (ops.shape(elements)[0], -1))
         if self.feature_reduction == "sum":
-            return ops.sum(ops.reshape(elements, (ops.shape(elements)[0], -1)), axis=-1)
-        return ops.mean(elements, axis=-1)
+            return ops.sum(per_sample, axis=-1)
+        return ops.mean(per_sample, axis=-1)
 
     def get_config(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "name": self.name, "dtype": self._dtype_argument,

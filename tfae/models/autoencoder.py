@@ -14,12 +14,13 @@ from tfae import _engine, _validation, losses
 from tfae.layers import OWN_LAYERS, Corruption, Decoder, Encoder, OutputActivation, TiedDecoder
 from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
+from tfae.models._training import FastTraining
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class AutoEncoder(keras.Model):
+class AutoEncoder(FastTraining, keras.Model):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
 
     Build it from shapes (the decoder mirrors the encoder's hidden units):
@@ -79,6 +80,9 @@ class AutoEncoder(keras.Model):
 
     _default_name = "autoencoder"
     _builds_in_init = True  # a subclass with state of its own builds at the end of its __init__
+    # The default loss sums each sample's cross-entropy (nats, as a likelihood) rather than averaging it:
+    # the generative models weigh it against a per-sample term (a KL, a discriminator's verdict).
+    _sums_reconstruction = False
 
     def __init__(
         self,
@@ -299,7 +303,10 @@ class AutoEncoder(keras.Model):
         if isinstance(metrics, tuple):
             metrics = list(metrics)
         if isinstance(loss, str) and loss == _DEFAULT_LOSS:
-            loss = SigmoidCrossEntropy() if self._fuses_sigmoid else keras.losses.BinaryCrossentropy()
+            if self._sums_reconstruction:
+                loss = SigmoidCrossEntropy(feature_reduction="sum")
+            else:
+                loss = SigmoidCrossEntropy() if self._fuses_sigmoid else keras.losses.BinaryCrossentropy()
         if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
             # tfae's own layers are known to compile; a user's keep Keras' "auto".
             if isinstance(self.encoder, OWN_LAYERS) and isinstance(self.decoder, OWN_LAYERS):
@@ -348,40 +355,6 @@ class AutoEncoder(keras.Model):
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(x, x if y is None else y, y_pred, sample_weight)
-
-    def make_train_function(self, force: bool = False):
-        return _engine.make_train_function(self, super().make_train_function, force)
-
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
-            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
-            validation_freq=1):
-        """Trains the model: `keras.Model.fit`, with `y` defaulting to `x` and `validation_data` inputs alone.
-
-        Same arguments and results as `keras.Model.fit`. Arrays are checked up
-        front (shapes, finite values, matching lengths, targets in [0, 1] for
-        the cross-entropy losses); on the TensorFlow and JAX backends, training
-        on arrays runs many steps per compiled program over data the backend
-        holds, with Keras' semantics (see docs/keras.md).
-        """
-        x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
-        arguments = dict(
-            batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=_engine.check_validation_data(self, validation_data, feature_shape=self.sample_shape),
-            shuffle=shuffle, class_weight=class_weight, initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-            validation_batch_size=validation_batch_size, validation_freq=validation_freq,
-        )
-        return _engine.fit(self, super().fit, x, y, sample_weight, arguments)
-
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
-        """Evaluates the model: `keras.Model.evaluate`, with `y` defaulting to `x`."""
-        x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
-        return super().evaluate(x, _engine.keras_targets(x, y, sample_weight), batch_size=batch_size,
-                                verbose=verbose, sample_weight=sample_weight, steps=steps, callbacks=callbacks,
-                                return_dict=return_dict, **kwargs)
 
     # ------------------------------------------------------------ encode/decode
     def _ensure_built(self, x: Any) -> Any:

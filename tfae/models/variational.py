@@ -10,10 +10,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfae import _engine, _keras_private, _validation
+from tfae import _engine, _validation
 from tfae.layers import Encoder
-from tfae.losses import SigmoidCrossEntropy
-from tfae.models.autoencoder import _DEFAULT_LOSS, AutoEncoder
+from tfae.models._prior import PriorSampling
+from tfae.models._training import track
+from tfae.models.autoencoder import AutoEncoder
 
 # The log-variance is clipped to this range: exp() of it can neither overflow nor vanish in float32.
 LOG_VAR_RANGE = (-30.0, 20.0)
@@ -27,7 +28,7 @@ class _PerExample(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class VariationalAutoEncoder(AutoEncoder):
+class VariationalAutoEncoder(PriorSampling, AutoEncoder):
     """A variational autoencoder: codes are Gaussians, trained on the evidence lower bound.
 
     The encoder outputs `2 * latent_dim` values per sample, the mean and the
@@ -68,6 +69,7 @@ class VariationalAutoEncoder(AutoEncoder):
 
     _default_name = "variational_autoencoder"
     _builds_in_init = False  # built at the end of its own __init__, once its own state exists
+    _sums_reconstruction = True  # `loss` is the negative ELBO in nats
 
     def __init__(
         self,
@@ -139,13 +141,6 @@ class VariationalAutoEncoder(AutoEncoder):
         return outputs
 
     # ------------------------------------------------------------------ training
-    def compile(self, optimizer: Any = "adam", loss: Any = _DEFAULT_LOSS, metrics: Any = ("mse",),
-                **kwargs: Any) -> None:
-        """`AutoEncoder.compile`, with the default loss summed over each sample's pixels (the ELBO's term)."""
-        if isinstance(loss, str) and loss == _DEFAULT_LOSS:
-            loss = SigmoidCrossEntropy(feature_reduction="sum")
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The reconstruction loss (`AutoEncoder.compute_loss`) plus `beta` times the mean KL divergence."""
         entry = getattr(self._kl, "entry", None)
@@ -157,9 +152,8 @@ class VariationalAutoEncoder(AutoEncoder):
         reconstruction = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         kl_loss = self._kl_loss(kl, kl, sample_weight)
         batch = ops.shape(kl)[0]
-        self.reconstruction_loss_tracker.update_state(
-            _keras_private.unscale_loss_for_distribution(reconstruction), sample_weight=batch)
-        self.kl_loss_tracker.update_state(_keras_private.unscale_loss_for_distribution(kl_loss), sample_weight=batch)
+        track(self.reconstruction_loss_tracker, reconstruction, batch)
+        track(self.kl_loss_tracker, kl_loss, batch)
         return reconstruction + ops.cast(self.beta, kl_loss.dtype) * kl_loss
 
     # ------------------------------------------------------------ encode/decode
@@ -206,13 +200,6 @@ class VariationalAutoEncoder(AutoEncoder):
         noise = keras.random.normal(ops.shape(mean), dtype=mean.dtype,
                                     seed=self.seed_generator if seed is None else seed)
         return mean + ops.exp(0.5 * log_var) * noise
-
-    def sample(self, n: int, *, seed: int | None = None, batch_size: int | None = None) -> np.ndarray:
-        """`n` new samples: codes drawn from the prior N(0, I) (numpy's generator, `seed`), decoded."""
-        n = _validation.positive_int(n, "n")
-        self._require_built("sample")
-        codes = np.random.default_rng(seed).standard_normal((n, self.code_dim)).astype(np.float32)
-        return self.decode(codes, batch_size=batch_size)
 
     # ------------------------------------------------------------- serialization
     def get_config(self) -> dict[str, Any]:

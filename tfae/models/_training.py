@@ -1,0 +1,58 @@
+"""`fit`, `evaluate` and `make_train_function` shared by tfae's models: arrays checked, then the engine.
+
+A model that mixes in `FastTraining` (before `keras.Model`) and sets
+`sample_shape` gets the checks of `tfae._engine.boundary` and the engine's
+fast path, with Keras' semantics; `y is None` means "the targets are the
+inputs" (an autoencoder's default, ignored by models that need no targets).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tfae import _engine, _keras_private
+
+
+class FastTraining:
+    """`keras.Model.fit` / `evaluate` with checked arrays, `y` defaulting to `x`, and the engine's fast path."""
+
+    sample_shape: tuple[int, ...] | None
+
+    def make_train_function(self, force: bool = False):
+        return _engine.make_train_function(self, super().make_train_function, force)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1):
+        """Trains the model: `keras.Model.fit`, with `y` defaulting to `x` and `validation_data` inputs alone.
+
+        Same arguments and results as `keras.Model.fit`. Arrays are checked up
+        front (shapes, finite values, matching lengths, targets in [0, 1] for
+        the cross-entropy losses); on the TensorFlow and JAX backends, training
+        on arrays runs many steps per compiled program over data the backend
+        holds, with Keras' semantics (see docs/keras.md).
+        """
+        x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
+        arguments = dict(
+            batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=_engine.check_validation_data(self, validation_data, feature_shape=self.sample_shape),
+            shuffle=shuffle, class_weight=class_weight, initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size, validation_freq=validation_freq,
+        )
+        return _engine.fit(self, super().fit, x, y, sample_weight, arguments)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Evaluates the model: `keras.Model.evaluate`, with `y` defaulting to `x`."""
+        x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
+        return super().evaluate(x, _engine.keras_targets(x, y, sample_weight), batch_size=batch_size,
+                                verbose=verbose, sample_weight=sample_weight, steps=steps, callbacks=callbacks,
+                                return_dict=return_dict, **kwargs)
+
+
+def track(tracker: keras.metrics.Mean, loss, batch) -> None:
+    """Report a loss term that Keras' `Loss` reduced (and scaled per replica) as the batch's mean."""
+    tracker.update_state(_keras_private.unscale_loss_for_distribution(loss), sample_weight=batch)

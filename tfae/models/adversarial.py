@@ -1,0 +1,157 @@
+"""`AdversarialAutoEncoder`: an autoencoder whose codes a discriminator pushes towards a Gaussian prior."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+from tfae import _validation
+from tfae.layers import Encoder
+from tfae.models._adversarial import adversarial_losses, check_discriminator, discriminate
+from tfae.models._prior import PriorSampling
+from tfae.models._training import track
+from tfae.models.autoencoder import AutoEncoder
+
+
+@keras.saving.register_keras_serializable(package="tfae")
+class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
+    """An adversarial autoencoder (Makhzani et al., 2015): codes shaped into N(0, I) by a discriminator.
+
+    Besides reconstructing its inputs, the encoder plays the generator of a
+    GAN on the codes: a discriminator learns to tell codes drawn from the
+    prior N(0, I) (label 1) from the encoder's codes (label 0), and the
+    encoder learns to fool it. Both train in the same `fit` step
+    (`tfae.models._adversarial`); `sample(n)` decodes codes drawn from the
+    prior. The loss is the reconstruction loss plus `adversarial_weight`
+    times the encoder's adversarial loss, plus the discriminator's loss
+    (`compile()` defaults to the sigmoid cross-entropy summed over each
+    sample's pixels, as for `tfae.VariationalAutoEncoder`);
+    `fit` and `evaluate` report them as `reconstruction_loss`,
+    `generator_loss` and `discriminator_loss`.
+
+    >>> aae = tfae.AdversarialAutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(256,))
+
+    Args:
+        encoder, decoder: as for `tfae.AutoEncoder`.
+        discriminator: a Keras layer mapping codes `(n, latent_dim)` to one
+            logit each, `(n, 1)`; or `None` for a `tfae.Encoder` of one linear
+            output with `discriminator_units` hidden ReLU units.
+        discriminator_units: hidden units of the default discriminator.
+            Defaults to `(64, 64)`.
+        adversarial_weight: float >= 0. Weight of the encoder's adversarial
+            loss against the reconstruction loss, which `compile()` sums over
+            each sample's values (nats). Defaults to 20, which gives MNIST codes
+            of about zero mean and unit spread (docs/family.md).
+        seed: int or None. Seed of the prior samples drawn in training.
+        **kwargs: every other `tfae.AutoEncoder` argument (`input_shape`,
+            `latent_dim`, `hidden_units`, `noise`, ...) and the base model's.
+
+    Input shape:
+        `(batch_size, *input_shape)`.
+
+    Output shape:
+        `(batch_size, *input_shape)`: the reconstruction.
+    """
+
+    _default_name = "adversarial_autoencoder"
+    _builds_in_init = False  # built at the end of its own __init__, once the discriminator exists
+    _sums_reconstruction = True  # the adversarial term is per sample: weigh it against a sample's nats
+
+    def __init__(
+        self,
+        encoder: keras.layers.Layer | None = None,
+        decoder: keras.layers.Layer | None = None,
+        discriminator: keras.layers.Layer | None = None,
+        *,
+        discriminator_units: int | Sequence[int] = (64, 64),
+        adversarial_weight: float = 20.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if discriminator is not None and not isinstance(discriminator, keras.layers.Layer):
+            raise ValueError(
+                "Expected `discriminator` to be a Keras layer or None. "
+                f"Received: discriminator of type {type(discriminator).__name__}"
+            )
+        discriminator_units = _validation.units_tuple(discriminator_units, "discriminator_units")
+        adversarial_weight = _validation.non_negative_float(adversarial_weight, "adversarial_weight")
+        seed = _validation.seed(seed)
+        super().__init__(encoder, decoder, **kwargs)
+        # === Layers ===
+        self._owns_discriminator = discriminator is None
+        if discriminator is None:
+            discriminator = Encoder(1, hidden_units=discriminator_units, activation="relu",
+                                    dtype=self.dtype_policy, name="discriminator")
+        self.discriminator = discriminator
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.discriminator_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, name="adversarial")
+        # === Config ===
+        self.discriminator_units = discriminator_units
+        self.adversarial_weight = adversarial_weight
+        self.seed = seed
+        object.__setattr__(self, "_adversarial", threading.local())  # logits of the last call, per thread
+        if self.sample_shape is not None:
+            self.build((None,) + self.sample_shape)
+
+    def build(self, input_shape) -> None:
+        super().build(input_shape)
+        check_discriminator(self.discriminator(keras.KerasTensor((None, self.code_dim), dtype=self.compute_dtype)),
+                            "code")
+
+    def _discriminate(self, code, training):
+        prior = keras.random.normal(ops.shape(code), dtype=code.dtype, seed=self.seed_generator)
+        return discriminate(self.discriminator, prior, code, training=training)
+
+    def call(self, inputs, training=None, return_logits=False):
+        code = self.encoder(self._corrupt(inputs, training), training=training)
+        self._penalize(code)
+        outputs = self._reconstruct(code, training, return_logits)
+        if not return_logits and not _validation.is_symbolic(code):
+            self._adversarial.entry = (outputs, self._discriminate(code, training))
+        return outputs
+
+    # ------------------------------------------------------------------ training
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Reconstruction + `adversarial_weight` * the encoder's adversarial loss + the discriminator's loss."""
+        entry = getattr(self._adversarial, "entry", None)
+        self._adversarial.entry = None
+        if entry is not None and entry[0] is y_pred:
+            logits = entry[1]
+        else:  # an output of another call (Keras' symbolic build): the codes of x
+            logits = self._discriminate(self.encoder(x, training=False), training=False)
+        reconstruction = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        discriminator_loss, generator_loss = adversarial_losses(self._cross_entropy, *logits,
+                                                                fake_weight=sample_weight)
+        batch = ops.shape(logits[0])[0]
+        track(self.reconstruction_loss_tracker, reconstruction, batch)
+        track(self.discriminator_loss_tracker, discriminator_loss, batch)
+        track(self.generator_loss_tracker, generator_loss, batch)
+        weight = ops.cast(self.adversarial_weight, generator_loss.dtype)
+        return reconstruction + weight * generator_loss + discriminator_loss
+
+    # ------------------------------------------------------------- serialization
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({
+            "discriminator": None if self._owns_discriminator
+            else keras.saving.serialize_keras_object(self.discriminator),
+            "discriminator_units": list(self.discriminator_units),
+            "adversarial_weight": self.adversarial_weight,
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("discriminator"), dict):
+            config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"],
+                                                                            custom_objects=custom_objects)
+        return super().from_config(config, custom_objects=custom_objects)

@@ -1,0 +1,175 @@
+"""`GAN`: a generative adversarial network trained with Keras' own `fit`, whose generator can be a tfae decoder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from tfae import _engine, _validation
+from tfae.models._adversarial import adversarial_losses, check_discriminator, discriminate
+from tfae.models._prior import prior_codes
+from tfae.models._training import FastTraining, track
+
+
+@keras.saving.register_keras_serializable(package="tfae")
+class GAN(FastTraining, keras.Model):
+    """A GAN: a generator maps Gaussian codes to samples, a discriminator tells them from real ones.
+
+    The generator may be any Keras layer from `(n, latent_dim)` codes to
+    samples, such as a `tfae.Decoder` or the decoder of a trained
+    autoencoder (`ae.decoder`: its trained weights are the starting point).
+    Training is Keras' own `fit` on real samples, on every backend: each step
+    updates both players from one loss (`tfae.models._adversarial`): the
+    discriminator's cross-entropy on real (label 1) and generated (label 0)
+    samples, plus the generator's non-saturating `-log D(G(z))`. `fit` and
+    `evaluate` report both as `discriminator_loss` and `generator_loss`;
+    `loss` is their sum. `sample_weight` weights the real samples' term.
+
+    >>> gan = tfae.GAN(ae.decoder, discriminator, latent_dim=ae.code_dim)
+    >>> gan.compile()
+    >>> gan.fit(x_train, epochs=5)
+    >>> images = gan.generate(16, seed=0)
+
+    Args:
+        generator: a Keras layer mapping codes `(n, latent_dim)` to samples.
+        discriminator: a Keras layer mapping samples to one logit each,
+            `(n, 1)`, with no sigmoid.
+        latent_dim: size of the generator's codes, drawn from N(0, I).
+        seed: int or None. Seed of the code noise in training.
+        **kwargs: base model arguments (`name`, `dtype`, `trainable`).
+
+    Input shape:
+        `(batch_size, *sample_shape)`: real samples.
+
+    Output shape:
+        A dict of logits, each `(batch_size, 1)`: `"real"` (the real samples),
+        `"fake"` (generated samples, for the discriminator's loss), `"fooled"`
+        (the same samples, for the generator's). Generate with `generate` or
+        `generator` itself.
+    """
+
+    def __init__(
+        self,
+        generator: keras.layers.Layer,
+        discriminator: keras.layers.Layer,
+        *,
+        latent_dim: int,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for value, name in ((generator, "generator"), (discriminator, "discriminator")):
+            if not isinstance(value, keras.layers.Layer):
+                raise ValueError(
+                    f"Expected `{name}` to be a Keras layer. Received: {name} of type {type(value).__name__}"
+                )
+        latent_dim = _validation.positive_int(latent_dim, "latent_dim")
+        seed = _validation.seed(seed)
+        kwargs.setdefault("name", "gan")
+        super().__init__(**kwargs)
+        # === Layers ===
+        self.generator = generator
+        self.discriminator = discriminator
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.discriminator_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, name="adversarial")
+        # === Config ===
+        self.latent_dim = latent_dim
+        self.seed = seed
+        self.sample_shape = None
+        self.build(self._generated_shape())
+
+    def _generated_shape(self) -> tuple[int | None, ...]:
+        samples = self.generator(keras.KerasTensor((None, self.latent_dim), dtype=self.compute_dtype))
+        return tuple(samples.shape)
+
+    def build(self, input_shape) -> None:
+        input_shape = tuple(input_shape)
+        generated = self._generated_shape()
+        if input_shape[1:] != generated[1:]:
+            raise ValueError(
+                f"Expected real samples of the generator's output shape (batch_size, *{generated[1:]}). "
+                f"Received: input_shape={input_shape}"
+            )
+        check_discriminator(self.discriminator(keras.KerasTensor(generated, dtype=self.compute_dtype)), "sample")
+        self.sample_shape = tuple(generated[1:])
+        self.built = True
+
+    def call(self, inputs, training=None):
+        codes = keras.random.normal((keras.ops.shape(inputs)[0], self.latent_dim), dtype=self.compute_dtype,
+                                    seed=self.seed_generator)
+        fake = self.generator(codes, training=training)
+        real, fake, fooled = discriminate(self.discriminator, inputs, fake, training=training)
+        return {"real": real, "fake": fake, "fooled": fooled}
+
+    def compute_output_shape(self, input_shape):
+        return {key: (input_shape[0], 1) for key in ("real", "fake", "fooled")}
+
+    # ------------------------------------------------------------------ training
+    def compile(self, optimizer: Any = None, **kwargs: Any) -> None:
+        """Configures training: `keras.Model.compile` with the GAN's own loss.
+
+        Args:
+            optimizer: one optimizer for both players (its state is per
+                variable). Defaults to `Adam(2e-4, beta_1=0.5)`, the DCGAN
+                setting.
+            **kwargs: other `keras.Model.compile` arguments (`jit_compile`,
+                `steps_per_execution`, `run_eagerly`); not `loss` or `metrics`:
+                the losses are the GAN's.
+        """
+        for key in ("loss", "metrics", "loss_weights", "weighted_metrics"):
+            if kwargs.get(key) is not None:
+                raise ValueError(
+                    f"A GAN's losses are its own (discriminator and generator cross-entropies). "
+                    f"Received: {key}={kwargs[key]!r}"
+                )
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        _engine.forget(self)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**{k: v for k, v in config.items() if v is not None})
+        self.optimizer.build(self.trainable_variables)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The discriminator's loss plus the generator's, each also reported on its own."""
+        discriminator_loss, generator_loss = adversarial_losses(
+            self._cross_entropy, y_pred["real"], y_pred["fake"], y_pred["fooled"], real_weight=sample_weight)
+        batch = keras.ops.shape(y_pred["real"])[0]
+        track(self.discriminator_loss_tracker, discriminator_loss, batch)
+        track(self.generator_loss_tracker, generator_loss, batch)
+        total = discriminator_loss + generator_loss
+        if self.losses:  # regularizers of either player
+            total = total + super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return self.get_metrics_result()
+
+    # ---------------------------------------------------------------- generation
+    def generate(self, n: int, *, seed: int | None = None, batch_size: int | None = None) -> np.ndarray:
+        """`n` new samples: codes drawn from N(0, I) (numpy's generator, `seed`), through the generator."""
+        return _engine.infer(self, "generate", self.generator, prior_codes(n, self.latent_dim, seed), name="codes",
+                             feature_shape=(self.latent_dim,), batch_size=batch_size)
+
+    # ------------------------------------------------------------- serialization
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects=None):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
+        return cls(**config)
