@@ -1,5 +1,7 @@
 """The autoencoder family: conv halves, denoising, sparse, tied, VAE, AAE, GAN, anomaly detection (tiny models)."""
 
+import importlib.util
+
 import keras
 import numpy as np
 import pytest
@@ -214,3 +216,16 @@ def test_gan_losses_give_each_player_only_its_own_gradient():
 def test_bad_family_arguments_get_a_clear_error(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         make()
+
+
+def test_gan_example_script_writes_sample_grids_and_a_model(tmp_path):
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("gan_example", REPO / "examples" / "gan_from_autoencoder.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result = example.main(["--out", str(tmp_path), "--ae-epochs", "1", "--gan-epochs", "1", "--samples", "256",
+                           "--latent-dim", "8"])
+    assert set(result) == {"loss", "discriminator_loss", "generator_loss"}
+    for name in ("samples_before.png", "samples_after.png", "gan.keras"):
+        assert (tmp_path / name).stat().st_size > 0

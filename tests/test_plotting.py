@@ -52,3 +52,13 @@ def test_latent_scatter_needs_one_label_per_code():
     pytest.importorskip("matplotlib")
     with pytest.raises(ValueError, match="one label per code"):
         plotting.latent_scatter(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_image_grid_tiles_images_in_rows_and_pads_the_last_one(tmp_path):
+    images = np.linspace(0, 1, 5 * 4 * 4, dtype="float32").reshape(5, 16)
+    grid = plotting.image_grid(images, columns=3, scale=1, path=tmp_path / "grid.png")
+    assert grid.shape == (2 * 6, 3 * 6)
+    np.testing.assert_array_equal(grid[1:5, 1:5], np.round(images[0].reshape(4, 4) * 255).astype("uint8"))
+    np.testing.assert_array_equal(grid[7:11, 7:11], np.round(images[4].reshape(4, 4) * 255).astype("uint8"))
+    assert (grid[7:11, 13:17] == 128).all()  # no sixth image: gray
+    assert (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -59,6 +59,44 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> None:
         file.write(png)
 
 
+def image_grid(
+    images: Any,
+    *,
+    columns: int = 10,
+    image_shape: tuple[int, int] | None = None,
+    scale: int = 2,
+    path: str | os.PathLike | None = None,
+) -> np.ndarray:
+    """Tile images in rows of `columns`, a gray border around each: samples of a generator, say.
+
+    Args:
+        images: images in [0, 1], shaped `(m, h, w)`, `(m, h, w, 1)` or flat
+            `(m, h*w)` (square images are inferred).
+        columns: images per row; the last row is padded with gray.
+        image_shape: `(h, w)` for flat non-square images.
+        scale: integer upscaling of each pixel, so small digits stay legible.
+        path: when given, the grid is written there as a PNG.
+
+    Returns:
+        The grid as a uint8 array of shape
+        `(rows * (h + 2) * scale, columns * (w + 2) * scale)`, `rows = ceil(m / columns)`.
+    """
+    images = _as_images(images, "images", image_shape)
+    columns = min(_validation.positive_int(columns, "columns"), images.shape[0])
+    scale = _validation.positive_int(scale, "scale")
+    rows = -(-images.shape[0] // columns)
+    h, w = images.shape[1:]
+    grid = np.full((rows * (h + 2), columns * (w + 2)), 0.5, dtype=np.float32)
+    for index, image in enumerate(images):
+        y, x = (index // columns) * (h + 2) + 1, (index % columns) * (w + 2) + 1
+        grid[y : y + h, x : x + w] = image
+    grid = np.kron(np.clip(grid, 0.0, 1.0), np.ones((scale, scale), np.float32))
+    image = np.round(grid * 255).astype(np.uint8)
+    if path is not None:
+        write_png(path, image)
+    return image
+
+
 def reconstruction_grid(
     originals: Any,
     reconstructions: Any,
@@ -90,18 +128,7 @@ def reconstruction_grid(
             f"Received: originals {top.shape}, reconstructions {bottom.shape}"
         )
     n = min(_validation.positive_int(n, "n"), top.shape[0])
-    scale = _validation.positive_int(scale, "scale")
-    h, w = top.shape[1:]
-    grid = np.full((2 * (h + 2), n * (w + 2)), 0.5, dtype=np.float32)
-    for row, images in enumerate((top, bottom)):
-        for column in range(n):
-            y, x = row * (h + 2) + 1, column * (w + 2) + 1
-            grid[y : y + h, x : x + w] = images[column]
-    grid = np.kron(np.clip(grid, 0.0, 1.0), np.ones((scale, scale), np.float32))
-    image = np.round(grid * 255).astype(np.uint8)
-    if path is not None:
-        write_png(path, image)
-    return image
+    return image_grid(np.concatenate([top[:n], bottom[:n]]), columns=n, scale=scale, path=path)
 
 
 def latent_scatter(

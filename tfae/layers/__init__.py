@@ -7,12 +7,13 @@ from tfae.layers.noise import NOISES, Corruption
 from tfae.layers.split import get_bottleneck_tensor, get_input_tensor, get_output_tensor, split_autoencoder
 from tfae.layers.tied import TiedDecoder
 
-# tfae's own halves: known to compile with XLA (the engine's default `jit_compile`).
-OWN_LAYERS = (Encoder, Decoder, ConvEncoder, ConvDecoder, TiedDecoder)
+# tfae's dense halves: XLA compiles and fuses them, so `compile()` turns it on. The conv halves keep
+# Keras' choice: on CPU TensorFlow, XLA's convolutions are many times slower than oneDNN's (docs/family.md).
+XLA_LAYERS = (Encoder, Decoder, TiedDecoder)
 
 __all__ = [
     "NOISES",
-    "OWN_LAYERS",
+    "XLA_LAYERS",
     "ConvDecoder",
     "ConvEncoder",
     "Corruption",

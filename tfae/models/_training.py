@@ -8,6 +8,8 @@ inputs" (an autoencoder's default, ignored by models that need no targets).
 
 from __future__ import annotations
 
+import threading
+
 import keras
 
 from tfae import _engine, _keras_private
@@ -56,3 +58,26 @@ class FastTraining:
 def track(tracker: keras.metrics.Mean, loss, batch) -> None:
     """Report a loss term that Keras' `Loss` reduced (and scaled per replica) as the batch's mean."""
     tracker.update_state(_keras_private.unscale_loss_for_distribution(loss), sample_weight=batch)
+
+
+class Handoff:
+    """A value `call` leaves for `compute_loss` of the same step, beside the output it returns.
+
+    Keras hands `compute_loss` only the model's output; what else the step
+    computed (logits, a KL term, a discriminator's verdicts) is left here,
+    per thread (TensorFlow's strategies run one replica per thread), and
+    taken only for that very output, so a stale value is never taken for
+    another step's.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def leave(self, output, value) -> None:
+        self._local.entry = (output, value)
+
+    def take(self, output):
+        """The value left beside `output`, or None (another call's output, or none left); clears it."""
+        entry = getattr(self._local, "entry", None)
+        self._local.entry = None
+        return entry[1] if entry is not None and entry[0] is output else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,8 +11,9 @@ from keras import ops
 from tfae import _validation
 from tfae.layers import Encoder
 from tfae.models._adversarial import adversarial_losses, check_discriminator, discriminate
+from tfae.models._config import deserialized, serialized
 from tfae.models._prior import PriorSampling
-from tfae.models._training import track
+from tfae.models._training import Handoff, track
 from tfae.models.autoencoder import AutoEncoder
 
 
@@ -96,7 +96,7 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         self.discriminator_units = discriminator_units
         self.adversarial_weight = adversarial_weight
         self.seed = seed
-        object.__setattr__(self, "_adversarial", threading.local())  # logits of the last call, per thread
+        object.__setattr__(self, "_adversarial", Handoff())  # the discriminator's logits, to `compute_loss`
         if self.sample_shape is not None:
             self.build((None,) + self.sample_shape)
 
@@ -104,6 +104,9 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         super().build(input_shape)
         check_discriminator(self.discriminator(keras.KerasTensor((None, self.code_dim), dtype=self.compute_dtype)),
                             "code")
+
+    def _sublayers(self) -> tuple[keras.layers.Layer, ...]:
+        return (self.encoder, self.decoder, self.discriminator)
 
     def _discriminate(self, code, training):
         prior = keras.random.normal(ops.shape(code), dtype=code.dtype, seed=self.seed_generator)
@@ -114,17 +117,14 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         self._penalize(code)
         outputs = self._reconstruct(code, training, return_logits)
         if not return_logits and not _validation.is_symbolic(code):
-            self._adversarial.entry = (outputs, self._discriminate(code, training))
+            self._adversarial.leave(outputs, self._discriminate(code, training))
         return outputs
 
     # ------------------------------------------------------------------ training
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Reconstruction + `adversarial_weight` * the encoder's adversarial loss + the discriminator's loss."""
-        entry = getattr(self._adversarial, "entry", None)
-        self._adversarial.entry = None
-        if entry is not None and entry[0] is y_pred:
-            logits = entry[1]
-        else:  # an output of another call (Keras' symbolic build): the codes of x
+        logits = self._adversarial.take(y_pred)
+        if logits is None:  # an output of another call (Keras' symbolic build): the codes of x
             logits = self._discriminate(self.encoder(x, training=False), training=False)
         reconstruction = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         discriminator_loss, generator_loss = adversarial_losses(self._cross_entropy, *logits,
@@ -140,8 +140,7 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({
-            "discriminator": None if self._owns_discriminator
-            else keras.saving.serialize_keras_object(self.discriminator),
+            "discriminator": serialized(self.discriminator, owned=self._owns_discriminator),
             "discriminator_units": list(self.discriminator_units),
             "adversarial_weight": self.adversarial_weight,
             "seed": self.seed,
@@ -150,8 +149,4 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects=None):
-        config = dict(config)
-        if isinstance(config.get("discriminator"), dict):
-            config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"],
-                                                                            custom_objects=custom_objects)
-        return super().from_config(config, custom_objects=custom_objects)
+        return super().from_config(deserialized(config, ("discriminator",), custom_objects), custom_objects)

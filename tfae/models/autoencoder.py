@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,10 +10,11 @@ import numpy as np
 from keras import ops
 
 from tfae import _engine, _validation, losses
-from tfae.layers import OWN_LAYERS, Corruption, Decoder, Encoder, OutputActivation, TiedDecoder
+from tfae.layers import XLA_LAYERS, Corruption, Decoder, Encoder, OutputActivation, TiedDecoder
 from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
-from tfae.models._training import FastTraining
+from tfae.models._config import deserialized, serialized
+from tfae.models._training import FastTraining, Handoff
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
 
@@ -180,10 +180,7 @@ class AutoEncoder(FastTraining, keras.Model):
         self.noise_level = noise_level
         self.sparsity = sparsity
         self.tied = tied
-        # The decoder's logits, handed from `call` to `compute_loss` of the same
-        # step (see `compute_loss`); per thread, as TensorFlow's distribution
-        # strategies run one replica per thread.
-        object.__setattr__(self, "_logits", threading.local())
+        object.__setattr__(self, "_logits", Handoff())  # the decoder's logits, from `call` to `compute_loss`
 
         if sample_shape is not None and self._builds_in_init:
             self.build((None,) + sample_shape)
@@ -266,7 +263,7 @@ class AutoEncoder(FastTraining, keras.Model):
         if return_logits:
             return logits
         outputs = ops.sigmoid(logits)
-        self._logits.entry = (outputs, logits)
+        self._logits.leave(outputs, logits)
         return outputs
 
     def call(self, inputs, training=None, return_logits=False):
@@ -296,9 +293,10 @@ class AutoEncoder(FastTraining, keras.Model):
                 (`"mse"`, a `keras.losses.Loss`); targets default to the inputs.
             metrics: defaults to `("mse",)`.
             **kwargs: any other `keras.Model.compile` argument, with Keras'
-                defaults, except `jit_compile`: for tfae's own layers on the
-                TensorFlow and JAX backends it defaults to `True` (Keras'
-                "auto" leaves XLA off on CPU TensorFlow).
+                defaults, except `jit_compile`: for tfae's dense layers
+                (`Encoder`, `Decoder`, `TiedDecoder`) on the TensorFlow and
+                JAX backends it defaults to `True` (Keras' "auto" leaves XLA
+                off on CPU TensorFlow); conv halves keep Keras' "auto".
         """
         if isinstance(metrics, tuple):
             metrics = list(metrics)
@@ -308,8 +306,8 @@ class AutoEncoder(FastTraining, keras.Model):
             else:
                 loss = SigmoidCrossEntropy() if self._fuses_sigmoid else keras.losses.BinaryCrossentropy()
         if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
-            # tfae's own layers are known to compile; a user's keep Keras' "auto".
-            if isinstance(self.encoder, OWN_LAYERS) and isinstance(self.decoder, OWN_LAYERS):
+            # tfae's dense layers are known to gain from XLA; any other keeps Keras' "auto".
+            if all(isinstance(layer, XLA_LAYERS) for layer in self._sublayers()):
                 kwargs["jit_compile"] = _engine.default_jit_compile()
         _engine.forget(self)  # its programs were traced for the previous optimizer
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
@@ -321,6 +319,10 @@ class AutoEncoder(FastTraining, keras.Model):
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
+
+    def _sublayers(self) -> tuple[keras.layers.Layer, ...]:
+        """The layers whose kind decides the default `jit_compile`."""
+        return (self.encoder, self.decoder)
 
     def _loss_takes_logits(self) -> bool:
         return isinstance(losses._single_loss(self.loss), SigmoidCrossEntropy)
@@ -340,11 +342,10 @@ class AutoEncoder(FastTraining, keras.Model):
         """
         if y is None:
             y = x
-        entry = getattr(self._logits, "entry", None)
-        self._logits.entry = None
+        logits = self._logits.take(y_pred)
         if self._loss_takes_logits():
-            if entry is not None and entry[0] is y_pred:
-                y_pred = entry[1]
+            if logits is not None:
+                y_pred = logits
             else:
                 # Probabilities only (a decoder of another kind, Keras' symbolic
                 # build): their logits, clipped as Keras' binary cross-entropy clips.
@@ -492,8 +493,8 @@ class AutoEncoder(FastTraining, keras.Model):
         serialize = _validation.serialize_activation
         config.update(
             {
-                "encoder": None if self._owns_encoder else keras.saving.serialize_keras_object(self.encoder),
-                "decoder": None if self._owns_decoder else keras.saving.serialize_keras_object(self.decoder),
+                "encoder": serialized(self.encoder, owned=self._owns_encoder),
+                "decoder": serialized(self.decoder, owned=self._owns_decoder),
                 "input_shape": None if self.sample_shape is None else list(self.sample_shape),
                 "latent_dim": self.latent_dim,
                 "hidden_units": list(self.hidden_units),
@@ -511,8 +512,4 @@ class AutoEncoder(FastTraining, keras.Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects=None):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
-        return cls(**config)
+        return cls(**deserialized(config, ("encoder", "decoder"), custom_objects))

@@ -9,6 +9,7 @@ import numpy as np
 
 from tfae import _engine, _validation
 from tfae.models._adversarial import adversarial_losses, check_discriminator, discriminate
+from tfae.models._config import deserialized, serialized
 from tfae.models._prior import prior_codes
 from tfae.models._training import FastTraining, track
 
@@ -160,8 +161,8 @@ class GAN(FastTraining, keras.Model):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "generator": serialized(self.generator),
+            "discriminator": serialized(self.discriminator),
             "latent_dim": self.latent_dim,
             "seed": self.seed,
         })
@@ -169,7 +170,4 @@ class GAN(FastTraining, keras.Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects=None):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
-        return cls(**config)
+        return cls(**deserialized(config, ("generator", "discriminator"), custom_objects))

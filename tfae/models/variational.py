@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from keras import ops
 from tfae import _engine, _validation
 from tfae.layers import Encoder
 from tfae.models._prior import PriorSampling
-from tfae.models._training import track
+from tfae.models._training import Handoff, track
 from tfae.models.autoencoder import AutoEncoder
 
 # The log-variance is clipped to this range: exp() of it can neither overflow nor vanish in float32.
@@ -102,7 +101,7 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
         # === Config ===
         self.beta = beta
         self.seed = seed
-        object.__setattr__(self, "_kl", threading.local())  # KL of the last call, per thread (see `call`)
+        object.__setattr__(self, "_kl", Handoff())  # the KL term, from `call` to `compute_loss`
         if self.sample_shape is not None:
             self.build((None,) + self.sample_shape)
 
@@ -137,17 +136,14 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
             code = mean + ops.exp(0.5 * log_var) * noise
         outputs = self._reconstruct(code, training, return_logits)
         if not return_logits:
-            self._kl.entry = (outputs, self._kl_divergence(mean, log_var))
+            self._kl.leave(outputs, self._kl_divergence(mean, log_var))
         return outputs
 
     # ------------------------------------------------------------------ training
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The reconstruction loss (`AutoEncoder.compute_loss`) plus `beta` times the mean KL divergence."""
-        entry = getattr(self._kl, "entry", None)
-        self._kl.entry = None
-        if entry is not None and entry[0] is y_pred:
-            kl = entry[1]
-        else:  # an output of another call (Keras' symbolic build): the KL of the mean codes of x
+        kl = self._kl.take(y_pred)
+        if kl is None:  # an output of another call (Keras' symbolic build): the KL of the mean codes of x
             kl = self._kl_divergence(*self._moments(self.encoder(x, training=False)))
         reconstruction = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         kl_loss = self._kl_loss(kl, kl, sample_weight)
