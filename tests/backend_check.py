@@ -67,4 +67,13 @@ with tempfile.TemporaryDirectory() as folder:
     np.testing.assert_allclose(same.reconstruct(x), ae.reconstruct(x), atol=1e-6)
     same.fit(x, epochs=1, verbose=0)
 
+# The shipped presets load and reproduce their recorded losses on this backend.
+_, (x_sample, _) = tfae.datasets.load_mnist_sample()
+for name in tfae.list_presets():
+    preset = tfae.AutoEncoder.from_preset(name)
+    recorded = tfae.presets.metadata(name)
+    measured = tfae.presets.measure(preset, x_sample, noise_level=recorded["noise_level"])
+    for key, value in recorded["sample_test"].items():
+        assert abs(measured[key] - value) <= 1e-3 * abs(value), (name, key, measured, recorded["sample_test"])
+
 print("OK", backend)

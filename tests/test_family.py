@@ -229,3 +229,20 @@ def test_gan_example_script_writes_sample_grids_and_a_model(tmp_path):
     assert set(result) == {"loss", "discriminator_loss", "generator_loss"}
     for name in ("samples_before.png", "samples_after.png", "gan.keras"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_return_logits_from_a_decoder_without_tfae_sigmoid_is_refused():
+    decoder = keras.Sequential([keras.layers.Dense(4, activation="sigmoid")], name="plain")
+    ae = tfae.AutoEncoder(tfae.Encoder(2), decoder, input_shape=(4,))
+    with pytest.raises(ValueError, match="decoder='plain'"):
+        ae(np.zeros((1, 4), "float32"), return_logits=True)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA's CPU convolutions: a TensorFlow choice")
+def test_compile_gives_xla_to_dense_halves_but_leaves_conv_halves_to_keras():
+    dense = tfae.AutoEncoder(input_shape=(16,), latent_dim=2)
+    conv = tfae.AutoEncoder(tfae.ConvEncoder(2, filters=(4,)), tfae.ConvDecoder((4, 4, 1), filters=(4,)))
+    dense.compile()
+    conv.compile()
+    assert dense.jit_compile is True
+    assert conv.jit_compile is False  # Keras' "auto" on CPU TensorFlow

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from tfae import datasets, losses
+from tfae import datasets, losses, presets
 from tfae._version import __version__
 from tfae.layers import (
     ConvDecoder,
@@ -26,6 +26,7 @@ from tfae.layers import (
 )
 from tfae.losses import SigmoidCrossEntropy
 from tfae.models import GAN, AdversarialAutoEncoder, AnomalyDetector, AutoEncoder, VariationalAutoEncoder
+from tfae.presets import list_presets
 
 _LAZY = {
     "GraphAutoEncoder": ("tfae.graph", "GraphAutoEncoder"),
@@ -51,8 +52,10 @@ __all__ = [
     "get_bottleneck_tensor",
     "get_input_tensor",
     "get_output_tensor",
+    "list_presets",
     "losses",
     "plotting",
+    "presets",
     "split_autoencoder",
     "tuning",
 ]

@@ -106,6 +106,100 @@ def run_tune(
     return paths
 
 
+def load_model(spec: str):
+    """The model a command names: `preset:NAME`, a preset folder, or a `.keras` file (Keras' safe mode)."""
+    import keras
+
+    from tfae import presets
+
+    path = Path(spec)
+    if spec.startswith(presets.PREFIX) or (path / presets.CONFIG_FILE).is_file():
+        return presets.load_preset(spec)
+    if path.suffix == ".keras" and path.is_file():
+        return keras.saving.load_model(path)
+    raise ValueError(f"Expected 'preset:NAME' (one of {sorted(presets.list_presets())}), a preset folder or a "
+                     f".keras file. Received: model={spec!r}")
+
+
+def read_array(path: Path):
+    """An array from `.npy`, `.npz` (its only array, or `x`) or an IDX file (`.gz` or plain); uint8 scaled to [0, 1]."""
+    import numpy as np
+
+    from tfae import datasets
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.suffix == ".npy":
+        array = np.load(path, allow_pickle=False)
+    elif path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            names = list(archive.files)
+            if len(names) != 1 and "x" not in names:
+                raise ValueError(f"Expected an .npz with one array or an array named 'x'. Received: {path} with {names}")
+            array = archive["x" if "x" in names else names[0]]
+    else:
+        array = datasets.read_idx(path)
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    return array
+
+
+def run_transform(command: str, spec: str, source: Path, target: Path, *, batch_size: int) -> tuple[int, ...]:
+    """`encode`, `decode` or `reconstruct` an array file with a model; writes `.npy`; returns the output shape."""
+    import numpy as np
+
+    model = load_model(spec)
+    if not hasattr(model, command):
+        raise ValueError(f"Expected a model with `{command}` (an autoencoder). Received: {type(model).__name__}")
+    result = getattr(model, command)(read_array(source), batch_size=batch_size)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    np.save(target, np.asarray(result))
+    print(f"{command}: {source} -> {target} {tuple(result.shape)}")
+    return tuple(result.shape)
+
+
+def run_plot(spec: str, *, data: str, out: Path, samples: int) -> list[Path]:
+    """The pictures of a model: reconstructions, codes of labelled test digits, and samples if it generates."""
+    import tfae
+
+    model = load_model(spec)
+    _, (x_test, y_test) = _load_data(data)
+    x_test, y_test = x_test[:samples], y_test[:samples]
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "reconstructions.png", out / "latent.png"]
+    tfae.plotting.reconstruction_grid(x_test[:10], model.reconstruct(x_test[:10]).reshape(10, -1), path=written[0])
+    tfae.plotting.latent_scatter(model.encode(x_test), y_test, path=written[1])
+    if hasattr(model, "sample"):
+        written.append(out / "samples.png")
+        tfae.plotting.image_grid(model.sample(40, seed=0), columns=10, path=written[-1])
+    print("wrote " + ", ".join(str(path) for path in written))
+    return written
+
+
+def run_info(spec: str) -> dict:
+    """Describe a model: class, shapes, parameters and, for a preset, its metadata."""
+    from tfae import presets
+
+    model = load_model(spec)
+    info = {"model": spec, "class": type(model).__name__, "name": model.name,
+            "input_shape": list(model.sample_shape) if getattr(model, "sample_shape", None) else None,
+            "code_dim": getattr(model, "code_dim", getattr(model, "latent_dim", None)),
+            "parameters": int(model.count_params())}
+    if spec.startswith(presets.PREFIX) or (Path(spec) / presets.CONFIG_FILE).is_file():
+        info["metadata"] = presets.metadata(spec)
+    print(json.dumps(info, indent=1))
+    return info
+
+
+def run_presets() -> dict:
+    from tfae import presets
+
+    listed = presets.list_presets()
+    for name, description in listed.items():
+        print(f"{presets.PREFIX}{name:<20} {description}")
+    return listed
+
+
 def _parser() -> argparse.ArgumentParser:
     from tfae._version import __version__
 
@@ -132,6 +226,24 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming in --out")
     tune.add_argument("--out", type=Path, default=Path("tfae-tune"), help="output folder (default: tfae-tune)")
+
+    for command, what in (("encode", "samples to codes"), ("decode", "codes to samples"),
+                          ("reconstruct", "samples to reconstructions")):
+        sub = commands.add_parser(command, help=f"{what}: an .npy/.npz/IDX file in, an .npy file out")
+        sub.add_argument("--model", required=True, help="'preset:NAME', a preset folder or a .keras file")
+        sub.add_argument("--input", type=Path, required=True, help=".npy, .npz or IDX (.gz) file")
+        sub.add_argument("--output", type=Path, required=True, help=".npy file to write")
+        sub.add_argument("--batch-size", type=_positive_int, default=256, help="batch size (default: 256)")
+    plot = commands.add_parser("plot", help="reconstructions, latent space (and samples) of a model, as PNG")
+    plot.add_argument("--model", required=True, help="'preset:NAME', a preset folder or a .keras file")
+    plot.add_argument("--data", default="mnist-sample",
+                      help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
+    plot.add_argument("--samples", type=_positive_int, default=2000, help="test digits to plot (default: 2000)")
+    plot.add_argument("--out", type=Path, default=Path("tfae-plots"), help="output folder (default: tfae-plots)")
+
+    commands.add_parser("presets", help="list the pretrained models shipped with tfae")
+    info = commands.add_parser("info", help="describe a model: class, shapes, parameters, preset metadata")
+    info.add_argument("model", help="'preset:NAME', a preset folder or a .keras file")
     return parser
 
 
@@ -143,7 +255,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "tune":
             run_tune(args.out, data=args.data, tuner=args.tuner, max_trials=args.max_trials, epochs=args.epochs,
                      batch_size=args.batch_size, samples=args.samples, overwrite=args.overwrite, seed=args.seed)
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        elif args.command in ("encode", "decode", "reconstruct"):
+            run_transform(args.command, args.model, args.input, args.output, batch_size=args.batch_size)
+        elif args.command == "plot":
+            run_plot(args.model, data=args.data, out=args.out, samples=args.samples)
+        elif args.command == "presets":
+            run_presets()
+        elif args.command == "info":
+            run_info(args.model)
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as error:
         print(f"tfae {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -193,7 +193,7 @@ def _trainer(model: keras.Model):
 
 
 def default_jit_compile() -> bool | str:
-    """`jit_compile` for a model of tfae's own layers: `True` where XLA is known to work, else Keras' "auto".
+    """`jit_compile` for a model of tfae's dense layers: `True` where XLA is known to work, else Keras' "auto".
 
     Keras' "auto" leaves XLA off on CPU TensorFlow, where it is what fuses the
     small element-wise ops that dominate an autoencoder's step. Under a

@@ -61,6 +61,7 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
         ] if encoder.dropout > 0 else []
         # === Config ===
         self.target_shape = target_shape
+        self._hidden_activation_fn = _validation.activation(encoder.activation, "activation")  # the encoder's
         self._set_output_activation(output_activation)
         self.supports_masking = False
 
@@ -98,7 +99,7 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
         for index, (layer, bias) in enumerate(zip(layers, self.biases)):
             x = ops.matmul(x, ops.transpose(ops.cast(layer.kernel, x.dtype))) + ops.cast(bias, x.dtype)
             if index < len(layers) - 1:
-                x = self.encoder._activation_fn(x)
+                x = self._hidden_activation_fn(x)
                 if self.dropout_layers:
                     x = self.dropout_layers[index](x, training=training)
         return ops.reshape(self._activate(x, return_logits), (-1,) + self.target_shape)

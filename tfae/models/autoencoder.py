@@ -14,13 +14,14 @@ from tfae.layers import XLA_LAYERS, Corruption, Decoder, Encoder, OutputActivati
 from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
 from tfae.models._config import deserialized, serialized
+from tfae.models._presets import Presets
 from tfae.models._training import FastTraining, Handoff
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class AutoEncoder(FastTraining, keras.Model):
+class AutoEncoder(Presets, FastTraining, keras.Model):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
 
     Build it from shapes (the decoder mirrors the encoder's hidden units):
@@ -258,6 +259,11 @@ class AutoEncoder(FastTraining, keras.Model):
     def _reconstruct(self, code, training, return_logits: bool = False):
         """Decode `code`; leaves the logits beside the output for `compute_loss` (see there)."""
         if not self._fuses_sigmoid:
+            if return_logits:
+                raise ValueError(
+                    "`return_logits=True` needs a decoder that ends in tfae's sigmoid (a tfae.Decoder, ConvDecoder or "
+                    f"TiedDecoder with output_activation='sigmoid'). Received: decoder={self.decoder.name!r}"
+                )
             return self.decoder(code, training=training)
         logits = self.decoder(code, training=training, return_logits=True)
         if return_logits:
