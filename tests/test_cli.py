@@ -4,6 +4,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 import tfae
 from tfae import cli
@@ -33,3 +34,21 @@ def test_missing_data_path_is_reported_without_a_trace(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path), "--data", str(tmp_path / "none")]) == 2
     error = capsys.readouterr().err
     assert "does not exist" in error and "Traceback" not in error
+
+
+def test_train_writes_the_model_history_and_three_pictures(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", "vae", "--latent-dim", "2", "--hidden-units", "16", "--epochs", "1",
+                     "--batch-size", "256", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} >= {"model.keras", "history.json", "reconstructions.png", "latent.png",
+                                               "loss.png"}
+    history = json.loads((out / "history.json").read_text())
+    assert {"loss", "kl_loss", "val_loss"} <= set(history) and len(history["loss"]) == 1
+    assert "vae: 1 epoch(s)" in capsys.readouterr().out
+
+
+def test_train_refuses_bad_hidden_units_in_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--hidden-units", "256,-1"])
+    assert exit_info.value.code == 2
+    assert "expected comma-separated positive integers, received '256,-1'" in capsys.readouterr().err

@@ -62,3 +62,13 @@ def test_image_grid_tiles_images_in_rows_and_pads_the_last_one(tmp_path):
     np.testing.assert_array_equal(grid[7:11, 7:11], np.round(images[4].reshape(4, 4) * 255).astype("uint8"))
     assert (grid[7:11, 13:17] == 128).all()  # no sixth image: gray
     assert (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_loss_curves_draw_one_panel_per_quantity_with_its_validation_twin(tmp_path):
+    history = {"loss": [0.3, 0.2, 0.1], "val_loss": [0.35, 0.25, 0.2], "mse": [0.05, 0.04, 0.03]}
+    figure = plotting.loss_curves(history, path=tmp_path / "loss.png")
+    assert len(figure.axes) == 2
+    assert len(figure.axes[0].lines) == 2 and len(figure.axes[1].lines) == 1
+    assert (tmp_path / "loss.png").stat().st_size > 5000
+    with pytest.raises(ValueError, match="Received: history=3"):
+        plotting.loss_curves(3)

@@ -59,6 +59,73 @@ def run_demo(out: Path, *, epochs: int, batch_size: int, data: str = "mnist-samp
     return results
 
 
+def build_model(kind: str, *, input_shape: tuple[int, ...], latent_dim: int, hidden_units: tuple[int, ...]):
+    """The model `tfae train --model KIND` trains."""
+    import tfae
+
+    images = input_shape if len(input_shape) == 3 else (28, 28, 1)
+    if kind == "dense":
+        return tfae.AutoEncoder(input_shape=input_shape, latent_dim=latent_dim, hidden_units=hidden_units)
+    if kind == "denoising":
+        return tfae.AutoEncoder(input_shape=input_shape, latent_dim=latent_dim, hidden_units=hidden_units,
+                                noise="gaussian", noise_level=0.3)
+    if kind == "conv":
+        return tfae.AutoEncoder(tfae.ConvEncoder(latent_dim), tfae.ConvDecoder(images), input_shape=images)
+    if kind == "vae":
+        return tfae.VariationalAutoEncoder(input_shape=input_shape, latent_dim=latent_dim, hidden_units=hidden_units)
+    if kind == "aae":
+        return tfae.AdversarialAutoEncoder(input_shape=input_shape, latent_dim=latent_dim, hidden_units=hidden_units)
+    raise ValueError(f"Expected --model to be one of {MODEL_KINDS}. Received: model={kind!r}")
+
+
+MODEL_KINDS = ("dense", "denoising", "conv", "vae", "aae")
+
+
+def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units: tuple[int, ...], epochs: int,
+              batch_size: int, resume: bool, verbose: int = 1) -> dict:
+    """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`."""
+    import keras
+
+    import tfae
+
+    (x_train, _), (x_test, y_test) = _load_data(data)
+    model = build_model(kind, input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units)
+    x_train = x_train.reshape((-1,) + model.sample_shape)
+    x_test = x_test.reshape((-1,) + model.sample_shape)
+    model.compile()
+    out.mkdir(parents=True, exist_ok=True)
+    # With --resume an interrupted run continues from its last finished epoch; without, it starts afresh.
+    backup = keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=True)
+    if not resume and (out / "backup").exists():
+        import shutil
+
+        shutil.rmtree(out / "backup")
+    start = time.perf_counter()
+    history = model.fit(x_train, epochs=epochs, batch_size=batch_size, validation_data=x_test, verbose=verbose,
+                        callbacks=[backup])
+    seconds = time.perf_counter() - start
+    model.save(out / "model.keras")
+    (out / "history.json").write_text(json.dumps(history.history, indent=1) + "\n")
+    tfae.plotting.reconstruction_grid(x_test[:10].reshape(10, -1), model.reconstruct(x_test[:10]).reshape(10, -1),
+                                      path=out / "reconstructions.png")
+    tfae.plotting.latent_scatter(model.encode(x_test[:2000]), y_test[:2000], path=out / "latent.png")
+    tfae.plotting.loss_curves(history, path=out / "loss.png")
+    last = {name: values[-1] for name, values in history.history.items()}
+    print(f"{kind}: {epochs} epoch(s) in {seconds:.1f} s, " + ", ".join(f"{k} {v:.4f}" for k, v in last.items())
+          + f" -> {out}")
+    return last
+
+
+def _units(text: str) -> tuple[int, ...]:
+    try:
+        units = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        units = (0,)
+    if any(unit <= 0 for unit in units):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, received {text!r}")
+    return units
+
+
 def run_tune(
     out: Path,
     *,
@@ -214,6 +281,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", default="mnist-sample",
                       help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
 
+    train = commands.add_parser("train", help="train a model of the family on MNIST and write its pictures",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--data", default="mnist-sample",
+                       help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
+    train.add_argument("--model", choices=MODEL_KINDS, default="dense", help="which model")
+    train.add_argument("--latent-dim", type=_positive_int, default=32, help="size of the code")
+    train.add_argument("--hidden-units", type=_units, default=(256,), help="hidden units, e.g. 256,128")
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    train.add_argument("--out", type=Path, default=Path("tfae-train"), help="output folder")
+
     tune = commands.add_parser("tune", help="search autoencoder architectures with keras-tuner")
     tune.add_argument("--data", default="mnist-sample",
                       help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
@@ -252,6 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             run_demo(args.out, epochs=args.epochs, batch_size=args.batch_size, data=args.data)
+        elif args.command == "train":
+            run_train(args.out, data=args.data, kind=args.model, latent_dim=args.latent_dim,
+                      hidden_units=args.hidden_units, epochs=args.epochs, batch_size=args.batch_size,
+                      resume=args.resume)
         elif args.command == "tune":
             run_tune(args.out, data=args.data, tuner=args.tuner, max_trials=args.max_trials, epochs=args.epochs,
                      batch_size=args.batch_size, samples=args.samples, overwrite=args.overwrite, seed=args.seed)

@@ -131,6 +131,52 @@ def reconstruction_grid(
     return image_grid(np.concatenate([top[:n], bottom[:n]]), columns=n, scale=scale, path=path)
 
 
+def _pyplot(function: str, path):
+    """matplotlib's pyplot, headless when a figure is only saved; a clear error without matplotlib."""
+    try:
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(f"`{function}` needs matplotlib: pip install 'tfae[plot]'") from None
+    return plt
+
+
+def loss_curves(history: Any, *, path: str | os.PathLike | None = None, title: str = "Training"):
+    """Every loss and metric of a Keras `History` (or its `.history` dict) against the epoch, one panel each.
+
+    Args:
+        history: what `fit` returns, or its `history` dict `{name: [value per epoch]}`.
+        path: when given, the figure is saved there (PNG, PDF, SVG...).
+        title: the figure title.
+
+    Returns:
+        The matplotlib `Figure`: one panel per quantity, with its `val_` twin
+        on the same axes.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs or not all(isinstance(v, (list, tuple)) for v in logs.values()):
+        raise ValueError(f"Expected a Keras History or a dict of per-epoch lists. Received: history={history!r}")
+    plt = _pyplot("loss_curves", path)
+    names = [name for name in logs if not name.startswith("val_")]
+    figure, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+    for panel, name in zip(axes[0], names):
+        epochs = np.arange(1, len(logs[name]) + 1)
+        panel.plot(epochs, logs[name], marker="o", label=name)
+        if f"val_{name}" in logs:
+            panel.plot(epochs, logs[f"val_{name}"], marker="o", label=f"val_{name}")
+        panel.set_xlabel("epoch")
+        panel.set_title(name)
+        panel.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
 def latent_scatter(
     codes: Any,
     labels: Any = None,
@@ -152,16 +198,7 @@ def latent_scatter(
     Returns:
         The matplotlib `Figure`.
     """
-    try:
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "`latent_scatter` needs matplotlib: pip install 'tfae[plot]'"
-        ) from None
+    plt = _pyplot("latent_scatter", path)
     z = _validation.as_float_array(codes, name="codes")
     if z.ndim != 2:
         raise ValueError(f"Expected `codes` of shape (n, latent_dim). Received: codes.shape={z.shape}")
