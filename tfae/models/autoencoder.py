@@ -15,13 +15,14 @@ from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
+from tfae.models._saving import AtomicSaving
 from tfae.models._training import FastTraining, Handoff
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class AutoEncoder(Presets, FastTraining, keras.Model):
+class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
 
     Build it from shapes (the decoder mirrors the encoder's hidden units):

@@ -12,11 +12,12 @@ from tfae.models._adversarial import adversarial_losses, check_discriminator, di
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._prior import prior_codes
+from tfae.models._saving import AtomicSaving
 from tfae.models._training import FastTraining, track
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class GAN(Presets, FastTraining, keras.Model):
+class GAN(AtomicSaving, Presets, FastTraining, keras.Model):
     """A GAN: a generator maps Gaussian codes to samples, a discriminator tells them from real ones.
 
     The generator may be any Keras layer from `(n, latent_dim)` codes to
