@@ -246,3 +246,21 @@ def test_compile_gives_xla_to_dense_halves_but_leaves_conv_halves_to_keras():
     conv.compile()
     assert dense.jit_compile is True
     assert conv.jit_compile is False  # Keras' "auto" on CPU TensorFlow
+
+
+class _PlainCritic(keras.layers.Layer):
+    """A user's discriminator whose `call` takes no `training` argument."""
+
+    def build(self, input_shape):
+        self.dense = keras.layers.Dense(1)
+        self.dense.build(input_shape)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def test_gan_trains_with_layers_whose_call_takes_no_training_argument():
+    gan = tfae.GAN(tfae.Decoder((6,)), _PlainCritic(), latent_dim=2, seed=0)
+    gan.compile()
+    history = gan.fit(np.random.default_rng(0).uniform(size=(16, 6)).astype("float32"), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -127,3 +127,11 @@ def test_a_trained_model_saves_its_weights_without_the_optimizer_state(tmp_path)
         assert "optimizer" not in weights
     x = np.full((2, 6), 0.5, "float32")
     np.testing.assert_allclose(tfae.AutoEncoder.from_preset(folder).reconstruct(x), ae.reconstruct(x), atol=1e-6)
+
+
+def test_plot_with_few_samples_and_of_a_model_that_cannot_reconstruct(tmp_path, capsys):
+    assert cli.main(["plot", "--model", "preset:mnist_dense", "--samples", "5", "--out", str(tmp_path / "p")]) == 0
+    gan = tfae.GAN(tfae.Decoder((784,)), keras.Sequential([keras.layers.Dense(1)]), latent_dim=2)
+    gan.save(tmp_path / "gan.keras")
+    assert cli.main(["plot", "--model", str(tmp_path / "gan.keras"), "--out", str(tmp_path / "q")]) == 2
+    assert "Expected an autoencoder to plot" in capsys.readouterr().err

@@ -19,7 +19,7 @@ def _model():
 
 
 def _leftovers(folder):
-    return [p.name for p in folder.iterdir() if p.name.startswith(".tfae-partial-")]
+    return [p.name for p in folder.iterdir() if p.name.startswith(".tfae-")]
 
 
 def test_a_save_that_fails_midway_leaves_the_previous_file_and_no_partial_file(tmp_path, monkeypatch):
@@ -81,3 +81,24 @@ def test_sigkill_during_repeated_saves_always_leaves_a_loadable_model(tmp_path):
         saver.wait()
         loaded = keras.models.load_model(path)  # the last complete save, never a stub
         assert isinstance(loaded, tfae.AutoEncoder) and loaded.code_dim == 64, attempt
+
+
+def test_keras_own_errors_for_bad_names_name_the_users_path(tmp_path):
+    with pytest.raises(ValueError, match=r"Received: filepath=\S*/model\.$"):
+        _model().save(tmp_path / "model")
+    with pytest.raises(ValueError, match=r"Received: filepath=.*/w\.h5"):
+        _model().save_weights(tmp_path / "w.h5")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_a_preset_replaces_a_preset_but_never_a_folder_of_other_files(tmp_path):
+    ae = _model()
+    ae.save_to_preset(tmp_path / "p", metadata={"description": "first"})
+    ae.save_to_preset(tmp_path / "p", metadata={"description": "second"})
+    assert tfae.presets.metadata(tmp_path / "p")["description"] == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("years of work")
+    with pytest.raises(ValueError, match="holds other files"):
+        ae.save_to_preset(tmp_path / "mine")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"

@@ -230,11 +230,16 @@ def run_plot(spec: str, *, data: str, out: Path, samples: int) -> list[Path]:
     import tfae
 
     model = load_model(spec)
+    if not hasattr(model, "reconstruct"):
+        raise ValueError(f"Expected an autoencoder to plot (a model with `reconstruct`). Received: model={spec!r}, "
+                         f"a {type(model).__name__}")
     _, (x_test, y_test) = _load_data(data)
     x_test, y_test = x_test[:samples], y_test[:samples]
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "reconstructions.png", out / "latent.png"]
-    tfae.plotting.reconstruction_grid(x_test[:10], model.reconstruct(x_test[:10]).reshape(10, -1), path=written[0])
+    shown = min(10, len(x_test))
+    tfae.plotting.reconstruction_grid(x_test[:shown], model.reconstruct(x_test[:shown]).reshape(shown, -1),
+                                      path=written[0])
     tfae.plotting.latent_scatter(model.encode(x_test), y_test, path=written[1])
     if hasattr(model, "sample"):
         written.append(out / "samples.png")

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from tfae import _validation
+from tfae.layers._common import training_kwargs
 
 DEFAULT_BATCH_SIZE = 1024
 # Runners kept per layer, one per (requested batch size, bucket); the oldest goes first.
@@ -51,7 +52,7 @@ def _compile(layer: keras.layers.Layer, call_kwargs: dict[str, Any]) -> Callable
 
         @jax.jit
         def stateless(trainable, non_trainable, x):
-            return layer.stateless_call(trainable, non_trainable, x, training=False, **call_kwargs)[0]
+            return layer.stateless_call(trainable, non_trainable, x, **training_kwargs(layer, False), **call_kwargs)[0]
 
         def function(x):
             return stateless(

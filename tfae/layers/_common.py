@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import keras
@@ -73,3 +74,14 @@ def run_stack(stack: list[keras.layers.Layer], x, training):
         else:
             x = sublayer(x)
     return x
+
+
+def training_kwargs(layer: keras.layers.Layer, training) -> dict[str, Any]:
+    """`{"training": training}` when `layer.call` takes it, else `{}`.
+
+    `layer(...)` drops an argument its `call` does not take; `stateless_call`
+    passes it on, so a call through it must leave it out for such layers.
+    """
+    parameters = inspect.signature(layer.call).parameters
+    takes = "training" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    return {"training": training} if takes else {}

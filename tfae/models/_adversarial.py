@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfae.layers._common import training_kwargs
+
 
 def frozen_call(layer: keras.layers.Layer, inputs, training=None):
     """`layer(inputs)` with the layer's weights held constant: gradients reach `inputs` only.
@@ -25,7 +27,7 @@ def frozen_call(layer: keras.layers.Layer, inputs, training=None):
     """
     trainable = [ops.stop_gradient(ops.convert_to_tensor(v)) for v in layer.trainable_variables]
     non_trainable = [ops.convert_to_tensor(v) for v in layer.non_trainable_variables]
-    outputs, _ = layer.stateless_call(trainable, non_trainable, inputs, training=training)
+    outputs, _ = layer.stateless_call(trainable, non_trainable, inputs, **training_kwargs(layer, training))
     return outputs
 
 

@@ -4,17 +4,16 @@ Keras writes `.keras` and `.weights.h5` files in place, so a process killed
 while saving (by the user, the OOM killer, a pre-empted VM) leaves a stub
 where the last good model was, and `ModelCheckpoint` saves through the same
 calls. Here Keras writes a hidden file beside the target, which then replaces
-the target in one `os.replace`; a temporary file a killed save left behind is
-removed by the next save of the same target.
+the target in one rename (`tfae._files`); a partial file a killed save left
+behind is removed by the next save of the same target.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
-_TEMPORARY = ".tfae-partial-"
+from tfae import _files
 
 
 def _local_file(filepath) -> Path | None:
@@ -24,30 +23,19 @@ def _local_file(filepath) -> Path | None:
     return Path(filepath)
 
 
-def _write_beside(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f"{_TEMPORARY}*-{path.name}"):  # left by a killed save of this target
-        stale.unlink(missing_ok=True)
-    partial = path.parent / f"{_TEMPORARY}{uuid.uuid4().hex[:8]}-{path.name}"  # same suffix: Keras checks it
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 class AtomicSaving:
     """`keras.Model.save` and `save_weights`, written beside the target and moved into place."""
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         path = _local_file(filepath)
-        if path is None or zipped is False or (path.exists() and not overwrite):
+        if path is None or zipped is False or path.suffix != ".keras" or (path.exists() and not overwrite):
             return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)  # Keras' own cases
-        _write_beside(path, lambda partial: super(AtomicSaving, self).save(partial, overwrite=True, zipped=zipped,
-                                                                         **kwargs))
+        _files.write_file(path, lambda partial: super(AtomicSaving, self).save(partial, overwrite=True,
+                                                                             zipped=zipped, **kwargs))
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         path = _local_file(filepath)
-        if path is None or max_shard_size is not None or (path.exists() and not overwrite):
+        if (path is None or max_shard_size is not None or not path.name.endswith(".weights.h5")
+                or (path.exists() and not overwrite)):
             return super().save_weights(filepath, overwrite=overwrite, max_shard_size=max_shard_size)
-        _write_beside(path, lambda partial: super(AtomicSaving, self).save_weights(partial, overwrite=True))
+        _files.write_file(path, lambda partial: super(AtomicSaving, self).save_weights(partial, overwrite=True))

@@ -116,7 +116,7 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         code = self.encoder(self._corrupt(inputs, training), training=training)
         self._penalize(code)
         outputs = self._reconstruct(code, training, return_logits)
-        if not return_logits and not _validation.is_symbolic(code):
+        if training and not return_logits and not _validation.is_symbolic(code):
             self._adversarial.leave(outputs, self._discriminate(code, training))
         return outputs
 
@@ -124,7 +124,7 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Reconstruction + `adversarial_weight` * the encoder's adversarial loss + the discriminator's loss."""
         logits = self._adversarial.take(y_pred)
-        if logits is None:  # an output of another call (Keras' symbolic build): the codes of x
+        if logits is None:  # not a training call (evaluate), or Keras' symbolic build: the codes of x
             logits = self._discriminate(self.encoder(x, training=False), training=False)
         reconstruction = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         discriminator_loss, generator_loss = adversarial_losses(self._cross_entropy, *logits,

@@ -117,7 +117,8 @@ class GAN(AtomicSaving, Presets, FastTraining, keras.Model):
         Args:
             optimizer: one optimizer for both players (its state is per
                 variable). Defaults to `Adam(2e-4, beta_1=0.5)`, the DCGAN
-                setting.
+                setting. A `global_clipnorm` spans both players' gradients
+                (use `clipnorm`, per variable, to clip each player alone).
             **kwargs: other `keras.Model.compile` arguments (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`); not `loss` or `metrics`:
                 the losses are the GAN's.

@@ -16,17 +16,19 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
+from tfae import _files
+
 PRESETS = Path(__file__).resolve().parent
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
+_FILES = (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)
 # The name prefix the command line takes for a preset wherever it takes a model.
 PREFIX = "preset:"
 
@@ -90,15 +92,15 @@ def load_preset(preset: str | os.PathLike, *, expected: type = keras.Model) -> k
 def save_preset(model: keras.Model, path: str | os.PathLike, *, metadata: dict[str, Any] | None = None) -> Path:
     """Write `model` as a preset folder at `path`; returns the folder.
 
-    Each file is written beside its final name first and then moved into
-    place, so an interrupted save leaves the previous preset whole.
+    The folder is written beside `path` and then takes its place, so an
+    interrupted save leaves the previous preset whole; an existing folder
+    at `path` is replaced only if it holds nothing but a preset's files.
     """
     from tfae import __version__
 
     if not model.built:
         raise ValueError(f"Expected a built model to save as a preset. Received: model={model.name!r}, not built")
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
     info = {
         **(metadata or {}),
         "class": f"{type(model).__module__}.{type(model).__qualname__}",
@@ -110,13 +112,13 @@ def save_preset(model: keras.Model, path: str | os.PathLike, *, metadata: dict[s
     }
     config = keras.saving.serialize_keras_object(model)
     config.pop("compile_config", None)  # architecture and weights only, as keras-hub's presets: compile after loading
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        scratch = Path(scratch)
-        (scratch / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
-        _weights_only(model, config).save_weights(scratch / WEIGHTS_FILE)
-        (scratch / METADATA_FILE).write_text(json.dumps(info, indent=1), encoding="utf-8")
-        for name in (WEIGHTS_FILE, CONFIG_FILE, METADATA_FILE):
-            os.replace(scratch / name, folder / name)
+
+    def write(partial: Path) -> None:
+        (partial / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+        _weights_only(model, config).save_weights(partial / WEIGHTS_FILE)
+        (partial / METADATA_FILE).write_text(json.dumps(info, indent=1), encoding="utf-8")
+
+    _files.write_folder(folder, write, replaceable=lambda old: {p.name for p in old.iterdir()} <= set(_FILES))
     return folder
 
 
