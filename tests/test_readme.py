@@ -23,6 +23,7 @@ def test_readme_examples_run_as_written(tmp_path, monkeypatch):
         exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["z"].shape == (2000, 128)
     assert namespace["fake"].shape == (16, 784)
+    assert namespace["codes"].shape == (2000, 128)
     assert (tmp_path / "ae.keras").exists() and (tmp_path / "reconstructions.png").exists()
     assert namespace["g2"].reconstruct(namespace["x_test"][:3]).shape == (3, 784)
     assert isinstance(namespace["best"], namespace["tfae"].AutoEncoder)
