@@ -40,6 +40,16 @@ def positive_float(value: Any, name: str) -> float:
     return float(value)
 
 
+def layer(value: Any, name: str, *, optional: bool = False) -> Any:
+    """A Keras layer (or, with `optional`, None)."""
+    import keras
+
+    if (value is None and optional) or isinstance(value, keras.layers.Layer):
+        return value
+    raise ValueError(f"Expected `{name}` to be a Keras layer{' or None' if optional else ''}. "
+                     f"Received: {name} of type {type(value).__name__}")
+
+
 def non_negative_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
         raise ValueError(f"Expected `{name}` to be a finite number >= 0. Received: {name}={value!r}")

@@ -173,6 +173,12 @@ def run_tune(
     return paths
 
 
+def _names_preset(spec: str) -> bool:
+    from tfae import presets
+
+    return spec.startswith(presets.PREFIX) or (Path(spec) / presets.CONFIG_FILE).is_file()
+
+
 def load_model(spec: str):
     """The model a command names: `preset:NAME`, a preset folder, or a `.keras` file (Keras' safe mode)."""
     import keras
@@ -180,7 +186,7 @@ def load_model(spec: str):
     from tfae import presets
 
     path = Path(spec)
-    if spec.startswith(presets.PREFIX) or (path / presets.CONFIG_FILE).is_file():
+    if _names_preset(spec):
         return presets.load_preset(spec)
     if path.suffix == ".keras" and path.is_file():
         return keras.saving.load_model(path)
@@ -257,7 +263,7 @@ def run_info(spec: str) -> dict:
             "input_shape": list(model.sample_shape) if getattr(model, "sample_shape", None) else None,
             "code_dim": getattr(model, "code_dim", getattr(model, "latent_dim", None)),
             "parameters": int(model.count_params())}
-    if spec.startswith(presets.PREFIX) or (Path(spec) / presets.CONFIG_FILE).is_file():
+    if _names_preset(spec):
         info["metadata"] = presets.metadata(spec)
     print(json.dumps(info, indent=1))
     return info

@@ -37,17 +37,60 @@ class WeightOptions:
         }
 
 
+class Bottleneck:
+    """Mixin for encoders: the code comes out of a Dense layer named `bottleneck`, `(batch_size, latent_dim)`."""
+
+    def _set_bottleneck(self, latent_dim: int, latent_activation: Any) -> None:
+        """Make `self.bottleneck` (after the base class has set the weight options)."""
+        self.bottleneck = keras.layers.Dense(
+            latent_dim,
+            activation=_validation.activation(latent_activation, "latent_activation"),
+            name="bottleneck",
+            dtype=self.dtype_policy,
+            **self._weight_kwargs(),
+        )
+        self.latent_dim = latent_dim
+        self.latent_activation = latent_activation
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.latent_dim)
+
+    def _bottleneck_config(self) -> dict[str, Any]:
+        return {"latent_dim": self.latent_dim,
+                "latent_activation": _validation.serialize_activation(self.latent_activation)}
+
+
 class OutputActivation:
-    """Mixin for decoders: `call(z, return_logits=True)` skips the output activation.
+    """Mixin for decoders: codes in, samples of `target_shape` out; `call(z, return_logits=True)` skips the activation.
 
     A decoder ending in a sigmoid exposes `output_is_sigmoid`, so
     `tfae.AutoEncoder` can hand the logits to a numerically stable
     cross-entropy instead of the saturating probabilities.
     """
 
-    def _set_output_activation(self, output_activation: Any) -> None:
+    def _set_output(self, target_shape: tuple[int, ...], output_activation: Any) -> None:
+        self.target_shape = target_shape
         self.output_activation_fn = _validation.activation(output_activation, "output_activation")
         self.output_activation = output_activation
+
+    def _check_codes(self, input_shape, latent_dim: int | None = None) -> tuple:
+        """`input_shape` as a tuple, checked to be `(batch_size, latent_dim)`; sets the input spec."""
+        input_shape = tuple(input_shape)
+        expected = input_shape[-1] is not None if latent_dim is None else input_shape[-1] == latent_dim
+        if len(input_shape) != 2 or not expected:
+            raise ValueError(
+                f"Expected the input of layer '{self.name}' to be latent vectors of shape "
+                f"(batch_size, {'latent_dim' if latent_dim is None else latent_dim}). Received: input_shape={input_shape}"
+            )
+        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_shape[-1]})
+        return input_shape
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_shape
+
+    def _output_config(self) -> dict[str, Any]:
+        return {"output_shape": list(self.target_shape),
+                "output_activation": _validation.serialize_activation(self.output_activation)}
 
     @property
     def output_is_sigmoid(self) -> bool:

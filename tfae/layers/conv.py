@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from tfae import _validation
-from tfae.layers._common import OutputActivation, WeightOptions, build_stack, run_stack
+from tfae.layers._common import Bottleneck, OutputActivation, WeightOptions, build_stack, run_stack
 
 
 def _conv_arguments(filters: Any, kernel_size: Any, strides: Any) -> tuple[tuple[int, ...], int, int]:
@@ -60,7 +60,7 @@ class _ConvHalf(WeightOptions, keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class ConvEncoder(_ConvHalf):
+class ConvEncoder(Bottleneck, _ConvHalf):
     """Maps images to latent vectors: strided convolutions, then a Dense code layer named `"bottleneck"`.
 
     Each entry of `filters` is a `Conv2D` (`padding="same"`, `strides`,
@@ -110,7 +110,7 @@ class ConvEncoder(_ConvHalf):
         **kwargs: Any,
     ) -> None:
         latent_dim = _validation.positive_int(latent_dim, "latent_dim")
-        latent_activation_fn = _validation.activation(latent_activation, "latent_activation")
+        _validation.activation(latent_activation, "latent_activation")
         kwargs.setdefault("name", "encoder")
         super().__init__(filters=filters, kernel_size=kernel_size, strides=strides, activation=activation,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
@@ -120,11 +120,7 @@ class ConvEncoder(_ConvHalf):
             self._convolution(keras.layers.Conv2D, units, f"conv_{index}", activation=self._activation_fn)
             for index, units in enumerate(self.filters)
         ]
-        self.bottleneck = keras.layers.Dense(latent_dim, activation=latent_activation_fn, name="bottleneck",
-                                             dtype=self.dtype_policy, **self._weight_kwargs())
-        # === Config ===
-        self.latent_dim = latent_dim
-        self.latent_activation = latent_activation
+        self._set_bottleneck(latent_dim, latent_activation)  # and its config
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         input_shape = tuple(input_shape)
@@ -142,15 +138,9 @@ class ConvEncoder(_ConvHalf):
         x = run_stack(self.conv_layers, inputs, training)
         return self.bottleneck(ops.reshape(x, (-1, math.prod(x.shape[1:]))))
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.latent_dim)
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "latent_dim": self.latent_dim,
-            "latent_activation": _validation.serialize_activation(self.latent_activation),
-        })
+        config.update(self._bottleneck_config())
         return config
 
 
@@ -239,17 +229,10 @@ class ConvDecoder(OutputActivation, _ConvHalf):
         ]
         self.reconstruction = self._convolution(keras.layers.Conv2D, image_shape[2], "reconstruction", strides=1)
         # === Config ===
-        self.target_shape = image_shape
-        self._set_output_activation(output_activation)
+        self._set_output(image_shape, output_activation)
 
     def build(self, input_shape: Sequence[int | None]) -> None:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                f"Expected the input of layer '{self.name}' to be latent vectors of shape "
-                f"(batch_size, latent_dim). Received: input_shape={input_shape}"
-            )
-        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_shape[-1]})
+        input_shape = self._check_codes(input_shape)
         self.projection.build(input_shape)
         build_stack([*self.deconv_layers, self.reconstruction], (input_shape[0],) + self.seed_shape)
         self.built = True
@@ -259,13 +242,7 @@ class ConvDecoder(OutputActivation, _ConvHalf):
         x = run_stack(self.deconv_layers, x, training)
         return self._activate(self.reconstruction(x), return_logits)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "output_shape": list(self.target_shape),
-            "output_activation": _validation.serialize_activation(self.output_activation),
-        })
+        config.update(self._output_config())
         return config

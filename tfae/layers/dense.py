@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from tfae import _validation
-from tfae.layers._common import OutputActivation, WeightOptions, build_stack, run_stack
+from tfae.layers._common import Bottleneck, OutputActivation, WeightOptions, build_stack, run_stack
 
 
 def _dense_stack(
@@ -90,7 +90,7 @@ class _DenseHalf(WeightOptions, keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class Encoder(_DenseHalf):
+class Encoder(Bottleneck, _DenseHalf):
     """Maps samples of any shape to latent vectors through a stack of Dense layers.
 
     The input is flattened, passed through `hidden_units` Dense layers and then
@@ -141,7 +141,7 @@ class Encoder(_DenseHalf):
         **kwargs: Any,
     ) -> None:
         latent_dim = _validation.positive_int(latent_dim, "latent_dim")
-        latent_activation_fn = _validation.activation(latent_activation, "latent_activation")
+        _validation.activation(latent_activation, "latent_activation")
         kwargs.setdefault("name", "encoder")
         super().__init__(
             hidden_units=hidden_units,
@@ -153,17 +153,8 @@ class Encoder(_DenseHalf):
             bias_regularizer=bias_regularizer,
             **kwargs,
         )
-        # === Layers ===
-        self.bottleneck = keras.layers.Dense(
-            latent_dim,
-            activation=latent_activation_fn,
-            name="bottleneck",
-            dtype=self.dtype_policy,
-            **self._weight_kwargs(),
-        )
-        # === Config ===
-        self.latent_dim = latent_dim
-        self.latent_activation = latent_activation
+        # === Layers and config ===
+        self._set_bottleneck(latent_dim, latent_activation)
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         input_shape = tuple(input_shape)
@@ -183,17 +174,9 @@ class Encoder(_DenseHalf):
         x = run_stack(self.hidden_layers, x, training)
         return self.bottleneck(x)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.latent_dim)
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "latent_activation": _validation.serialize_activation(self.latent_activation),
-            }
-        )
+        config.update(self._bottleneck_config())
         return config
 
 
@@ -268,17 +251,10 @@ class Decoder(OutputActivation, _DenseHalf):
             **self._weight_kwargs(),
         )
         # === Config ===
-        self.target_shape = target_shape
-        self._set_output_activation(output_activation)
+        self._set_output(target_shape, output_activation)
 
     def build(self, input_shape: Sequence[int | None]) -> None:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                f"Expected the input of layer '{self.name}' to be latent vectors of shape "
-                f"(batch_size, latent_dim). Received: input_shape={input_shape}"
-            )
-        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_shape[-1]})
+        input_shape = self._check_codes(input_shape)
         self.reconstruction.build(build_stack(self.hidden_layers, input_shape))
         self.built = True
 
@@ -287,15 +263,7 @@ class Decoder(OutputActivation, _DenseHalf):
         x = self._activate(self.reconstruction(x), return_logits)
         return ops.reshape(x, (-1,) + self.target_shape)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "output_shape": list(self.target_shape),
-                "output_activation": _validation.serialize_activation(self.output_activation),
-            }
-        )
+        config.update(self._output_config())
         return config

@@ -60,9 +60,8 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
             for index in range(len(encoder.hidden_units))
         ] if encoder.dropout > 0 else []
         # === Config ===
-        self.target_shape = target_shape
         self._hidden_activation_fn = _validation.activation(encoder.activation, "activation")  # the encoder's
-        self._set_output_activation(output_activation)
+        self._set_output(target_shape, output_activation)
         self.supports_masking = False
 
     def _tied_layers(self) -> list[keras.layers.Layer]:
@@ -71,12 +70,7 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
         return [self.encoder.bottleneck, *reversed(dense)]
 
     def build(self, input_shape: Sequence[int | None]) -> None:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 2 or input_shape[-1] != self.encoder.latent_dim:
-            raise ValueError(
-                f"Expected the input of layer '{self.name}' to be latent vectors of shape "
-                f"(batch_size, {self.encoder.latent_dim}). Received: input_shape={input_shape}"
-            )
+        self._check_codes(input_shape, self.encoder.latent_dim)
         features = math.prod(self.target_shape)
         if not self.encoder.built:
             self.encoder.build((None, features))
@@ -90,7 +84,6 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
             self.add_weight(shape=(layer.kernel.shape[0],), initializer="zeros", name=f"bias_{index}")
             for index, layer in enumerate(self._tied_layers())
         ]
-        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_shape[-1]})
         self.built = True
 
     def call(self, inputs, training=None, return_logits=False):
@@ -104,15 +97,11 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
                     x = self.dropout_layers[index](x, training=training)
         return ops.reshape(self._activate(x, return_logits), (-1,) + self.target_shape)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({
             "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "output_shape": list(self.target_shape),
-            "output_activation": _validation.serialize_activation(self.output_activation),
+            **self._output_config(),
         })
         return config
 

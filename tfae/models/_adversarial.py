@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from tfae.layers._common import training_kwargs
+from tfae.models._training import track
 
 
 def frozen_call(layer: keras.layers.Layer, inputs, training=None):
@@ -59,6 +60,25 @@ def adversarial_losses(cross_entropy: keras.losses.Loss, real_logits, fake_logit
                           + cross_entropy(zeros, fake_logits, sample_weight=fake_weight))
     generator_loss = cross_entropy(ops.ones_like(fooled_logits), fooled_logits, sample_weight=fake_weight)
     return discriminator_loss, generator_loss
+
+
+class TwoPlayers:
+    """Mixin for a model with a discriminator: its players' cross-entropy and loss metrics."""
+
+    def _init_players(self) -> None:
+        self.discriminator_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, name="adversarial")
+
+    def _player_losses(self, real_logits, fake_logits, fooled_logits, *, real_weight=None, fake_weight=None):
+        """`adversarial_losses` of the logits, each also reported as the batch's `*_loss` metric."""
+        discriminator_loss, generator_loss = adversarial_losses(
+            self._cross_entropy, real_logits, fake_logits, fooled_logits, real_weight=real_weight,
+            fake_weight=fake_weight)
+        batch = ops.shape(real_logits)[0]
+        track(self.discriminator_loss_tracker, discriminator_loss, batch)
+        track(self.generator_loss_tracker, generator_loss, batch)
+        return discriminator_loss, generator_loss
 
 
 def check_discriminator(logits, what: str) -> None:

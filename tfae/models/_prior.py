@@ -18,6 +18,5 @@ class PriorSampling:
 
     def sample(self, n: int, *, seed: int | None = None, batch_size: int | None = None) -> np.ndarray:
         """`n` new samples, `(n, *input_shape)`: codes drawn from N(0, I) (numpy's generator, `seed`), decoded."""
-        n = _validation.positive_int(n, "n")
         self._require_built("sample")
         return self.decode(prior_codes(n, self.code_dim, seed), batch_size=batch_size)

@@ -10,7 +10,7 @@ from keras import ops
 
 from tfae import _validation
 from tfae.layers import Encoder
-from tfae.models._adversarial import adversarial_losses, check_discriminator, discriminate
+from tfae.models._adversarial import TwoPlayers, check_discriminator, discriminate
 from tfae.models._config import deserialized, serialized
 from tfae.models._prior import PriorSampling
 from tfae.models._training import Handoff, track
@@ -18,7 +18,7 @@ from tfae.models.autoencoder import AutoEncoder
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
+class AdversarialAutoEncoder(TwoPlayers, PriorSampling, AutoEncoder):
     """An adversarial autoencoder (Makhzani et al., 2015): codes shaped into N(0, I) by a discriminator.
 
     Besides reconstructing its inputs, the encoder plays the generator of a
@@ -72,11 +72,7 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        if discriminator is not None and not isinstance(discriminator, keras.layers.Layer):
-            raise ValueError(
-                "Expected `discriminator` to be a Keras layer or None. "
-                f"Received: discriminator of type {type(discriminator).__name__}"
-            )
+        discriminator = _validation.layer(discriminator, "discriminator", optional=True)
         discriminator_units = _validation.units_tuple(discriminator_units, "discriminator_units")
         adversarial_weight = _validation.non_negative_float(adversarial_weight, "adversarial_weight")
         seed = _validation.seed(seed)
@@ -89,9 +85,7 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         self.discriminator = discriminator
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.discriminator_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
-        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
-        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, name="adversarial")
+        self._init_players()
         # === Config ===
         self.discriminator_units = discriminator_units
         self.adversarial_weight = adversarial_weight
@@ -127,12 +121,8 @@ class AdversarialAutoEncoder(PriorSampling, AutoEncoder):
         if logits is None:  # not a training call (evaluate), or Keras' symbolic build: the codes of x
             logits = self._discriminate(self.encoder(x, training=False), training=False)
         reconstruction = super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        discriminator_loss, generator_loss = adversarial_losses(self._cross_entropy, *logits,
-                                                                fake_weight=sample_weight)
-        batch = ops.shape(logits[0])[0]
-        track(self.reconstruction_loss_tracker, reconstruction, batch)
-        track(self.discriminator_loss_tracker, discriminator_loss, batch)
-        track(self.generator_loss_tracker, generator_loss, batch)
+        track(self.reconstruction_loss_tracker, reconstruction, ops.shape(logits[0])[0])
+        discriminator_loss, generator_loss = self._player_losses(*logits, fake_weight=sample_weight)
         weight = ops.cast(self.adversarial_weight, generator_loss.dtype)
         return reconstruction + weight * generator_loss + discriminator_loss
 

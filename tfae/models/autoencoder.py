@@ -108,12 +108,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
         super().__init__(**kwargs)
         sample_shape = None if input_shape is None else _validation.shape_tuple(input_shape, "input_shape")
         hidden_units = _validation.units_tuple(hidden_units, "hidden_units")
-        for value, name in ((encoder, "encoder"), (decoder, "decoder")):
-            if value is not None and not isinstance(value, keras.layers.Layer):
-                raise ValueError(
-                    f"Expected `{name}` to be a Keras layer or None. "
-                    f"Received: {name} of type {type(value).__name__}"
-                )
+        encoder = _validation.layer(encoder, "encoder", optional=True)
+        decoder = _validation.layer(decoder, "decoder", optional=True)
         noise, noise_level = check_noise(noise, noise_level)
         sparsity = _validation.non_negative_float(sparsity, "sparsity")
         if not isinstance(tied, bool):

@@ -8,16 +8,16 @@ import keras
 import numpy as np
 
 from tfae import _engine, _validation
-from tfae.models._adversarial import adversarial_losses, check_discriminator, discriminate
+from tfae.models._adversarial import TwoPlayers, check_discriminator, discriminate
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._prior import prior_codes
 from tfae.models._saving import AtomicSaving
-from tfae.models._training import FastTraining, track
+from tfae.models._training import FastTraining
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class GAN(AtomicSaving, Presets, FastTraining, keras.Model):
+class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
     """A GAN: a generator maps Gaussian codes to samples, a discriminator tells them from real ones.
 
     The generator may be any Keras layer from `(n, latent_dim)` codes to
@@ -62,11 +62,8 @@ class GAN(AtomicSaving, Presets, FastTraining, keras.Model):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        for value, name in ((generator, "generator"), (discriminator, "discriminator")):
-            if not isinstance(value, keras.layers.Layer):
-                raise ValueError(
-                    f"Expected `{name}` to be a Keras layer. Received: {name} of type {type(value).__name__}"
-                )
+        generator = _validation.layer(generator, "generator")
+        discriminator = _validation.layer(discriminator, "discriminator")
         latent_dim = _validation.positive_int(latent_dim, "latent_dim")
         seed = _validation.seed(seed)
         kwargs.setdefault("name", "gan")
@@ -75,9 +72,7 @@ class GAN(AtomicSaving, Presets, FastTraining, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.discriminator_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
-        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
-        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, name="adversarial")
+        self._init_players()
         # === Config ===
         self.latent_dim = latent_dim
         self.seed = seed
@@ -141,11 +136,8 @@ class GAN(AtomicSaving, Presets, FastTraining, keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The discriminator's loss plus the generator's, each also reported on its own."""
-        discriminator_loss, generator_loss = adversarial_losses(
-            self._cross_entropy, y_pred["real"], y_pred["fake"], y_pred["fooled"], real_weight=sample_weight)
-        batch = keras.ops.shape(y_pred["real"])[0]
-        track(self.discriminator_loss_tracker, discriminator_loss, batch)
-        track(self.generator_loss_tracker, generator_loss, batch)
+        discriminator_loss, generator_loss = self._player_losses(
+            y_pred["real"], y_pred["fake"], y_pred["fooled"], real_weight=sample_weight)
         total = discriminator_loss + generator_loss
         if self.losses:  # regularizers of either player
             total = total + super().compute_loss(x, y, y_pred, sample_weight, training=training)
