@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -36,12 +37,12 @@ def test_missing_data_path_is_reported_without_a_trace(tmp_path, capsys):
     assert "does not exist" in error and "Traceback" not in error
 
 
-def test_train_writes_the_model_history_and_three_pictures(tmp_path, capsys):
+def test_train_writes_the_model_history_and_its_pictures(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["train", "--model", "vae", "--latent-dim", "2", "--hidden-units", "16", "--epochs", "1",
                      "--batch-size", "256", "--out", str(out)]) == 0
     assert {p.name for p in out.iterdir()} >= {"model.keras", "history.json", "reconstructions.png", "latent.png",
-                                               "loss.png"}
+                                               "loss.png", "samples.png", "manifold.png"}
     history = json.loads((out / "history.json").read_text())
     assert {"loss", "kl_loss", "val_loss"} <= set(history) and len(history["loss"]) == 1
     assert "vae: 1 epoch(s)" in capsys.readouterr().out
@@ -52,3 +53,59 @@ def test_train_refuses_bad_hidden_units_in_one_line(capsys):
         cli.main(["train", "--hidden-units", "256,-1"])
     assert exit_info.value.code == 2
     assert "expected comma-separated positive integers, received '256,-1'" in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_shows_its_default_in_help(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")   # no line wrapping inside a default
+    parser = cli._parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert set(commands) == {"demo", "train", "tune", "encode", "decode", "reconstruct", "plot", "presets", "info"}
+    for name, command in commands.items():
+        text = command.format_help()
+        for action in command._actions:
+            if action.option_strings and action.help and not action.required and action.nargs != 0:
+                assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+
+
+def test_the_command_line_hides_tensorflow_start_up_lines_unless_asked(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run([sys.executable, "-m", "tfae", "presets"], capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0 and "mnist_dense" in quiet.stdout
+    assert quiet.stderr == ""
+    loud = subprocess.run([sys.executable, "-m", "tfae", "presets"], capture_output=True, text=True,
+                          env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert loud.returncode == 0 and loud.stderr != ""   # TensorFlow's own lines, as the user asked
+
+
+def test_importing_tfae_in_a_program_leaves_stderr_and_the_log_level_alone(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    results = [subprocess.run([sys.executable, "-c", f"import os, {module}; print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"],
+                              capture_output=True, text=True, env=env) for module in ("keras", "tfae")]
+    assert results[0].stdout == results[1].stdout          # what Keras' own import leaves (JAX sets a default)
+    assert results[1].stderr.count("\n") >= results[0].stderr.count("\n")   # nothing parked away
+
+
+def test_encode_reads_a_folder_of_png_images_in_name_order(tmp_path, capsys):
+    from tests.test_datasets import write_digit_pngs
+
+    _, (x_test, _) = tfae.datasets.load_mnist_sample()
+    write_digit_pngs(tmp_path / "pngs", x_test[:12])
+    assert cli.main(["encode", "--model", "preset:mnist_dense", "--input", str(tmp_path / "pngs"),
+                     "--output", str(tmp_path / "z.npy"), "--batch-size", "5"]) == 0
+    expected = tfae.AutoEncoder.from_preset("mnist_dense").encode(np.round(x_test[:12] * 255) / 255)
+    np.testing.assert_allclose(np.load(tmp_path / "z.npy"), expected, rtol=1e-5, atol=1e-5)
+    assert cli.main(["reconstruct", "--model", "preset:mnist_conv", "--input", str(tmp_path / "pngs"),
+                     "--output", str(tmp_path / "r.npy")]) == 0
+    assert np.load(tmp_path / "r.npy").shape == (12, 28, 28, 1)
+    assert cli.main(["encode", "--model", "preset:mnist_dense", "--input", str(tmp_path),
+                     "--output", str(tmp_path / "z.npy")]) == 2
+    assert "image files" in capsys.readouterr().err
+
+
+def test_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_presets", interrupted)
+    assert cli.main(["presets"]) == 130
+    assert capsys.readouterr().err == "tfae presets: interrupted\n"

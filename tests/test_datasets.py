@@ -7,6 +7,7 @@ import pytest
 
 import tfae
 from tests.conftest import FULL_MNIST
+from tfae import datasets
 from tfae.datasets import IDXError, read_idx
 
 needs_full_mnist = pytest.mark.skipif(not FULL_MNIST.is_dir(), reason="full MNIST not present")
@@ -183,3 +184,43 @@ def test_loaded_images_start_on_a_64_byte_boundary_so_training_can_share_them(mn
     (x_train, _), (x_test, _) = mnist_sample
     assert x_train.ctypes.data % 64 == 0 and x_test.ctypes.data % 64 == 0
     assert x_train.flags.c_contiguous and x_train.flags.writeable
+
+
+def write_digit_pngs(folder, images):
+    from tfae import plotting
+
+    folder.mkdir(exist_ok=True)
+    for i, image in enumerate(images):
+        plotting.write_png(folder / f"{i:03d}.png", np.round(image.reshape(28, 28) * 255).astype("uint8"))
+
+
+def test_load_images_reads_a_folder_in_name_order_with_the_pixels_it_was_written_with(tmp_path):
+    (x_train, _), _ = datasets.load_mnist_sample()
+    write_digit_pngs(tmp_path / "digits", x_train[:5][::-1])
+    (tmp_path / "digits" / "notes.txt").write_text("not an image")
+    images, names = datasets.load_images(tmp_path / "digits")
+    assert names == [f"{i:03d}.png" for i in range(5)]
+    assert images.shape == (5, 28, 28, 1) and images.dtype == np.float32
+    np.testing.assert_allclose(images.reshape(5, 784), x_train[:5][::-1], atol=0.5 / 255)
+    raw, _ = datasets.load_images(tmp_path / "digits", normalize=False)
+    assert raw.dtype == np.uint8
+    rgb, _ = datasets.load_images(tmp_path / "digits", color_mode="rgb")
+    assert rgb.shape == (5, 28, 28, 3) and (rgb[..., 0] == rgb[..., 2]).all()
+
+
+def test_load_images_names_the_file_or_argument_that_is_wrong(tmp_path):
+    from tfae import plotting
+
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        datasets.load_images(tmp_path / "none")
+    with pytest.raises(ValueError, match="with none"):
+        datasets.load_images(tmp_path)
+    with pytest.raises(ValueError, match="Received: color_mode='cmyk'"):
+        datasets.load_images(tmp_path, color_mode="cmyk")
+    plotting.write_png(tmp_path / "a.png", np.zeros((28, 28), np.uint8))
+    plotting.write_png(tmp_path / "b.png", np.zeros((14, 28), np.uint8))
+    with pytest.raises(ValueError, match=r"b.png of \(14, 28\)"):
+        datasets.load_images(tmp_path)
+    (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(ValueError, match="Expected a readable image. Received: .*b.png"):
+        datasets.load_images(tmp_path)

@@ -110,7 +110,8 @@ def test_command_line_encodes_decodes_and_plots_with_a_preset(tmp_path, mnist_sa
                      "--output", str(tmp_path / "back.npy")]) == 0
     assert np.load(tmp_path / "back.npy").shape == (20, 28, 28, 1)
     assert cli.main(["plot", "--model", "preset:mnist_vae", "--samples", "200", "--out", str(tmp_path / "p")]) == 0
-    assert {p.name for p in (tmp_path / "p").iterdir()} == {"reconstructions.png", "latent.png", "samples.png"}
+    assert {p.name for p in (tmp_path / "p").iterdir()} == {"reconstructions.png", "latent.png", "samples.png",
+                                                          "manifold.png"}
     assert cli.main(["encode", "--model", "preset:mnist_vae", "--input", str(tmp_path / "missing.npy"),
                      "--output", str(tmp_path / "z.npy")]) == 2
     assert "missing.npy" in capsys.readouterr().err

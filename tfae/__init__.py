@@ -2,8 +2,9 @@
 
 The public surface is what this module lists in `__all__`; everything in a
 module whose name starts with `_` is private. Heavy or optional parts
-(`GraphAutoEncoder`, `tuning`, `plotting`) load on first use, so `import tfae`
-never imports keras-tuner, matplotlib or `tf.compat.v1`.
+(`GraphAutoEncoder`, `tuning`) load on first use, and `plotting` imports
+matplotlib on first use, so `import tfae` never imports keras-tuner, matplotlib or
+`tf.compat.v1`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from tfae import datasets, losses, presets
+from tfae._startup import quiet_tensorflow_import
 from tfae._version import __version__
+
+with quiet_tensorflow_import():
+    import keras  # noqa: F401  (its backend, imported once here)
+
+from tfae import callbacks, datasets, losses, presets
 from tfae.layers import (
     ConvDecoder,
     ConvEncoder,
@@ -48,6 +54,7 @@ __all__ = [
     "TiedDecoder",
     "VariationalAutoEncoder",
     "__version__",
+    "callbacks",
     "datasets",
     "get_bottleneck_tensor",
     "get_input_tensor",

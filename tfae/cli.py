@@ -52,7 +52,9 @@ def run_demo(out: Path, *, epochs: int, batch_size: int, data: str = "mnist-samp
         "train_samples": len(x_train),
     }
     model.save(out / "model.keras")
-    tfae.plotting.reconstruction_grid(x_test[:10], model.reconstruct(x_test[:10]), path=out / "reconstructions.png")
+    # numpy-only pixels, so the demo needs no matplotlib on a bare install
+    tiles = tfae.plotting.reconstruction_tiles(x_test[:10], model.reconstruct(x_test[:10]), scale=2)
+    tfae.plotting.write_png(out / "reconstructions.png", tiles)
     (out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"test BCE: {results['test_bce']:.4f}   test MSE: {results['test_mse']:.4f}   ({seconds:.1f} s)")
     print(f"wrote {out / 'model.keras'}, {out / 'reconstructions.png'} and {out / 'metrics.json'}")
@@ -86,7 +88,6 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`."""
     import keras
 
-    import tfae
 
     (x_train, _), (x_test, y_test) = _load_data(data)
     model = build_model(kind, input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units)
@@ -106,10 +107,7 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     seconds = time.perf_counter() - start
     model.save(out / "model.keras")
     (out / "history.json").write_text(json.dumps(history.history, indent=1) + "\n")
-    tfae.plotting.reconstruction_grid(x_test[:10].reshape(10, -1), model.reconstruct(x_test[:10]).reshape(10, -1),
-                                      path=out / "reconstructions.png")
-    tfae.plotting.latent_scatter(model.encode(x_test[:2000]), y_test[:2000], path=out / "latent.png")
-    tfae.plotting.loss_curves(history, path=out / "loss.png")
+    write_pictures(model, x_test[:2000], y_test[:2000], out, history=history, command="train")
     last = {name: values[-1] for name, values in history.history.items()}
     print(f"{kind}: {epochs} epoch(s) in {seconds:.1f} s, " + ", ".join(f"{k} {v:.4f}" for k, v in last.items())
           + f" -> {out}")
@@ -195,13 +193,16 @@ def load_model(spec: str):
 
 
 def read_array(path: Path):
-    """An array from `.npy`, `.npz` (its only array, or `x`) or an IDX file (`.gz` or plain); uint8 scaled to [0, 1]."""
+    """An array from `.npy`, `.npz` (its only array, or `x`), an IDX file (`.gz` or plain) or a folder of images
+    (`tfae.datasets.load_images`: grayscale, sorted by name); uint8 scaled to [0, 1]."""
     import numpy as np
 
     from tfae import datasets
 
+    if path.is_dir():
+        return datasets.load_images(path)[0]
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
+        raise FileNotFoundError(f"no such file or folder: {path}")
     if path.suffix == ".npy":
         array = np.load(path, allow_pickle=False)
     elif path.suffix == ".npz":
@@ -224,7 +225,11 @@ def run_transform(command: str, spec: str, source: Path, target: Path, *, batch_
     model = load_model(spec)
     if not hasattr(model, command):
         raise ValueError(f"Expected a model with `{command}` (an autoencoder). Received: {type(model).__name__}")
-    result = getattr(model, command)(read_array(source), batch_size=batch_size)
+    x = read_array(source)
+    sample_shape = tuple(model.sample_shape) if command != "decode" else (model.code_dim,)
+    if x.ndim >= 2 and x.shape[1:] != sample_shape and int(np.prod(x.shape[1:])) == int(np.prod(sample_shape)):
+        x = x.reshape((-1,) + sample_shape)  # images (n, 28, 28[, 1]) for a flat model, or flat for a conv one
+    result = getattr(model, command)(x, batch_size=batch_size)
     target.parent.mkdir(parents=True, exist_ok=True)
     np.save(target, np.asarray(result))
     print(f"{command}: {source} -> {target} {tuple(result.shape)}")
@@ -232,25 +237,51 @@ def run_transform(command: str, spec: str, source: Path, target: Path, *, batch_
 
 
 def run_plot(spec: str, *, data: str, out: Path, samples: int) -> list[Path]:
-    """The pictures of a model: reconstructions, codes of labelled test digits, and samples if it generates."""
-    import tfae
-
+    """The pictures of a model: reconstructions, codes of labelled test digits, samples if it generates."""
     model = load_model(spec)
     if not hasattr(model, "reconstruct"):
         raise ValueError(f"Expected an autoencoder to plot (a model with `reconstruct`). Received: model={spec!r}, "
                          f"a {type(model).__name__}")
     _, (x_test, y_test) = _load_data(data)
-    x_test, y_test = x_test[:samples], y_test[:samples]
+    x_test = x_test[:samples].reshape((-1,) + tuple(model.sample_shape))
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "reconstructions.png", out / "latent.png"]
-    shown = min(10, len(x_test))
-    tfae.plotting.reconstruction_grid(x_test[:shown], model.reconstruct(x_test[:shown]).reshape(shown, -1),
-                                      path=written[0])
-    tfae.plotting.latent_scatter(model.encode(x_test), y_test, path=written[1])
+    written = write_pictures(model, x_test, y_test[:samples], out, command="plot")
+    print("wrote " + ", ".join(str(path) for path in written))
+    return written
+
+
+def write_pictures(model, x, labels, out: Path, *, history=None, command: str) -> list[Path]:
+    """Reconstructions, latent space, loss curves (with `history`), samples and the 2-d manifold where they apply.
+
+    Without matplotlib only `reconstructions.png` (numpy-drawn) is written, and a note says what was skipped.
+    """
+    from tfae import plotting
+
+    shown = min(10, len(x))
+    written = [out / "reconstructions.png"]
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        plotting.write_png(written[0], plotting.reconstruction_tiles(x[:shown], model.reconstruct(x[:shown]), scale=2))
+        print(f"tfae {command}: note: latent and loss pictures need matplotlib: pip install 'tfae[plot]'",
+              file=sys.stderr)
+        return written
+    import matplotlib.pyplot as plt
+
+    figures = [plotting.reconstruction_grid(x[:shown], model.reconstruct(x[:shown]), path=written[0])]
+    written.append(out / "latent.png")
+    figures.append(plotting.latent_scatter(model.encode(x), labels, path=written[-1]))
+    if history is not None:
+        written.append(out / "loss.png")
+        figures.append(plotting.loss_curves(history, path=written[-1]))
     if hasattr(model, "sample"):
         written.append(out / "samples.png")
-        tfae.plotting.image_grid(model.sample(40, seed=0), columns=10, path=written[-1])
-    print("wrote " + ", ".join(str(path) for path in written))
+        figures.append(plotting.sample_grid(model, n=40, path=written[-1]))
+    if getattr(model, "code_dim", None) == 2:
+        written.append(out / "manifold.png")
+        figures.append(plotting.latent_manifold(model, path=written[-1]))
+    for figure in figures:
+        plt.close(figure)
     return written
 
 
@@ -278,62 +309,78 @@ def run_presets() -> dict:
     return listed
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default; required options and flags say none."""
+
+    def _get_help_string(self, action):
+        if action.required or isinstance(action, (argparse._StoreTrueAction, argparse._VersionAction,
+                                                  argparse._HelpAction)):
+            return action.help
+        return super()._get_help_string(action)
+
+
+_DATA_HELP = "'mnist-sample' (shipped), 'mnist' (Keras cache) or a folder with MNIST IDX files or mnist.npz"
+_MODEL_HELP = "'preset:NAME', a preset folder or a .keras file (loaded in Keras' safe mode)"
+
+
 def _parser() -> argparse.ArgumentParser:
     from tfae._version import __version__
 
-    parser = argparse.ArgumentParser(prog="tfae", description="Autoencoders for Keras 3.")
+    parser = argparse.ArgumentParser(
+        prog="tfae", description="Autoencoders for Keras 3. TensorFlow's start-up log lines are hidden unless "
+        "TF_CPP_MIN_LOG_LEVEL is set.")
     parser.add_argument("--version", action="version", version=f"tfae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="train the article's autoencoder on the shipped MNIST sample")
-    demo.add_argument("--out", type=Path, default=Path("tfae-demo"), help="output folder (default: tfae-demo)")
-    demo.add_argument("--epochs", type=_positive_int, default=10, help="training epochs (default: 10)")
-    demo.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default: 64)")
-    demo.add_argument("--data", default="mnist-sample",
-                      help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
+    def command(name: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=description, description=description, formatter_class=_HelpFormatter)
 
-    train = commands.add_parser("train", help="train a model of the family on MNIST and write its pictures",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--data", default="mnist-sample",
-                       help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
+    demo = command("demo", "train the article's autoencoder on the shipped MNIST sample")
+    demo.add_argument("--out", type=Path, default=Path("tfae-demo"), help="output folder")
+    demo.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
+    demo.add_argument("--batch-size", type=_positive_int, default=64, help="batch size")
+    demo.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
+
+    train = command("train", "train a model of the family on MNIST and write its pictures")
+    train.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
     train.add_argument("--model", choices=MODEL_KINDS, default="dense", help="which model")
     train.add_argument("--latent-dim", type=_positive_int, default=32, help="size of the code")
     train.add_argument("--hidden-units", type=_units, default=(256,), help="hidden units, e.g. 256,128")
-    train.add_argument("--epochs", type=_positive_int, default=10)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
+    train.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     train.add_argument("--out", type=Path, default=Path("tfae-train"), help="output folder")
 
-    tune = commands.add_parser("tune", help="search autoencoder architectures with keras-tuner")
-    tune.add_argument("--data", default="mnist-sample",
-                      help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
-    tune.add_argument("--tuner", choices=("random", "hyperband", "bayesian"), default="random")
-    tune.add_argument("--max-trials", type=_positive_int, default=10, help="trials (random, bayesian; default 10)")
+    tune = command("tune", "search autoencoder architectures with keras-tuner")
+    tune.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
+    tune.add_argument("--tuner", choices=("random", "hyperband", "bayesian"), default="random", help="search method")
+    tune.add_argument("--max-trials", type=_positive_int, default=10, help="trials (random, bayesian)")
     tune.add_argument("--epochs", type=_positive_int, default=3, help="epochs per trial (hyperband: the most)")
-    tune.add_argument("--batch-size", type=_positive_int, default=128)
+    tune.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
     tune.add_argument("--samples", type=_positive_int, default=None,
-                      help="train on the first N samples and validate on N/4 (default: all)")
-    tune.add_argument("--seed", type=int, default=0)
+                      help="train on the first N samples and validate on N/4 (None: all)")
+    tune.add_argument("--seed", type=int, default=0, help="the tuner's random seed")
     tune.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming in --out")
-    tune.add_argument("--out", type=Path, default=Path("tfae-tune"), help="output folder (default: tfae-tune)")
+    tune.add_argument("--out", type=Path, default=Path("tfae-tune"), help="output folder")
 
-    for command, what in (("encode", "samples to codes"), ("decode", "codes to samples"),
-                          ("reconstruct", "samples to reconstructions")):
-        sub = commands.add_parser(command, help=f"{what}: an .npy/.npz/IDX file in, an .npy file out")
-        sub.add_argument("--model", required=True, help="'preset:NAME', a preset folder or a .keras file")
-        sub.add_argument("--input", type=Path, required=True, help=".npy, .npz or IDX (.gz) file")
+    for name, what in (("encode", "samples to codes"), ("decode", "codes to samples"),
+                       ("reconstruct", "samples to reconstructions")):
+        sub = command(name, f"{what}: an .npy/.npz/IDX file or an image folder in, an .npy file out")
+        sub.add_argument("--model", required=True, help=_MODEL_HELP)
+        sub.add_argument("--input", type=Path, required=True,
+                         help=".npy, .npz or IDX (.gz) file, or a folder of PNG/JPEG images (rows in name order)")
         sub.add_argument("--output", type=Path, required=True, help=".npy file to write")
-        sub.add_argument("--batch-size", type=_positive_int, default=256, help="batch size (default: 256)")
-    plot = commands.add_parser("plot", help="reconstructions, latent space (and samples) of a model, as PNG")
-    plot.add_argument("--model", required=True, help="'preset:NAME', a preset folder or a .keras file")
-    plot.add_argument("--data", default="mnist-sample",
-                      help="'mnist-sample' (shipped), 'mnist' (Keras cache) or a path to MNIST files")
-    plot.add_argument("--samples", type=_positive_int, default=2000, help="test digits to plot (default: 2000)")
-    plot.add_argument("--out", type=Path, default=Path("tfae-plots"), help="output folder (default: tfae-plots)")
+        sub.add_argument("--batch-size", type=_positive_int, default=256, help="batch size")
 
-    commands.add_parser("presets", help="list the pretrained models shipped with tfae")
-    info = commands.add_parser("info", help="describe a model: class, shapes, parameters, preset metadata")
-    info.add_argument("model", help="'preset:NAME', a preset folder or a .keras file")
+    plot = command("plot", "reconstructions, latent space, samples and manifold of a model, as PNG")
+    plot.add_argument("--model", required=True, help=_MODEL_HELP)
+    plot.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
+    plot.add_argument("--samples", type=_positive_int, default=2000, help="test digits to plot")
+    plot.add_argument("--out", type=Path, default=Path("tfae-plots"), help="output folder")
+
+    command("presets", "list the pretrained models shipped with tfae")
+    info = command("info", "describe a model: class, shapes, parameters, preset metadata")
+    info.add_argument("model", help=_MODEL_HELP)
     return parser
 
 
@@ -360,4 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, RuntimeError, OSError) as error:
         print(f"tfae {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"tfae {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0

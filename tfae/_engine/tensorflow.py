@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,23 @@ import tensorflow as tf
 
 from tfae import _memory
 from tfae._engine.training import step_data
+
+
+class _OwnProgramsRetracing(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning for tfae's inference programs only.
+
+    `one_graph_runner` compiles one program per batch bucket by design (a
+    bounded number, `inference.MAX_PROGRAMS`); TensorFlow counts them as one
+    function retracing, because they share their code, and warns the user about
+    a problem that is not there. Every other retracing warning is kept.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("retracing" in message and "one_graph_runner.<locals>.program" in message)
+
+
+tf.get_logger().addFilter(_OwnProgramsRetracing())
 
 
 def shared_tensor(array: np.ndarray) -> tf.Tensor:

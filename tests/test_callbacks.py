@@ -1,0 +1,76 @@
+import glob
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfae
+
+
+def logged_images(log_dir, tag="reconstructions"):
+    """{step: image} of the image summaries named `tag` under `log_dir/images`."""
+    images = {}
+    for path in glob.glob(str(log_dir / "images" / "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.tag == tag:
+                    width, height, png = tf.make_ndarray(value.tensor)
+                    image = tf.io.decode_png(png).numpy()[..., 0]
+                    assert image.shape == (int(height), int(width))
+                    images[event.step] = image
+    return images
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (x_train, _), (x_test, _) = tfae.datasets.load_mnist_sample()
+    return x_train[:256], x_test[:6]
+
+
+def test_reconstruction_images_logs_the_grid_of_every_epoch_to_tensorboard(tmp_path, digits):
+    x_train, shown = digits
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(16,))
+    ae.compile()
+    callback = tfae.callbacks.ReconstructionImages(shown, log_dir=tmp_path, n=4)
+    ae.fit(x_train, epochs=3, batch_size=64, verbose=0, callbacks=[callback])
+    images = logged_images(tmp_path)
+    assert sorted(images) == [0, 1, 2]
+    final = tfae.plotting.reconstruction_tiles(shown[:4], ae.reconstruct(shown[:4]))
+    np.testing.assert_array_equal(images[2], final)        # the last epoch's weights
+    assert not np.array_equal(images[0], images[2])        # the pictures follow the training
+    np.testing.assert_array_equal(images[2][:30], tfae.plotting.tile_images(shown[:4], columns=4))
+
+
+def test_reconstruction_images_logs_every_freq_epochs_and_the_last(tmp_path, digits):
+    x_train, shown = digits
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=())
+    ae.compile()
+    callback = tfae.callbacks.ReconstructionImages(shown, log_dir=tmp_path, freq=2, name="digits")
+    ae.fit(x_train, epochs=5, batch_size=128, verbose=0, callbacks=[callback])
+    assert sorted(logged_images(tmp_path, "digits")) == [1, 3, 4]
+
+
+def test_reconstruction_images_works_with_a_plain_keras_autoencoder(tmp_path, digits):
+    import keras
+
+    x_train, shown = digits
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(8, name="bottleneck"),
+                              keras.layers.Dense(784, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    model.fit(x_train, x_train, epochs=1, verbose=0,
+              callbacks=[tfae.callbacks.ReconstructionImages(shown, log_dir=tmp_path)])
+    expected = tfae.plotting.reconstruction_tiles(shown, model.predict(shown, verbose=0), n=8)
+    np.testing.assert_array_equal(logged_images(tmp_path)[0], expected)
+
+
+def test_reconstruction_images_checks_its_arguments_up_front(tmp_path):
+    with pytest.raises(ValueError, match="Received: n=0"):
+        tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), n=0)
+    with pytest.raises(ValueError, match="Received: freq=-1"):
+        tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), freq=-1)
+    with pytest.raises(ValueError, match="Received: image_shape"):
+        tfae.callbacks.ReconstructionImages(np.zeros((4, 10)))
+    with pytest.raises(ValueError, match="Received: x.shape"):
+        tfae.callbacks.ReconstructionImages(np.zeros((0, 784)))
+    with pytest.raises(ValueError, match="Received: log_dir=3"):
+        tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), log_dir=3)
