@@ -88,7 +88,6 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`."""
     import keras
 
-
     (x_train, _), (x_test, y_test) = _load_data(data)
     model = build_model(kind, input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units)
     x_train = x_train.reshape((-1,) + model.sample_shape)

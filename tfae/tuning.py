@@ -159,7 +159,14 @@ class AutoEncoderHyperModel(kt.HyperModel):
 
 
 def trials_table(tuner: kt.engine.base_tuner.BaseTuner) -> list[dict[str, Any]]:
-    """One row per trial: id, status, score and every hyperparameter value, best first."""
+    """One row per trial: id, status, score and every hyperparameter value, best first.
+
+    Args:
+        tuner: a keras-tuner tuner after `search`.
+
+    Returns:
+        A list of dicts with `trial_id`, `status`, `score` and one key per hyperparameter.
+    """
     sign = -1.0 if tuner.oracle.objective.direction == "max" else 1.0
     trials = sorted(
         tuner.oracle.trials.values(),
@@ -173,6 +180,13 @@ def trials_table(tuner: kt.engine.base_tuner.BaseTuner) -> list[dict[str, Any]]:
 
 def write_search_results(tuner: kt.engine.base_tuner.BaseTuner, out: str | Path) -> dict[str, Path]:
     """Write `best_hyperparameters.json`, `best_model.keras` and `trials.csv` into folder `out`.
+
+    Args:
+        tuner: a keras-tuner tuner after `search`.
+        out: the folder to write into.
+
+    Returns:
+        `{"hyperparameters": path, "model": path, "trials": path}` of the files written.
 
     Raises:
         RuntimeError: when no trial completed (keras-tuner's own `search()`

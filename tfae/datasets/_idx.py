@@ -38,7 +38,17 @@ def _fail(path: Path, why: str) -> IDXError:
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read one IDX file (`.gz` or plain) into a numpy array of the stored dtype and shape."""
+    """Read one IDX file (`.gz` or plain) into a numpy array of the stored dtype and shape.
+
+    Args:
+        path: the IDX file, for example `train-images-idx3-ubyte.gz`.
+
+    Returns:
+        The array the file holds: `(n, 28, 28)` uint8 for MNIST images, `(n,)` for labels.
+
+    Raises:
+        IDXError: when the header is malformed or disagrees with the file's size.
+    """
     path = Path(path)
     compressed = path.suffix == ".gz"
     file_size = path.stat().st_size

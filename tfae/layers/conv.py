@@ -77,8 +77,7 @@ class ConvEncoder(Bottleneck, _ConvHalf):
             convolution halves height and width).
         activation: activation of the convolutions. Defaults to `"relu"`.
         latent_activation: activation of the bottleneck. Defaults to `None`.
-        kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer: passed to every convolution and to the bottleneck.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: passed to every convolution and to the bottleneck.
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
 
     Input shape:
@@ -168,8 +167,7 @@ class ConvDecoder(OutputActivation, _ConvHalf):
             convolutions. Defaults to `"relu"`.
         output_activation: activation of the output. Defaults to `"sigmoid"`
             (pixels in [0, 1]); `None` gives unbounded outputs.
-        kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer: passed to every weighted sublayer.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: passed to every weighted sublayer.
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
 
     Input shape:

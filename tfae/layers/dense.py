@@ -107,8 +107,7 @@ class Encoder(Bottleneck, _DenseHalf):
             (a linear code, as in the Keras half of the article; the TF1 half
             uses `"relu"`).
         dropout: float in [0, 1). Dropout after each hidden layer, in training.
-        kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer: passed to every Dense sublayer.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: passed to every Dense sublayer.
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
 
     Input shape:
@@ -199,8 +198,7 @@ class Decoder(OutputActivation, _DenseHalf):
         output_activation: activation of the output. Defaults to `"sigmoid"`
             (pixels in [0, 1]); `None` gives unbounded outputs.
         dropout: float in [0, 1). Dropout after each hidden layer, in training.
-        kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer: passed to every Dense sublayer.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: passed to every Dense sublayer.
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
 
     Input shape:

@@ -32,19 +32,41 @@ def _require_graph(model: Any, function: str) -> None:
 
 
 def get_input_tensor(model: keras.Model) -> keras.KerasTensor:
-    """The symbolic input tensor of a built Sequential or functional `model`."""
+    """The symbolic input tensor of a built Sequential or functional `model`.
+
+    Args:
+        model: a built Sequential or functional Keras model with one input.
+
+    Returns:
+        The model's input `KerasTensor`.
+    """
     _require_graph(model, "get_input_tensor")
     return model.inputs[0]
 
 
 def get_output_tensor(model: keras.Model) -> keras.KerasTensor:
-    """The symbolic output tensor of a built Sequential or functional `model`."""
+    """The symbolic output tensor of a built Sequential or functional `model`.
+
+    Args:
+        model: a built Sequential or functional Keras model with one output.
+
+    Returns:
+        The model's output `KerasTensor`.
+    """
     _require_graph(model, "get_output_tensor")
     return model.outputs[0]
 
 
 def get_bottleneck_tensor(model: keras.Model, name: str = "bottleneck") -> keras.KerasTensor:
-    """The symbolic output of the layer called `name` in a built Sequential or functional `model`."""
+    """The symbolic output of the layer called `name` in a built Sequential or functional `model`.
+
+    Args:
+        model: a built Sequential or functional Keras model.
+        name: the name of the code layer.
+
+    Returns:
+        The layer's output `KerasTensor`, shaped `(None, code_dim)` for a dense bottleneck.
+    """
     _require_graph(model, "get_bottleneck_tensor")
     names = [layer.name for layer in model.layers]
     if name not in names:

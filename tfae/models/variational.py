@@ -52,8 +52,7 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
             `None` to build a `tfae.Decoder` mirroring the encoder.
         input_shape: shape of one sample. When given, the model is built at once.
         latent_dim: size of the code, when `encoder` is `None`.
-        hidden_units, activation, output_activation, dropout, noise,
-            noise_level: as for `tfae.AutoEncoder`.
+        hidden_units, activation, output_activation, dropout, noise, noise_level: as for `tfae.AutoEncoder`.
         beta: float >= 0. Weight of the KL term (a beta-VAE when not 1).
             Defaults to 1.
         seed: int or None. Seed of the sampling noise.

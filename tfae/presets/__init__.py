@@ -44,7 +44,14 @@ def list_presets() -> dict[str, str]:
 
 
 def preset_folder(preset: str | os.PathLike) -> Path:
-    """The folder of `preset`: a shipped preset's name, or a path to a preset folder."""
+    """The folder of `preset`: a shipped preset's name, or a path to a preset folder.
+
+    Args:
+        preset: a shipped preset's name (`"mnist_dense"` or `"preset:mnist_dense"`) or a preset folder.
+
+    Returns:
+        The folder's path.
+    """
     if isinstance(preset, str) and preset.startswith(PREFIX):
         preset = preset[len(PREFIX):]
     if isinstance(preset, (str, os.PathLike)):
@@ -60,7 +67,14 @@ def preset_folder(preset: str | os.PathLike) -> Path:
 
 
 def metadata(preset: str | os.PathLike) -> dict[str, Any]:
-    """The preset's `metadata.json` (an empty dict when it has none)."""
+    """The preset's `metadata.json` (an empty dict when it has none).
+
+    Args:
+        preset: a shipped preset's name (`"mnist_vae"` or `"preset:mnist_vae"`) or a preset folder.
+
+    Returns:
+        The metadata dict.
+    """
     folder = preset if isinstance(preset, Path) and preset.is_dir() else preset_folder(preset)
     path = folder / METADATA_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -95,6 +109,14 @@ def save_preset(model: keras.Model, path: str | os.PathLike, *, metadata: dict[s
     The folder is written beside `path` and then takes its place, so an
     interrupted save leaves the previous preset whole; an existing folder
     at `path` is replaced only if it holds nothing but a preset's files.
+
+    Args:
+        model: a built tfae model.
+        path: the preset folder to write.
+        metadata: a JSON-serializable dict stored as `metadata.json`.
+
+    Returns:
+        The folder's path.
     """
     from tfae import __version__
 
@@ -144,6 +166,16 @@ def measure(model: keras.Model, x: np.ndarray, *, noise_level: float | None = No
     reconstructions of `x` plus Gaussian noise (numpy, `seed`) clipped to
     [0, 1] (a denoiser's task). For a model with a KL term, `loss`: its
     `evaluate` loss (the negative ELBO in nats).
+
+    Args:
+        model: a compiled tfae autoencoder.
+        x: the test digits.
+        noise_level: the standard deviation of the noise added first, if any.
+        seed: the noise's seed.
+        batch_size: the batch size of the passes.
+
+    Returns:
+        `{"bce": ..., "mse": ...}`, and `"loss"` for a model with a KL term.
     """
     x = np.asarray(x, np.float32).reshape((-1,) + tuple(model.sample_shape))
     inputs = x
