@@ -4,6 +4,7 @@ A page's blocks run in order, in one namespace, in a temporary folder. A slow bl
 may be preceded by an HTML comment (invisible on the site) naming a smaller setting:
 `<!-- docs-test: replace "epochs=50" "epochs=1" -->` changes that text in the next
 block before it runs. That is the one documented way a block differs from the test.
+The blocks run in CI's slow suite (`python -m pytest -m slow tests`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def page_blocks(path):
 PAGES = sorted(path for path in DOCS.glob("*.md") if page_blocks(path))
 
 
+@pytest.mark.slow  # about a minute in all: run by .ci/run's slow suite, beside the README's test command
 @pytest.mark.parametrize("page", PAGES, ids=[path.name for path in PAGES])
 def test_every_python_block_of_the_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -88,6 +90,7 @@ def test_every_public_class_and_function_has_a_docstring_with_args():
 EXAMPLES = [(name, code) for name, value in public_objects() for code in docstring_examples(value)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,code", EXAMPLES, ids=[name for name, _ in EXAMPLES])
 def test_docstring_example_runs(name, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
