@@ -4,6 +4,8 @@ A page's blocks run in order, in one namespace, in a temporary folder. A slow bl
 may be preceded by an HTML comment (invisible on the site) naming a smaller setting:
 `<!-- docs-test: replace "epochs=50" "epochs=1" -->` changes that text in the next
 block before it runs. That is the one documented way a block differs from the test.
+A docstring's Example runs with `tfae`, `keras`, `np` and a slice of the MNIST
+sample (`x_train`, `y_train`, `x_test`, `y_test`) already defined.
 The blocks run in CI's slow suite (`python -m pytest -m slow tests`).
 """
 
@@ -65,9 +67,24 @@ def public_objects():
 
 
 def docstring_examples(value):
+    """The code of the Example section: its ```python blocks, or its `>>>` lines (outputs not compared)."""
     doc = inspect.getdoc(value) or ""
     example = re.split(r"^Examples?:\s*$", doc, flags=re.M)
-    return re.findall(r"```python\n(.*?)```", example[1], re.S) if len(example) > 1 else []
+    if len(example) < 2:
+        return []
+    fenced = re.findall(r"```python\n(.*?)```", example[1], re.S)
+    prompts = [line.strip()[4:] for line in example[1].splitlines() if line.strip()[:4] in (">>> ", "... ")]
+    return fenced or (["\n".join(prompts)] if prompts else [])
+
+
+def example_namespace():
+    """What an Example may use without importing: tfae, keras, numpy as np and the shipped MNIST sample."""
+    import keras
+    import numpy as np
+
+    (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist_sample()
+    return {"__name__": "example", "tfae": tfae, "keras": keras, "np": np, "x_train": x_train[:1024],
+            "y_train": y_train[:1024], "x_test": x_test[:256], "y_test": y_test[:256]}
 
 
 def test_every_public_class_and_function_has_a_docstring_with_args():
@@ -94,4 +111,4 @@ EXAMPLES = [(name, code) for name, value in public_objects() for code in docstri
 @pytest.mark.parametrize("name,code", EXAMPLES, ids=[name for name, _ in EXAMPLES])
 def test_docstring_example_runs(name, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, f"{name} example", "exec"), {"__name__": "example"})
+    exec(compile(code, f"{name} example", "exec"), example_namespace())

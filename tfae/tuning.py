@@ -70,6 +70,16 @@ class AutoEncoderHyperModel(kt.HyperModel):
             reports MSE) instead of `"val_loss"`.
         output_activation: the reconstruction's activation (fixed).
         name, tunable: as for `keras_tuner.HyperModel`.
+
+    Example:
+
+    ```python
+    import keras_tuner as kt
+
+    hypermodel = tfae.tuning.AutoEncoderHyperModel(input_shape=(784,))
+    model = hypermodel.build(kt.HyperParameters())        # every hyperparameter at its default
+    assert isinstance(model, tfae.AutoEncoder)
+    ```
     """
 
     def __init__(

@@ -174,5 +174,12 @@ def load_mnist_sample(*, flatten: bool = True, normalize: bool = True) -> tuple[
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`, shaped as `load_mnist` returns.
+
+    Example:
+
+    ```python
+    (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist_sample()
+    assert x_train.shape == (8000, 784) and x_test.shape == (2000, 784)
+    ```
     """
     return load_mnist(SAMPLE_DIR, flatten=flatten, normalize=normalize)

@@ -120,6 +120,15 @@ def split_autoencoder(
     Raises:
         ValueError: if the model is not built, has no layer called
             `bottleneck`, or has a connection that skips the bottleneck.
+
+    Example:
+
+    ```python
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, name="bottleneck"),
+                              keras.layers.Dense(784, activation="sigmoid")])
+    encoder, decoder = tfae.split_autoencoder(model, bottleneck="bottleneck")
+    assert encoder.output_shape == (None, 32) and decoder.input_shape == (None, 32)
+    ```
     """
     from tfae.models import AutoEncoder
 

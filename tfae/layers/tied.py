@@ -40,6 +40,13 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
 
     Output shape:
         `(batch_size, *output_shape)`.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=32, hidden_units=(64,), tied=True)
+    assert isinstance(ae.decoder, tfae.TiedDecoder)       # reuses the encoder's kernels, transposed
+    ```
     """
 
     def __init__(self, encoder: Encoder, *, output_shape: int | Sequence[int], output_activation: Any = "sigmoid",

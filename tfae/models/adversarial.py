@@ -55,6 +55,15 @@ class AdversarialAutoEncoder(TwoPlayers, PriorSampling, AutoEncoder):
 
     Output shape:
         `(batch_size, *input_shape)`: the reconstruction.
+
+    Example:
+
+    ```python
+    aae = tfae.AdversarialAutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(64,), seed=0)
+    aae.compile()
+    aae.fit(x_train, epochs=1, batch_size=128, verbose=0)
+    assert aae.sample(4, seed=0).shape == (4, 784)
+    ```
     """
 
     _default_name = "adversarial_autoencoder"

@@ -34,8 +34,12 @@ class AnomalyDetector:
 
     Example:
 
-    >>> detector = tfae.AnomalyDetector(ae, contamination=0.05).fit(x_train)
-    >>> labels = detector.predict(x_test)          # 1 = anomaly
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(64,))
+    ae.compile()
+    detector = tfae.AnomalyDetector(ae, contamination=0.05).fit(x_train, epochs=1, verbose=0)
+    labels = detector.predict(x_test)          # 1 = anomaly
+    ```
     """
 
     def __init__(self, autoencoder: keras.Model, *, contamination: float = 0.1) -> None:

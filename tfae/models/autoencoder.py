@@ -78,6 +78,16 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
 
     Output shape:
         `(batch_size, *input_shape)`: the reconstruction.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=32, hidden_units=(64,))
+    ae.compile()
+    ae.fit(x_train, epochs=1, batch_size=128, verbose=0)
+    codes = ae.encode(x_test)                   # (256, 32)
+    assert ae.decode(codes).shape == (256, 784) and ae.bottleneck.name == "bottleneck"
+    ```
     """
 
     _default_name = "autoencoder"

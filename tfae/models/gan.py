@@ -51,6 +51,19 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
         `"fake"` (generated samples, for the discriminator's loss), `"fooled"`
         (the same samples, for the generator's). Generate with `generate` or
         `generator` itself.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(64,))
+    ae.compile()
+    ae.fit(x_train, epochs=1, verbose=0)                  # the decoder: a warm-started generator
+    discriminator = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+    gan = tfae.GAN(ae.decoder, discriminator, latent_dim=ae.code_dim, seed=0)
+    gan.compile()
+    gan.fit(x_train, epochs=1, batch_size=128, verbose=0)
+    assert gan.generate(16, seed=0).shape == (16, 784)
+    ```
     """
 
     def __init__(

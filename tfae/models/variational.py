@@ -63,6 +63,16 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
 
     Output shape:
         `(batch_size, *input_shape)`: the reconstruction.
+
+    Example:
+
+    ```python
+    vae = tfae.VariationalAutoEncoder(input_shape=(784,), latent_dim=2, hidden_units=(64,), seed=0)
+    vae.compile()
+    vae.fit(x_train, epochs=1, batch_size=128, verbose=0)
+    mean, log_var = vae.encode_distribution(x_test)       # (256, 2) each
+    assert vae.sample(8, seed=0).shape == (8, 784)
+    ```
     """
 
     _default_name = "variational_autoencoder"
