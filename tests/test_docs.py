@@ -104,6 +104,11 @@ def test_every_public_class_and_function_has_a_docstring_with_args():
     assert not missing, "\n".join(missing)
 
 
+def test_every_public_class_and_function_has_a_runnable_example():
+    missing = [name for name, value in public_objects() if not docstring_examples(value)]
+    assert not missing, f"no Example section with code: {missing}"
+
+
 EXAMPLES = [(name, code) for name, value in public_objects() for code in docstring_examples(value)]
 
 

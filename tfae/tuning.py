@@ -176,6 +176,18 @@ def trials_table(tuner: kt.engine.base_tuner.BaseTuner) -> list[dict[str, Any]]:
 
     Returns:
         A list of dicts with `trial_id`, `status`, `score` and one key per hyperparameter.
+
+    Example:
+
+    ```python
+    import keras_tuner as kt
+
+    tuner = kt.RandomSearch(tfae.tuning.AutoEncoderHyperModel(input_shape=(784,)), objective="val_loss",
+                            max_trials=1, directory="runs", project_name="table")
+    tuner.search(x_train, validation_data=x_test, epochs=1, verbose=0)
+    rows = tfae.tuning.trials_table(tuner)                # best first
+    assert rows[0]["status"] == "COMPLETED"
+    ```
     """
     sign = -1.0 if tuner.oracle.objective.direction == "max" else 1.0
     trials = sorted(
@@ -201,6 +213,18 @@ def write_search_results(tuner: kt.engine.base_tuner.BaseTuner, out: str | Path)
     Raises:
         RuntimeError: when no trial completed (keras-tuner's own `search()`
             returns quietly when every trial failed).
+
+    Example:
+
+    ```python
+    import keras_tuner as kt
+
+    tuner = kt.RandomSearch(tfae.tuning.AutoEncoderHyperModel(input_shape=(784,)), objective="val_loss",
+                            max_trials=1, directory="runs", project_name="results")
+    tuner.search(x_train, validation_data=x_test, epochs=1, verbose=0)
+    paths = tfae.tuning.write_search_results(tuner, "results")
+    assert paths["model"].is_file()
+    ```
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

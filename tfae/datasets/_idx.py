@@ -30,7 +30,19 @@ _MAX_DEFLATE_RATIO = 1032
 
 
 class IDXError(ValueError):
-    """An IDX file is malformed: bad magic number, truncated, or sizes that disagree."""
+    """An IDX file is malformed: bad magic number, truncated, or sizes that disagree.
+
+    Example:
+
+    ```python
+    with open("broken-idx1-ubyte", "wb") as file:
+        file.write(b"not an IDX file")
+    try:
+        tfae.datasets.read_idx("broken-idx1-ubyte")
+    except tfae.datasets.IDXError as error:
+        print(error)                                      # names the file and what is wrong
+    ```
+    """
 
 
 def _fail(path: Path, why: str) -> IDXError:
@@ -48,6 +60,16 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     Raises:
         IDXError: when the header is malformed or disagrees with the file's size.
+
+    Example:
+
+    ```python
+    import gzip, struct
+
+    with gzip.open("labels-idx1-ubyte.gz", "wb") as file:   # an IDX file of three uint8 labels
+        file.write(struct.pack(">HBBI", 0, 0x08, 1, 3) + bytes([7, 2, 1]))
+    assert tfae.datasets.read_idx("labels-idx1-ubyte.gz").tolist() == [7, 2, 1]
+    ```
     """
     path = Path(path)
     compressed = path.suffix == ".gz"

@@ -135,6 +135,17 @@ def load_mnist(
         FileNotFoundError: when no source has the data; the message says how to
             provide it.
         ValueError: when a file is corrupt or not MNIST-shaped.
+
+    Example:
+
+    ```python
+    # A Keras-format mnist.npz (here made from the shipped sample, as uint8 images and labels):
+    (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist_sample(flatten=False, normalize=False)
+    np.savez("mnist.npz", x_train=x_train.reshape(-1, 28, 28), y_train=y_train,
+             x_test=x_test.reshape(-1, 28, 28), y_test=y_test)
+    (x_train, y_train), (x_test, y_test) = tfae.datasets.load_mnist("mnist.npz")   # or an IDX folder
+    assert x_train.shape == (8000, 784) and x_train.max() <= 1.0
+    ```
     """
     if path is not None:
         arrays, source = _read_path(Path(path)), f"'{path}'"

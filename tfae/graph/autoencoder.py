@@ -146,6 +146,15 @@ class GraphAutoEncoder:
         session: an existing `tf.compat.v1.Session` on `graph`; by default a
             new one, closed by `close()`.
         name: variable scope of this model (made unique within the graph).
+
+    Example:
+
+    ```python
+    with tfae.GraphAutoEncoder(input_dim=784, latent_dim=32, seed=0) as graph_model:
+        graph_model.fit(x_train, epochs=1, batch_size=64, verbose=0)
+        z = graph_model.encode(x_test)                    # runs Z, feeding X
+        assert graph_model.decode(z).shape == (256, 784)  # feeds Z
+    ```
     """
 
     def __init__(

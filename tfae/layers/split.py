@@ -39,6 +39,13 @@ def get_input_tensor(model: keras.Model) -> keras.KerasTensor:
 
     Returns:
         The model's input `KerasTensor`.
+
+    Example:
+
+    ```python
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, name="bottleneck"), keras.layers.Dense(784)])
+    assert tuple(tfae.get_input_tensor(model).shape) == (None, 784)
+    ```
     """
     _require_graph(model, "get_input_tensor")
     return model.inputs[0]
@@ -52,6 +59,13 @@ def get_output_tensor(model: keras.Model) -> keras.KerasTensor:
 
     Returns:
         The model's output `KerasTensor`.
+
+    Example:
+
+    ```python
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, name="bottleneck"), keras.layers.Dense(784)])
+    assert tuple(tfae.get_output_tensor(model).shape) == (None, 784)
+    ```
     """
     _require_graph(model, "get_output_tensor")
     return model.outputs[0]
@@ -66,6 +80,13 @@ def get_bottleneck_tensor(model: keras.Model, name: str = "bottleneck") -> keras
 
     Returns:
         The layer's output `KerasTensor`, shaped `(None, code_dim)` for a dense bottleneck.
+
+    Example:
+
+    ```python
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, name="bottleneck"), keras.layers.Dense(784)])
+    assert tuple(tfae.get_bottleneck_tensor(model).shape) == (None, 32)
+    ```
     """
     _require_graph(model, "get_bottleneck_tensor")
     names = [layer.name for layer in model.layers]
