@@ -46,6 +46,13 @@ def test_train_writes_the_model_history_and_its_pictures(tmp_path, capsys):
     history = json.loads((out / "history.json").read_text())
     assert {"loss", "kl_loss", "val_loss"} <= set(history) and len(history["loss"]) == 1
     assert "vae: 1 epoch(s)" in capsys.readouterr().out
+    assert cli.main(["info", str(out / "model.keras")]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["class"] == "VariationalAutoEncoder" and info["code_dim"] == 2
+    assert info["history"]["epochs"] == 1 and info["history"]["last_loss"] == history["loss"][-1]
+    assert [layer["name"] for layer in info["layers"]] == [layer.name for layer in keras.models.load_model(
+        out / "model.keras").layers]
+    assert sum(layer["parameters"] for layer in info["layers"]) == info["parameters"]
 
 
 def test_train_refuses_bad_hidden_units_in_one_line(capsys):

@@ -285,7 +285,7 @@ def write_pictures(model, x, labels, out: Path, *, history=None, command: str) -
 
 
 def run_info(spec: str) -> dict:
-    """Describe a model: class, shapes, parameters and, for a preset, its metadata."""
+    """Describe a model: class, shapes, parameters, its layers, a preset's metadata, a run's history summary."""
     from tfae import presets
 
     model = load_model(spec)
@@ -293,8 +293,15 @@ def run_info(spec: str) -> dict:
             "input_shape": list(model.sample_shape) if getattr(model, "sample_shape", None) else None,
             "code_dim": getattr(model, "code_dim", getattr(model, "latent_dim", None)),
             "parameters": int(model.count_params())}
+    info["layers"] = [{"name": layer.name, "class": type(layer).__name__, "parameters": int(layer.count_params())}
+                      for layer in model.layers]
     if _names_preset(spec):
         info["metadata"] = presets.metadata(spec)
+    history_file = Path(spec).parent / "history.json"  # written beside model.keras by `tfae train`
+    if Path(spec).suffix == ".keras" and history_file.is_file():
+        history = json.loads(history_file.read_text())
+        info["history"] = {"epochs": max((len(v) for v in history.values()), default=0),
+                           **{f"last_{name}": values[-1] for name, values in history.items() if values}}
     print(json.dumps(info, indent=1))
     return info
 
@@ -378,7 +385,7 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", type=Path, default=Path("tfae-plots"), help="output folder")
 
     command("presets", "list the pretrained models shipped with tfae")
-    info = command("info", "describe a model: class, shapes, parameters, preset metadata")
+    info = command("info", "describe a model: class, shapes, parameters, layers, preset metadata, history")
     info.add_argument("model", help=_MODEL_HELP)
     return parser
 
