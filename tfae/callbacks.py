@@ -79,9 +79,6 @@ class ReconstructionImages(keras.callbacks.Callback):
         self._epochs = None
 
     def on_train_begin(self, logs=None):
-        import tensorflow as tf
-
-        self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "images"))
         self._epochs = self.params.get("epochs") if self.params else None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -107,7 +104,7 @@ class ReconstructionImages(keras.callbacks.Callback):
         """Write the grid at `step` (the epoch) now."""
         import tensorflow as tf
 
-        if self._writer is None:
+        if self._writer is None:  # opened on the first log of a `fit`, closed at its end
             self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "images"))
         with self._writer.as_default():
             tf.summary.image(self.name, self.tiles()[None, :, :, None], step=step)

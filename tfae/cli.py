@@ -334,7 +334,7 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="tfae", description="Autoencoders for Keras 3. TensorFlow's start-up log lines are hidden unless "
-        "TF_CPP_MIN_LOG_LEVEL is set.")
+        "TF_CPP_MIN_LOG_LEVEL=0.")
     parser.add_argument("--version", action="version", version=f"tfae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -140,12 +140,21 @@ def _finish(figure, path):
     return figure
 
 
-def _tiles_figure(function: str, tiles: np.ndarray, *, title: str | None, path, row_labels=()):
-    """A figure showing `tiles` pixel for pixel (about 0.5 inch per 28-pixel digit), rows labelled on the left."""
+def _show_tiles(function: str, tiles: np.ndarray, *, title: str | None, path, figsize):
+    """A figure and axes showing `tiles` (what `tile_images` returns) pixel for pixel, titled."""
     plt = _pyplot(function, path)
-    height, width = tiles.shape
-    figure, axes = plt.subplots(figsize=(max(2.5, width / 56), max(1.2, height / 56) + (0.35 if title else 0)))
+    figure, axes = plt.subplots(figsize=figsize)
     axes.imshow(tiles, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    if title:
+        axes.set_title(title)
+    return figure, axes
+
+
+def _tiles_figure(function: str, tiles: np.ndarray, *, title: str | None, path, row_labels=()):
+    """A figure showing `tiles` (about 0.5 inch per 28-pixel digit), no axes, rows labelled on the left."""
+    height, width = tiles.shape
+    figsize = (max(2.5, width / 56), max(1.2, height / 56) + (0.35 if title else 0))
+    figure, axes = _show_tiles(function, tiles, title=title, path=path, figsize=figsize)
     axes.set_xticks([])
     axes.set_yticks([])
     if row_labels:
@@ -153,8 +162,6 @@ def _tiles_figure(function: str, tiles: np.ndarray, *, title: str | None, path, 
         axes.set_yticks([step * (i + 0.5) for i in range(len(row_labels))], labels=row_labels)
     for spine in axes.spines.values():
         spine.set_visible(False)
-    if title:
-        axes.set_title(title)
     return _finish(figure, path)
 
 
@@ -390,18 +397,15 @@ def latent_manifold(
     z1 = np.linspace(extent[3], extent[2], n, dtype=np.float32)  # top row: the largest z1
     codes = np.stack(np.meshgrid(z0, z1), axis=-1).reshape(-1, 2)
     tiles = tile_images(model.decode(codes), columns=n, image_shape=image_shape)
-    plt = _pyplot("latent_manifold", path)
     height, width = tiles.shape
-    figure, axes = plt.subplots(figsize=(max(3.0, width / 56 + 0.8), max(3.0, height / 56 + 0.8)))
-    axes.imshow(tiles, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    figsize = (max(3.0, width / 56 + 0.8), max(3.0, height / 56 + 0.8))
+    figure, axes = _show_tiles("latent_manifold", tiles, title=title, path=path, figsize=figsize)
     cell_w, cell_h = width / n, height / n
     ticks = range(0, n, max(1, n // 5))
     axes.set_xticks([cell_w * (i + 0.5) for i in ticks], labels=[f"{z0[i]:.1f}" for i in ticks])
     axes.set_yticks([cell_h * (i + 0.5) for i in ticks], labels=[f"{z1[i]:.1f}" for i in ticks])
     axes.set_xlabel("z[0]")
     axes.set_ylabel("z[1]")
-    if title:
-        axes.set_title(title)
     return _finish(figure, path)
 
 
