@@ -1,5 +1,6 @@
 import gzip
 import hashlib
+import io
 import struct
 
 import numpy as np
@@ -224,3 +225,120 @@ def test_load_images_names_the_file_or_argument_that_is_wrong(tmp_path):
     (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(ValueError, match="Expected a readable image. Received: .*b.png"):
         datasets.load_images(tmp_path)
+
+
+def write_mnist_npz(path, **overrides):
+    rng = np.random.default_rng(1)
+    arrays = {
+        "x_train": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "y_train": np.array([1, 2, 3], np.uint8),
+        "x_test": rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+        "y_test": np.array([4, 5], np.uint8),
+    }
+    arrays.update(overrides)
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_float_images_keep_their_values_and_are_checked(tmp_path):
+    x = np.random.default_rng(0).random((3, 28, 28)).astype(np.float64)
+    write_mnist_npz(tmp_path / "m.npz", x_train=x)
+    (x_train, _), (x_test, _) = datasets.load_mnist(tmp_path / "m.npz")
+    np.testing.assert_allclose(x_train.reshape(3, 28, 28), x, rtol=1e-7)  # not truncated to zeros
+    assert x_train.dtype == np.float32 and x_test.max() > 0.5  # the uint8 split is still scaled
+    kept, _ = datasets.load_mnist(tmp_path / "m.npz", normalize=False)
+    np.testing.assert_allclose(kept[0].reshape(3, 28, 28), x, rtol=1e-7)
+    write_mnist_npz(tmp_path / "big.npz", x_train=x * 255)
+    with pytest.raises(datasets.DataFileError, match=r"float images in \[0, 1\] with normalize=True"):
+        datasets.load_mnist(tmp_path / "big.npz")
+    assert datasets.load_mnist(tmp_path / "big.npz", normalize=False)[0][0].max() > 1
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_pixels_are_refused_not_turned_into_zeros(tmp_path, bad):
+    x = np.full((3, 28, 28), 0.5, np.float32)
+    x[1, 2, 3] = bad
+    write_mnist_npz(tmp_path / "m.npz", x_train=x)
+    for normalize in (True, False):
+        with pytest.raises(datasets.DataFileError, match="finite"):
+            datasets.load_mnist(tmp_path / "m.npz", normalize=normalize)
+
+
+def test_integer_pixels_outside_a_byte_are_refused_not_wrapped(tmp_path):
+    x = np.zeros((3, 28, 28), np.int16)
+    x[0, 0, 0] = 300
+    write_mnist_npz(tmp_path / "m.npz", x_train=x)
+    with pytest.raises(datasets.DataFileError, match="0..255. Received: int16 values from 0 to 300"):
+        datasets.load_mnist(tmp_path / "m.npz")
+    x[0, 0, 0] = 200  # wider integers holding bytes are fine
+    write_mnist_npz(tmp_path / "ok.npz", x_train=x)
+    assert datasets.load_mnist(tmp_path / "ok.npz", normalize=False)[0][0].max() == 200
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([1, 2, 300], np.int16), "1 label.s. outside, the first 300 at index 2"),
+    (np.array([1, 10, 3], np.uint8), "the first 10 at index 1"),
+    (np.array([1, -1, 3], np.int64), "the first -1 at index 1"),
+    (np.array([1.0, 2.0, 3.0]), "labels of an integer dtype. Received: dtype float64"),
+])
+def test_labels_that_are_not_digits_are_refused(tmp_path, labels, message):
+    write_mnist_npz(tmp_path / "m.npz", y_train=labels)
+    with pytest.raises(datasets.DataFileError, match=message):
+        datasets.load_mnist(tmp_path / "m.npz")
+
+
+def test_image_and_label_counts_are_compared_before_any_payload_is_read(tmp_path):
+    write_mnist_folder(tmp_path, n_train=6)
+    # Labels for 5 digits, and an image file whose payload is cut: the headers disagree first.
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(5, np.uint8))
+    images = tmp_path / "train-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:60])
+    with pytest.raises(datasets.DataFileError, match=r"Received: images \(6, 28, 28\), labels \(5,\)"):
+        datasets.load_mnist(tmp_path)
+    write_mnist_npz(tmp_path / "m.npz", y_train=np.array([1, 2], np.uint8))
+    with pytest.raises(datasets.DataFileError, match=r"images \(3, 28, 28\), labels \(2,\)"):
+        datasets.load_mnist(tmp_path / "m.npz")
+
+
+def test_npz_member_declaring_a_huge_array_fails_before_allocating(tmp_path):
+    import zipfile
+
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 28, 28), np.uint8))
+    header["shape"] = (2**40, 28, 28)
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, header)
+    member.write(b"\0" * 784)
+    arrays = write_mnist_npz(tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            archive.writestr(f"{name}.npy", member.getvalue() if name == "x_train" else buffer.getvalue())
+    with pytest.raises(datasets.DataFileError, match=r"x_train.npy': the header declares shape \(1099511627776, 28"):
+        datasets.load_mnist(tmp_path / "huge.npz")
+    from tfae.datasets._npy import read_npz
+
+    with pytest.raises(datasets.DataFileError, match="declares shape"):
+        read_npz(tmp_path / "huge.npz")
+
+
+def test_npz_without_the_mnist_arrays_or_with_objects_is_refused(tmp_path):
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(datasets.DataFileError, match=r"lacks the array\(s\) \['x_train'"):
+        datasets.load_mnist(tmp_path / "other.npz")
+    arrays = write_mnist_npz(tmp_path / "m.npz")
+    arrays["y_test"] = np.array([4, "five"], dtype=object)
+    np.savez(tmp_path / "objects.npz", **arrays)
+    with pytest.raises(datasets.DataFileError, match="never unpickles"):
+        datasets.load_mnist(tmp_path / "objects.npz")
+
+
+def test_npy_reader_keeps_dtype_order_and_values(tmp_path):
+    from tfae.datasets._npy import read_npy
+
+    for array in (np.arange(12, dtype=">i4").reshape(3, 4), np.asfortranarray(np.random.rand(3, 5)),
+                  np.zeros((0, 4), np.float32), np.array(3.5)):
+        np.save(tmp_path / "a.npy", array)
+        loaded = read_npy(tmp_path / "a.npy")
+        np.testing.assert_array_equal(loaded, array)
+        assert loaded.dtype == array.dtype.newbyteorder("=") and loaded.flags.writeable

@@ -197,19 +197,20 @@ def read_array(path: Path):
     import numpy as np
 
     from tfae import datasets
+    from tfae.datasets._npy import npz_shapes, read_npy, read_npz
 
     if path.is_dir():
         return datasets.load_images(path)[0]
     if not path.is_file():
         raise FileNotFoundError(f"no such file or folder: {path}")
     if path.suffix == ".npy":
-        array = np.load(path, allow_pickle=False)
+        array = read_npy(path)
     elif path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            if len(names) != 1 and "x" not in names:
-                raise ValueError(f"Expected an .npz with one array or an array named 'x'. Received: {path} with {names}")
-            array = archive["x" if "x" in names else names[0]]
+        names = list(npz_shapes(path))
+        if len(names) != 1 and "x" not in names:
+            raise ValueError(f"Expected an .npz with one array or an array named 'x'. Received: {path} with {names}")
+        name = "x" if "x" in names else names[0]
+        array = read_npz(path, [name])[name]
     else:
         array = datasets.read_idx(path)
     if array.dtype == np.uint8:

@@ -7,6 +7,7 @@ allocation or a reshape error.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
@@ -15,6 +16,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
+from tfae.datasets._npy import DataFileError
 
 _DTYPES = {
     0x08: np.dtype(np.uint8),
@@ -29,7 +32,7 @@ _DTYPES = {
 _MAX_DEFLATE_RATIO = 1032
 
 
-class IDXError(ValueError):
+class IDXError(DataFileError):
     """An IDX file is malformed: bad magic number, truncated, or sizes that disagree.
 
     Example:
@@ -72,50 +75,63 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ```
     """
     path = Path(path)
-    compressed = path.suffix == ".gz"
-    file_size = path.stat().st_size
-    opener = gzip.open if compressed else open
-    try:
-        with opener(path, "rb") as stream:
-            header = stream.read(4)
-            if len(header) < 4:
-                raise _fail(path, f"the file ends inside the 4-byte header ({len(header)} bytes)")
-            zero, code, ndim = struct.unpack(">HBB", header)
-            if zero != 0 or code not in _DTYPES or ndim == 0:
-                raise _fail(
-                    path, f"bad magic number 0x{header.hex()} (expected 0x0000, a type code and a rank)"
-                )
-            dims_bytes = stream.read(4 * ndim)
-            if len(dims_bytes) < 4 * ndim:
-                raise _fail(path, f"the file ends inside the header of a rank-{ndim} array")
-            dims = struct.unpack(f">{ndim}I", dims_bytes)
-            dtype = _DTYPES[code]
-            payload_size = math.prod(dims) * dtype.itemsize
-            expected_total = 4 + 4 * ndim + payload_size
-            if compressed:
-                if expected_total > file_size * _MAX_DEFLATE_RATIO:
-                    raise _fail(
-                        path,
-                        f"the header declares shape {dims} ({expected_total} bytes), more than "
-                        f"a {file_size}-byte gzip file can hold",
-                    )
-            elif expected_total != file_size:
-                raise _fail(
-                    path,
-                    f"the header declares shape {dims} ({expected_total} bytes) but the file "
-                    f"has {file_size} bytes",
-                )
-            payload = stream.read(payload_size)
-            if len(payload) != payload_size:
-                raise _fail(
-                    path,
-                    f"the header declares shape {dims} ({payload_size} data bytes) but only "
-                    f"{len(payload)} are present (truncated file?)",
-                )
-            if stream.read(1):
-                raise _fail(path, f"there is data after the {payload_size} bytes of shape {dims}")
-    except (EOFError, OSError, zlib.error) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
-        raise _fail(path, f"the compressed stream is corrupt ({error})") from None
+    with _stream(path) as stream:
+        dims, dtype = _read_header(stream, path)
+        payload_size = math.prod(dims) * dtype.itemsize
+        payload = stream.read(payload_size)
+        if len(payload) != payload_size:
+            raise _fail(
+                path,
+                f"the header declares shape {dims} ({payload_size} data bytes) but only "
+                f"{len(payload)} are present (truncated file?)",
+            )
+        if stream.read(1):
+            raise _fail(path, f"there is data after the {payload_size} bytes of shape {dims}")
     return np.frombuffer(payload, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def idx_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
+    """`(shape, dtype)` of an IDX file from its header alone, checked against the file's size."""
+    path = Path(path)
+    with _stream(path) as stream:
+        return _read_header(stream, path)
+
+
+@contextlib.contextmanager
+def _stream(path: Path):
+    """The file opened for reading (gunzipped for `.gz`); a broken stream becomes an `IDXError`."""
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as stream:
+            yield stream
+    except FileNotFoundError:
+        raise
+    except (EOFError, OSError, zlib.error) as error:
+        raise _fail(path, f"the compressed stream is corrupt ({error})") from None
+
+
+def _read_header(stream, path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    header = stream.read(4)
+    if len(header) < 4:
+        raise _fail(path, f"the file ends inside the 4-byte header ({len(header)} bytes)")
+    zero, code, ndim = struct.unpack(">HBB", header)
+    if zero != 0 or code not in _DTYPES or ndim == 0:
+        raise _fail(path, f"bad magic number 0x{header.hex()} (expected 0x0000, a type code and a rank)")
+    dims_bytes = stream.read(4 * ndim)
+    if len(dims_bytes) < 4 * ndim:
+        raise _fail(path, f"the file ends inside the header of a rank-{ndim} array")
+    dims = struct.unpack(f">{ndim}I", dims_bytes)
+    dtype = _DTYPES[code]
+    expected_total = 4 + 4 * ndim + math.prod(dims) * dtype.itemsize
+    file_size = path.stat().st_size
+    if path.suffix == ".gz":
+        if expected_total > file_size * _MAX_DEFLATE_RATIO:
+            raise _fail(
+                path,
+                f"the header declares shape {dims} ({expected_total} bytes), more than "
+                f"a {file_size}-byte gzip file can hold",
+            )
+    elif expected_total != file_size:
+        raise _fail(
+            path, f"the header declares shape {dims} ({expected_total} bytes) but the file has {file_size} bytes"
+        )
+    return dims, dtype

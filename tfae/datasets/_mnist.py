@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from tfae._memory import aligned_empty
-from tfae.datasets._idx import read_idx
+from tfae.datasets._idx import idx_header, read_idx
+from tfae.datasets._npy import DataFileError, npz_shapes, read_npz
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -48,18 +49,20 @@ def _read_idx_folder(folder: Path) -> dict[str, np.ndarray] | None:
         raise FileNotFoundError(
             f"The MNIST folder '{folder}' lacks {', '.join(missing)} (gzipped or not)."
         )
+    _check_shapes({key: idx_header(file)[0] for key, file in found.items()}, f"'{folder}'")
     return {key: read_idx(file) for key, file in found.items()}
 
 
 def _read_npz(file: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            return {key: archive[key] for key in _IDX_STEMS}
-    except (KeyError, ValueError, OSError) as error:
-        raise ValueError(
-            f"Cannot read '{file}' as a Keras mnist.npz (arrays x_train, y_train, x_test, "
-            f"y_test): {error}"
-        ) from None
+    shapes = npz_shapes(file)
+    missing = [key for key in _IDX_STEMS if key not in shapes]
+    if missing:
+        raise DataFileError(
+            f"Cannot read '{file}' as a Keras mnist.npz: it lacks the array(s) {missing} "
+            f"(expected x_train, y_train, x_test, y_test; it holds {sorted(shapes)})"
+        )
+    _check_shapes({key: shapes[key][0] for key in _IDX_STEMS}, f"'{file}'")
+    return read_npz(file, list(_IDX_STEMS))
 
 
 def _read_path(path: Path) -> dict[str, np.ndarray]:
@@ -80,31 +83,66 @@ def _read_path(path: Path) -> dict[str, np.ndarray]:
     )
 
 
-def _check(arrays: dict[str, np.ndarray], source: str) -> None:
+def _check_shapes(shapes: dict[str, tuple[int, ...]], source: str) -> None:
+    """Images `(n, 28, 28)` and labels `(n,)` for each split: checked on headers, before any payload is read."""
     for split in ("train", "test"):
-        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
-            raise ValueError(
+        images, labels = tuple(shapes[f"x_{split}"]), tuple(shapes[f"y_{split}"])
+        if len(images) != 3 or images[1:] != (28, 28) or labels != images[:1]:
+            raise DataFileError(
                 f"Expected MNIST {split} images of shape (n, 28, 28) and labels of shape (n,) "
-                f"in {source}. Received: images {images.shape}, labels {labels.shape}"
+                f"in {source}. Received: images {images}, labels {labels}"
             )
 
 
-def _prepare(arrays: dict[str, np.ndarray], *, flatten: bool, normalize: bool) -> tuple[Split, Split]:
-    def images(raw: np.ndarray) -> np.ndarray:
+def _images(raw: np.ndarray, *, normalize: bool, what: str) -> np.ndarray:
+    """Pixels as uint8 0-255 or float32 [0, 1]; float images keep their values, anything unclear is refused."""
+    if raw.dtype.kind in "ui":
+        if raw.size and (raw.min() < 0 or raw.max() > 255):
+            raise DataFileError(
+                f"Expected {what} pixel values in 0..255. Received: {raw.dtype} values from "
+                f"{raw.min()} to {raw.max()}"
+            )
         raw = raw.astype(np.uint8, copy=False)
-        if normalize:
-            # Aligned, so that TensorFlow trains on it in place (tfae._memory.shareable).
-            x = aligned_empty(raw.shape, np.float32)
-            np.divide(raw, np.float32(255.0), out=x, dtype=np.float32)
-        else:
-            x = raw
-        return x.reshape(len(x), 784) if flatten else x.reshape(len(x), 28, 28, 1)
+        if not normalize:
+            return raw
+        # Aligned, so that TensorFlow trains on it in place (tfae._memory.shareable).
+        x = aligned_empty(raw.shape, np.float32)
+        np.divide(raw, np.float32(255.0), out=x, dtype=np.float32)
+        return x
+    if raw.dtype.kind != "f":
+        raise DataFileError(f"Expected {what} images of an integer or float dtype. Received: dtype {raw.dtype}")
+    if not np.isfinite(raw).all():
+        raise DataFileError(f"Expected {what} images to hold finite values. Received: NaN or infinite pixel(s)")
+    if normalize and raw.size and (raw.min() < 0 or raw.max() > 1):
+        raise DataFileError(
+            f"Expected {what} float images in [0, 1] with normalize=True. Received: values from "
+            f"{raw.min()} to {raw.max()}; scale them, or pass normalize=False to keep them as they are"
+        )
+    x = aligned_empty(raw.shape, np.float32)
+    x[...] = raw
+    return x
 
-    return (
-        (images(arrays["x_train"]), arrays["y_train"].astype(np.uint8)),
-        (images(arrays["x_test"]), arrays["y_test"].astype(np.uint8)),
-    )
+
+def _labels(raw: np.ndarray, *, what: str) -> np.ndarray:
+    if raw.dtype.kind not in "ui":
+        raise DataFileError(f"Expected {what} labels of an integer dtype. Received: dtype {raw.dtype}")
+    bad = (raw < 0) | (raw > 9)
+    if bad.any():
+        raise DataFileError(
+            f"Expected {what} labels that are digits 0..9. Received: {int(bad.sum())} label(s) outside, "
+            f"the first {raw[bad][0]} at index {int(np.argmax(bad))}"
+        )
+    return raw.astype(np.uint8)
+
+
+def _prepare(arrays: dict[str, np.ndarray], source: str, *, flatten: bool, normalize: bool) -> tuple[Split, Split]:
+    splits = []
+    for split in ("train", "test"):
+        what = f"MNIST {split} ({source})"
+        x = _images(arrays[f"x_{split}"], normalize=normalize, what=what)
+        x = x.reshape(len(x), 784) if flatten else x.reshape(len(x), 28, 28, 1)
+        splits.append((x, _labels(arrays[f"y_{split}"], what=what)))
+    return splits[0], splits[1]
 
 
 def load_mnist(
@@ -134,7 +172,11 @@ def load_mnist(
     Raises:
         FileNotFoundError: when no source has the data; the message says how to
             provide it.
-        ValueError: when a file is corrupt or not MNIST-shaped.
+        DataFileError: (a `ValueError`) when a file is corrupt or truncated,
+            not MNIST-shaped, or holds values that are not pixels or digits:
+            integer pixels outside 0..255, NaN or infinite pixels, float
+            pixels outside [0, 1] with `normalize=True` (float pixels are
+            otherwise kept as they are), labels outside 0..9.
 
     Example:
 
@@ -168,8 +210,8 @@ def load_mnist(
             ) from None
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
         source = "Keras' download"
-    _check(arrays, source)
-    return _prepare(arrays, flatten=flatten, normalize=normalize)
+        _check_shapes({key: array.shape for key, array in arrays.items()}, source)
+    return _prepare(arrays, source, flatten=flatten, normalize=normalize)
 
 
 def load_mnist_sample(*, flatten: bool = True, normalize: bool = True) -> tuple[Split, Split]:
