@@ -109,3 +109,69 @@ def test_the_fuzzer_catches_a_loader_that_lets_a_raw_error_escape(tmp_path):
     np.save(buffer, np.zeros((16, 28), np.float32))
     with pytest.raises(pytest.fail.Exception, match="raised"):
         assert_only_clear_errors(careless, tmp_path / "x.npy", buffer.getvalue(), seed=2, errors=DataFileError)
+
+
+def damage_folder_file(folder, rng, names):
+    """Mutate one of the files `names` of `folder` in place."""
+    file = folder / names[int(rng.integers(len(names)))]
+    file.write_bytes(mutate(file.read_bytes(), rng, header=256))
+    return file
+
+
+def test_mutated_graph_autoencoder_saves_give_clear_errors_only(tmp_path):
+    import shutil
+
+    import tfae
+
+    with tfae.GraphAutoEncoder(16, 4, hidden_units=(8,), optimizer="adam", seed=0) as model:
+        model.save(tmp_path / "good")
+    names = sorted(p.name for p in (tmp_path / "good").iterdir())
+    rng = np.random.default_rng(6)
+    refused = 0
+    for i in range(60):
+        shutil.rmtree(tmp_path / "bad", ignore_errors=True)
+        shutil.copytree(tmp_path / "good", tmp_path / "bad")
+        damage_folder_file(tmp_path / "bad", rng, names)
+        try:
+            tfae.GraphAutoEncoder.load(tmp_path / "bad").close()
+        except (ValueError, FileNotFoundError) as error:
+            assert str(tmp_path / "bad") in str(error), (i, error)
+            refused += 1
+        except Exception as error:  # noqa: BLE001 - the point of the test
+            pytest.fail(f"mutant {i} raised {type(error).__name__}: {error}")
+    assert refused > 20
+
+
+def test_mutated_keras_files_give_model_file_errors_only(tmp_path):
+    import zipfile
+
+    import tfae
+
+    tfae.AutoEncoder(input_shape=(12,), latent_dim=3, hidden_units=(6,)).save(tmp_path / "good.keras")
+    with zipfile.ZipFile(tmp_path / "good.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    rng = np.random.default_rng(7)
+    refused = 0
+    for i in range(60):
+        damaged = dict(members)
+        name = sorted(members)[int(rng.integers(len(members)))]
+        damaged[name] = mutate(members[name], rng, header=512)
+        path = tmp_path / "bad.keras"
+        if i % 5 == 4:  # sometimes the zip itself
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for member, data in members.items():
+                    archive.writestr(member, data)
+            path.write_bytes(mutate(buffer.getvalue(), rng, header=4096))
+        else:
+            with zipfile.ZipFile(path, "w") as archive:
+                for member, data in damaged.items():
+                    archive.writestr(member, data)
+        try:
+            tfae.load_model(path)
+        except tfae.ModelFileError as error:
+            assert "bad.keras" in str(error), (i, error)
+            refused += 1
+        except Exception as error:  # noqa: BLE001 - the point of the test
+            pytest.fail(f"mutant {i} raised {type(error).__name__}: {error}")
+    assert refused > 20

@@ -1,3 +1,4 @@
+import json
 import threading
 
 import keras
@@ -130,8 +131,87 @@ def test_missing_or_corrupt_checkpoint_is_a_clear_error(tmp_path, digits):
     with pytest.raises(ValueError, match="Cannot restore the checkpoint"):
         tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
     (tmp_path / "ckpt" / "graph_autoencoder.json").write_text("{not json")
-    with pytest.raises(ValueError, match="Cannot read"):
+    with pytest.raises(ValueError, match="graph_autoencoder.json': not valid JSON"):
         tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+
+
+def edit_config(folder, **fields):
+    file = folder / "graph_autoencoder.json"
+    saved = json.loads(file.read_text())
+    saved["config"].update(fields)
+    file.write_text(json.dumps(saved))
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"latent_dim": 4}, r"variable 'encoder_1/kernel' has shape \(16, 8\) but the config .* gives \(16, 4\)"),
+    ({"hidden_units": [16, 8]}, r"has no variable 'encoder_2/kernel'"),
+    ({"input_dim": 2**40}, r"'encoder_0/kernel' has shape \(784, 16\)"),
+    ({"latent_dim": -3}, r"Received: latent_dim=-3"),
+    ({"latent_dim": "8"}, r"Received: latent_dim='8'"),
+    ({"hidden_units": [16.5]}, r"hidden_units"),
+    ({"learning_rate": "fast"}, r"Received: learning_rate='fast'"),
+    ({"optimizer": "adagrad"}, r"Received: optimizer='adagrad'"),
+    ({"seed": -1}, r"Received: seed=-1"),
+    ({"code_dim": 8}, r"unknown field\(s\) \['code_dim'\]"),
+])
+def test_an_edited_config_is_refused_naming_the_file_and_field(tmp_path, fields, message):
+    with tfae.GraphAutoEncoder(784, 8, hidden_units=(16,)) as g:
+        g.save(tmp_path / "ckpt")
+    edit_config(tmp_path / "ckpt", **fields)
+    with pytest.raises(ValueError, match=message) as caught:
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+    assert str(tmp_path / "ckpt") in str(caught.value)
+
+
+def test_a_checkpoint_from_another_model_is_refused_not_loaded_at_the_wrong_size(tmp_path):
+    with tfae.GraphAutoEncoder(784, 8) as small, tfae.GraphAutoEncoder(784, 16) as large:
+        small.save(tmp_path / "small")
+        large.save(tmp_path / "large")
+    for name in ("graph_autoencoder.json",):
+        (tmp_path / "small" / name).write_bytes((tmp_path / "large" / name).read_bytes())
+    with pytest.raises(ValueError, match=r"'encoder_0/kernel' has shape \(784, 8\) but the config"):
+        tfae.GraphAutoEncoder.load(tmp_path / "small")
+
+
+def test_a_checkpoint_holding_non_finite_weights_is_refused(tmp_path):
+    with tfae.GraphAutoEncoder(784, 8) as g:
+        weights = g.get_weights()
+        weights[0][0, 0] = np.nan
+        g.set_weights(weights)
+        g.save(tmp_path / "ckpt")
+    with pytest.raises(ValueError, match="'encoder_0/kernel' holds NaN or infinite values"):
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+
+
+def test_save_replaces_the_folder_whole_and_never_a_folder_of_other_files(tmp_path, monkeypatch):
+    with tfae.GraphAutoEncoder(784, 8, seed=0) as g:
+        g.save(tmp_path / "ckpt")
+        first = {f.name: f.read_bytes() for f in (tmp_path / "ckpt").iterdir()}
+        g.fit(np.random.default_rng(0).random((64, 784), np.float32), epochs=1, batch_size=32, verbose=0)
+        # A save that dies half-way through writing leaves the previous save as it was.
+        original = g._saver.save
+
+        def dies(*args, **kwargs):
+            original(*args, **kwargs)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(g._saver, "save", dies)
+        with pytest.raises(KeyboardInterrupt):
+            g.save(tmp_path / "ckpt")
+        assert {f.name: f.read_bytes() for f in (tmp_path / "ckpt").iterdir()} == first
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]  # nothing left beside it
+        monkeypatch.undo()
+        g.save(tmp_path / "ckpt")
+        trained = g.get_weights()
+        assert {f.name: f.read_bytes() for f in (tmp_path / "ckpt").iterdir()} != first
+        (tmp_path / "thesis").mkdir()
+        (tmp_path / "thesis" / "chapter1.tex").write_text("years of work")
+        with pytest.raises(ValueError, match="holds other files"):
+            g.save(tmp_path / "thesis")
+    assert (tmp_path / "thesis" / "chapter1.tex").read_text() == "years of work"
+    with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as restored:
+        for restored_weight, weight in zip(restored.get_weights(), trained):
+            np.testing.assert_array_equal(restored_weight, weight)
 
 
 def test_to_keras_and_from_keras_give_equal_outputs(digits):

@@ -102,3 +102,31 @@ def test_saving_a_preset_replaces_a_preset_but_never_a_folder_of_other_files(tmp
     with pytest.raises(ValueError, match="holds other files"):
         ae.save_to_preset(tmp_path / "mine")
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"
+
+
+def test_load_model_refuses_a_file_with_code_unless_trusted(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2.0)(inputs))
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(tfae.ModelFileError, match=r"lambda.keras': .*safe mode will not run; pass safe_mode=False"):
+        tfae.load_model(tmp_path / "lambda.keras")
+    trusted = tfae.load_model(tmp_path / "lambda.keras", safe_mode=False)
+    np.testing.assert_allclose(trusted.predict(np.ones((1, 4)), verbose=0), 2.0)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        tfae.load_model(tmp_path / "none.keras")
+    (tmp_path / "weights.h5").write_bytes(b"")
+    with pytest.raises(tfae.ModelFileError, match="Expected a `.keras` file"):
+        tfae.load_model(tmp_path / "weights.h5")
+
+
+def test_the_command_line_refuses_a_model_file_with_code_in_one_line(tmp_path, capsys):
+    from tfae import cli
+
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2.0)(inputs)).save(tmp_path / "lambda.keras")
+    np.save(tmp_path / "x.npy", np.ones((2, 4), np.float32))
+    status = cli.main(["encode", "--model", str(tmp_path / "lambda.keras"), "--input", str(tmp_path / "x.npy"),
+                       "--output", str(tmp_path / "z.npy")])
+    error = capsys.readouterr().err.strip()
+    assert status == 2 and "\n" not in error and "safe mode will not run" in error
+    assert not (tmp_path / "z.npy").exists()

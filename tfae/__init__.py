@@ -32,6 +32,7 @@ from tfae.layers import (
 )
 from tfae.losses import SigmoidCrossEntropy
 from tfae.models import GAN, AdversarialAutoEncoder, AnomalyDetector, AutoEncoder, VariationalAutoEncoder
+from tfae.models._saving import ModelFileError, load_model
 from tfae.presets import list_presets
 
 _LAZY = {
@@ -50,6 +51,7 @@ __all__ = [
     "Decoder",
     "Encoder",
     "GraphAutoEncoder",
+    "ModelFileError",
     "SigmoidCrossEntropy",
     "TiedDecoder",
     "VariationalAutoEncoder",
@@ -60,6 +62,7 @@ __all__ = [
     "get_input_tensor",
     "get_output_tensor",
     "list_presets",
+    "load_model",
     "losses",
     "plotting",
     "presets",

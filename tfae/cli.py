@@ -178,15 +178,14 @@ def _names_preset(spec: str) -> bool:
 
 def load_model(spec: str):
     """The model a command names: `preset:NAME`, a preset folder, or a `.keras` file (Keras' safe mode)."""
-    import keras
-
     from tfae import presets
+    from tfae.models._saving import load_model
 
     path = Path(spec)
     if _names_preset(spec):
         return presets.load_preset(spec)
     if path.suffix == ".keras" and path.is_file():
-        return keras.saving.load_model(path)
+        return load_model(path)
     raise ValueError(f"Expected 'preset:NAME' (one of {sorted(presets.list_presets())}), a preset folder or a "
                      f".keras file. Received: model={spec!r}")
 

@@ -7,10 +7,12 @@ off for the process, so Keras code before and after it keeps working.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import numbers
 import os
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfae import _memory, _validation
+from tfae import _files, _memory, _validation
 
 v1 = tf.compat.v1
 
@@ -177,15 +179,17 @@ class GraphAutoEncoder:
         self.input_dim = _validation.positive_int(input_dim, "input_dim")
         self.latent_dim = _validation.positive_int(latent_dim, "latent_dim")
         self.hidden_units = _validation.units_tuple(hidden_units, "hidden_units")
-        self.activation = _choice(activation, "activation", list(_ACTIVATIONS))
-        self.latent_activation = _choice(latent_activation, "latent_activation", list(_ACTIVATIONS))
-        self.loss = _choice(loss, "loss", _LOSSES)
-        self.optimizer = _choice(optimizer, "optimizer", _OPTIMIZERS)
-        self.learning_rate = _validation.positive_float(learning_rate, "learning_rate")
-        self.kernel_initializer = _choice(kernel_initializer, "kernel_initializer", _INITIALIZERS)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-            raise ValueError(f"Expected `seed` to be a non-negative integer or None. Received: seed={seed!r}")
-        self.seed = None if seed is None else int(seed)
+        options = self._check_options(
+            activation=activation, latent_activation=latent_activation, loss=loss, optimizer=optimizer,
+            learning_rate=learning_rate, kernel_initializer=kernel_initializer, seed=seed,
+        )
+        self.activation = options["activation"]
+        self.latent_activation = options["latent_activation"]
+        self.loss = options["loss"]
+        self.optimizer = options["optimizer"]
+        self.learning_rate = options["learning_rate"]
+        self.kernel_initializer = options["kernel_initializer"]
+        self.seed = options["seed"]
         if session is not None and graph is not None and session.graph is not graph:
             raise ValueError("Expected `session` to run `graph`. Received: a session of another graph")
         if session is not None and graph is None:
@@ -205,6 +209,30 @@ class GraphAutoEncoder:
                 self._build_graph()
         self.session = session if session is not None else v1.Session(graph=self.graph)
         self.session.run(self._init_op)
+
+    @staticmethod
+    def _check_options(
+        *,
+        activation: Any = "relu",
+        latent_activation: Any = "relu",
+        loss: Any = "sigmoid_cross_entropy",
+        optimizer: Any = "rmsprop",
+        learning_rate: Any = 0.005,
+        kernel_initializer: Any = "random_normal",
+        seed: Any = None,
+    ) -> dict[str, Any]:
+        """The constructor's options other than sizes, checked; also checks a saved config before building."""
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"Expected `seed` to be a non-negative integer or None. Received: seed={seed!r}")
+        return {
+            "activation": _choice(activation, "activation", list(_ACTIVATIONS)),
+            "latent_activation": _choice(latent_activation, "latent_activation", list(_ACTIVATIONS)),
+            "loss": _choice(loss, "loss", _LOSSES),
+            "optimizer": _choice(optimizer, "optimizer", _OPTIMIZERS),
+            "learning_rate": _validation.positive_float(learning_rate, "learning_rate"),
+            "kernel_initializer": _choice(kernel_initializer, "kernel_initializer", _INITIALIZERS),
+            "seed": None if seed is None else int(seed),
+        }
 
     # ------------------------------------------------------------------ graph
     def _initial_kernel(self, shape: tuple[int, int]) -> tf.Tensor:
@@ -533,54 +561,87 @@ class GraphAutoEncoder:
         self.session.run(self._assign_weights, dict(zip(self._weight_inputs, weights)))
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write a tf.compat.v1 checkpoint (weights and optimizer state) and a JSON config to folder `path`."""
+        """Write a tf.compat.v1 checkpoint (weights and optimizer state) and a JSON config to folder `path`.
+
+        Atomic: the files are written in a new folder beside `path`, which then
+        takes its place, so a crash leaves the previous save or the new one.
+        `path` must be new or hold a GraphAutoEncoder save (nothing else is replaced).
+        """
         self._check_open()
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        with self.graph.as_default():
-            self._saver.save(self.session, str(folder / _CHECKPOINT_PREFIX), write_meta_graph=False)
-        config = {"class_name": "GraphAutoEncoder", "scope": self.name, "config": self.get_config()}
-        temporary = folder / (_CONFIG_FILE + ".tmp")
-        temporary.write_text(json.dumps(config, indent=2))
-        os.replace(temporary, folder / _CONFIG_FILE)
+
+        def write(partial: Path) -> None:
+            with self.graph.as_default():
+                self._saver.save(self.session, str(partial / _CHECKPOINT_PREFIX), write_meta_graph=False)
+            config = {"class_name": "GraphAutoEncoder", "scope": self.name, "config": self.get_config()}
+            (partial / _CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+        _files.write_folder(folder, write, replaceable=_is_save_folder)
         return folder
 
     @classmethod
     def load(cls, path: str | os.PathLike, **kwargs: Any) -> GraphAutoEncoder:
-        """Rebuild a model saved with `save(path)`: same config, weights and optimizer state."""
+        """Rebuild a model saved with `save(path)`: same config, weights and optimizer state.
+
+        Every config field is checked (type and range) and every variable's
+        shape in the checkpoint against the config before anything is built,
+        so an edited, truncated or mismatched save is a `ValueError` naming the
+        file and the field or variable, never a model of the wrong size.
+        """
         folder = Path(path)
         config_file = folder / _CONFIG_FILE
         if not config_file.is_file():
             raise FileNotFoundError(f"No GraphAutoEncoder saved in '{folder}': {_CONFIG_FILE} is missing.")
-        try:
-            saved = json.loads(config_file.read_text())
-            config = dict(saved["config"])
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"Cannot read '{config_file}': {error}") from None
-        model = cls(**config, name=saved.get("scope", "graph_autoencoder"), **kwargs)
+        config, scope = _read_config(config_file)
         prefix = str(folder / _CHECKPOINT_PREFIX)
+
+        def refuse(why: str) -> ValueError:
+            return ValueError(f"Cannot restore the checkpoint in '{folder}' ({_CHECKPOINT_PREFIX}.*): {why}")
+
+        try:
+            saved = v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
+        except (tf.errors.OpError, ValueError) as error:
+            raise refuse(_first_line(error)) from None
+        sizes = (config["input_dim"], *config["hidden_units"], config["latent_dim"])
+        for half, chain in (("encoder", sizes), ("decoder", sizes[::-1])):
+            for i, (fan_in, units) in enumerate(zip(chain, chain[1:])):
+                for variable, shape in (("kernel", [fan_in, units]), ("bias", [units])):
+                    relative = f"{half}_{i}/{variable}"
+                    found = [key for key in saved if key.split("/", 1)[-1] == relative]
+                    if len(found) != 1:
+                        raise refuse(f"it has no variable {relative!r}, which the config in '{config_file}' needs")
+                    if list(saved[found[0]]) != shape:
+                        raise refuse(
+                            f"variable {relative!r} has shape {tuple(saved[found[0]])} but the config in "
+                            f"'{config_file}' (input_dim, hidden_units, latent_dim) gives {tuple(shape)}"
+                        )
+        model = cls(**config, name=scope, **kwargs)
         try:
             with model.graph.as_default():
-                model._restore(prefix)
+                model._restore(prefix, saved)
         except (tf.errors.OpError, ValueError) as error:
             model.close()
-            message = str(error).splitlines()[0]
-            raise ValueError(f"Cannot restore the checkpoint in '{folder}': {message}") from None
+            raise refuse(_first_line(error)) from None
         return model
 
-    def _restore(self, prefix: str) -> None:
+    def _restore(self, prefix: str, saved: dict[str, list[int]]) -> None:
         # Variables are matched by their names relative to this model's scope,
         # so a checkpoint loads into a model built under another scope name.
-        reader = v1.train.NewCheckpointReader(prefix)
-        saved = reader.get_variable_to_shape_map()
         mapping = {}
         for variable in self._saved_variables:
             relative = variable.op.name.split("/", 1)[1] if "/" in variable.op.name else variable.op.name
             match = [key for key in saved if key.split("/", 1)[-1] == relative]
             if len(match) != 1:
                 raise ValueError(f"the checkpoint has no variable for {relative!r}")
+            if list(saved[match[0]]) != variable.shape.as_list():
+                raise ValueError(f"variable {relative!r} has shape {tuple(saved[match[0]])}, "
+                                 f"expected {tuple(variable.shape.as_list())}")
             mapping[match[0]] = variable
         v1.train.Saver(var_list=mapping).restore(self.session, prefix)
+        # A checkpoint can hold values no training produces; refuse them rather than encode with them.
+        for variable, value in zip(self._saved_variables, self.session.run(self._saved_variables)):
+            if not np.isfinite(value).all():
+                raise ValueError(f"variable {variable.op.name.split('/', 1)[-1]!r} holds NaN or infinite values")
 
     # ------------------------------------------------------------- Keras bridge
     def to_keras(self):
@@ -645,3 +706,50 @@ class GraphAutoEncoder:
         )
         graph_model.set_weights(model.get_weights())
         return graph_model
+
+
+_CONFIG_FIELDS = frozenset(inspect.signature(GraphAutoEncoder.__init__).parameters) - {"self", "graph", "session", "name"}
+_OPTION_FIELDS = frozenset(inspect.signature(GraphAutoEncoder._check_options).parameters)
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
+
+
+def _is_save_folder(folder: Path) -> bool:
+    """Whether `folder` holds nothing but the files of a GraphAutoEncoder save (so `save` may replace it)."""
+    return all(
+        entry.is_file() and (entry.name in (_CONFIG_FILE, "checkpoint") or entry.name.startswith(_CHECKPOINT_PREFIX))
+        for entry in folder.iterdir()
+    )
+
+
+def _read_config(config_file: Path) -> tuple[dict[str, Any], str]:
+    """`(config, scope)` from a save's JSON file, every field checked as the constructor checks it."""
+
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"Cannot load a GraphAutoEncoder from '{config_file}': {why}")
+
+    try:
+        saved = json.loads(config_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise refuse(f"not valid JSON ({error})") from None
+    if not isinstance(saved, dict) or saved.get("class_name") != "GraphAutoEncoder":
+        raise refuse('expected an object with "class_name": "GraphAutoEncoder"')
+    config, scope = saved.get("config"), saved.get("scope", "graph_autoencoder")
+    if not isinstance(config, dict):
+        raise refuse(f'expected "config" to be an object. Received: {type(config).__name__}')
+    if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
+        raise refuse(f'expected "scope" to be a TensorFlow name scope. Received: scope={scope!r}')
+    unknown, missing = set(config) - _CONFIG_FIELDS, {"input_dim", "latent_dim"} - set(config)
+    if unknown or missing:
+        raise refuse(f"unknown field(s) {sorted(unknown)}" if unknown else f"missing field(s) {sorted(missing)}")
+    try:  # the fields that size the variables, before any is built; the constructor checks the rest
+        config["input_dim"] = _validation.positive_int(config["input_dim"], "input_dim")
+        config["latent_dim"] = _validation.positive_int(config["latent_dim"], "latent_dim")
+        config["hidden_units"] = _validation.units_tuple(config.get("hidden_units", ()), "hidden_units")
+        GraphAutoEncoder._check_options(**{k: v for k, v in config.items() if k in _OPTION_FIELDS})
+    except (ValueError, TypeError) as error:
+        raise refuse(str(error)) from None
+    return config, scope
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -39,3 +39,69 @@ class AtomicSaving:
                 or (path.exists() and not overwrite)):
             return super().save_weights(filepath, overwrite=overwrite, max_shard_size=max_shard_size)
         _files.write_file(path, lambda partial: super(AtomicSaving, self).save_weights(partial, overwrite=True))
+
+
+class ModelFileError(ValueError):
+    """A `.keras` file cannot be loaded: damaged, not a Keras model, or refused by safe mode.
+
+    Example:
+
+    ```python
+    with open("broken.keras", "wb") as file:
+        file.write(b"PK not really a zip")
+    try:
+        tfae.load_model("broken.keras")
+    except tfae.ModelFileError as error:
+        print(error)                                      # names the file and what is wrong
+    ```
+    """
+
+
+def load_model(filepath: str | os.PathLike, *, safe_mode: bool = True, custom_objects: dict | None = None):
+    """Load a `.keras` file (any Keras model, tfae's or not), in Keras' safe mode unless told otherwise.
+
+    Safe mode refuses a file that would run code when loaded (a `Lambda`
+    layer's bytecode): pass `safe_mode=False` only for files you trust.
+    Any failure is one `ModelFileError` naming the file, whatever deep Keras,
+    zip or HDF5 error caused it.
+
+    Args:
+        filepath: the `.keras` file.
+        safe_mode: refuse files that carry code (Keras' `safe_mode`).
+        custom_objects: classes or functions the file names that are not
+            registered Keras objects, as in `keras.saving.load_model`.
+
+    Returns:
+        The model, as `keras.saving.load_model` returns it (a tfae model is
+        its own class again).
+
+    Raises:
+        FileNotFoundError: when there is no such file.
+        ModelFileError: (a `ValueError`) when the file cannot be loaded.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
+    ae.save("ae.keras")
+    same = tfae.load_model("ae.keras")
+    assert isinstance(same, tfae.AutoEncoder)
+    ```
+    """
+    import keras
+
+    path = Path(filepath)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.suffix != ".keras":
+        raise ModelFileError(f"Expected a `.keras` file. Received: filepath='{path}'")
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode, custom_objects=custom_objects)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - Keras, zipfile and h5py raise a dozen kinds for a bad file
+        message = (str(error).strip().splitlines() or [""])[0][:300]
+        if "safe_mode" in str(error) or "unsafe" in str(error).lower():
+            message = ("it holds code (such as a Lambda layer) that safe mode will not run; pass "
+                       "safe_mode=False only if you trust the file")
+        raise ModelFileError(f"Cannot load the model in '{path}': {type(error).__name__}: {message}") from None
