@@ -1,5 +1,6 @@
 import glob
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -74,3 +75,56 @@ def test_reconstruction_images_checks_its_arguments_up_front(tmp_path):
         tfae.callbacks.ReconstructionImages(np.zeros((0, 784)))
     with pytest.raises(ValueError, match="Received: log_dir=3"):
         tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), log_dir=3)
+
+
+class _RecordWeights(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.by_epoch = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.by_epoch[epoch] = ([np.array(w) for w in self.model.weights],
+                                int(self.model.optimizer.iterations.numpy()))
+
+
+def _diverging_at_third_epoch():
+    # A finite learning rate for two epochs, then one that overflows the weights.
+    return keras.callbacks.LearningRateScheduler(lambda epoch, lr: 1e-3 if epoch < 2 else 1e30)
+
+
+def test_a_nan_loss_stops_fit_and_restores_the_last_good_epochs_weights(small_digits):
+    (x, _), _ = small_digits
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(16,))
+    ae.compile(optimizer=keras.optimizers.SGD(), loss="mse")
+    record = _RecordWeights()
+    with pytest.warns(RuntimeWarning, match=r"loss became nan in epoch 3\. .* those at the end of epoch 2"):
+        history = ae.fit(x, epochs=6, batch_size=64, callbacks=[_diverging_at_third_epoch(), record], verbose=0)
+    assert len(history.history["loss"]) == 3 and not np.isfinite(history.history["loss"][-1])
+    kept_weights, kept_steps = record.by_epoch[1]
+    for weight, kept in zip(ae.weights, kept_weights):
+        np.testing.assert_array_equal(np.array(weight), kept)
+    assert int(ae.optimizer.iterations.numpy()) == kept_steps == 16
+    assert np.isfinite(ae.evaluate(x, verbose=0)).all()
+
+
+def test_without_the_guard_a_nan_loss_trains_on_as_plain_keras_does(small_digits):
+    (x, _), _ = small_digits
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(16,))
+    ae.stop_on_nan = False
+    ae.compile(optimizer=keras.optimizers.SGD(), loss="mse")
+    history = ae.fit(x, epochs=4, batch_size=64, callbacks=[_diverging_at_third_epoch()], verbose=0)
+    assert len(history.history["loss"]) == 4
+    assert not all(np.isfinite(np.array(w)).all() for w in ae.weights)
+
+
+def test_the_guard_works_for_a_plain_keras_model_and_a_nan_in_the_first_epoch():
+    x = np.random.default_rng(0).random((64, 4), np.float32)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e30), loss="mse")
+    before = [np.array(w) for w in model.weights]
+    guard = tfae.callbacks.StopOnNaN()
+    with pytest.warns(RuntimeWarning, match="those before training"):
+        model.fit(x, x, epochs=3, batch_size=8, callbacks=[guard], verbose=0)
+    assert (guard.stopped_epoch, guard.restored_epoch) == (0, -1)
+    for weight, kept in zip(model.weights, before):
+        np.testing.assert_array_equal(np.array(weight), kept)

@@ -14,7 +14,8 @@ from tfae import _keras_private
 
 def test_every_private_api_is_listed_and_exists():
     assert _keras_private.PRIVATE_APIS == (
-        "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution")
+        "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution",
+        "keras.Model._initial_epoch")
     assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
     from keras.src.losses import loss
 
@@ -44,3 +45,17 @@ def test_symbolic_build_builds_the_compiled_loss_metrics_and_optimizer_from_one_
     # Nothing left for Keras' fit to build by peeking at its input.
     for attribute in ("_compile_loss", "_compile_metrics"):
         assert getattr(model, attribute).built, attribute
+
+
+def test_resume_from_epoch_in_on_train_begin_makes_fit_start_there():
+    class Resume(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            _keras_private.resume_from_epoch(self.model, 3)
+
+    epochs = []
+    seen = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: epochs.append(epoch))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((4, 2), np.float32)
+    history = model.fit(x, x[:, :1], epochs=5, verbose=0, callbacks=[Resume(), seen])
+    assert epochs == [3, 4] and len(history.history["loss"]) == 2

@@ -130,3 +130,80 @@ def test_the_command_line_refuses_a_model_file_with_code_in_one_line(tmp_path, c
     error = capsys.readouterr().err.strip()
     assert status == 2 and "\n" not in error and "safe mode will not run" in error
     assert not (tmp_path / "z.npy").exists()
+
+
+def _train_command(out, epochs):
+    return [sys.executable, "-m", "tfae", "train", "--model", "dense", "--latent-dim", "16", "--hidden-units", "64",
+            "--epochs", str(epochs), "--batch-size", "32", "--out", str(out), "--resume"]
+
+
+@pytest.mark.slow
+def test_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_good(tmp_path):
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    epochs, out = 6, tmp_path / "run"
+    state = out / "backup" / "training_state.json"
+    trainer = subprocess.Popen(_train_command(out, epochs), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (state.is_file() and json.loads(state.read_text())["epoch"] >= 2):
+        assert trainer.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the next epoch
+    trainer.send_signal(signal.SIGKILL)
+    trainer.wait()
+    backed_up = json.loads(state.read_text())["epoch"]
+    assert 2 <= backed_up < epochs and not (out / "model.keras").exists()
+    subprocess.run(_train_command(out, epochs), env=env, check=True, stdout=subprocess.DEVNULL)
+    resumed = json.loads((out / "history.json").read_text())
+    assert len(resumed["loss"]) == epochs - backed_up  # the finished epochs were not run again
+    assert not (out / "backup").exists()
+    subprocess.run(_train_command(tmp_path / "whole", epochs), env=env, check=True, stdout=subprocess.DEVNULL)
+    whole = json.loads((tmp_path / "whole" / "history.json").read_text())
+    assert len(whole["loss"]) == epochs
+    assert resumed["val_loss"][-1] == pytest.approx(whole["val_loss"][-1], rel=0.03)
+
+
+def test_backup_and_restore_resumes_after_the_last_backed_up_epoch_with_its_weights(tmp_path):
+    x = np.random.default_rng(0).uniform(size=(64, 6)).astype("float32")
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt  # as a kill would: no on_train_end
+
+    ae = _model()
+    ae.compile()
+    backup = tfae.callbacks.BackupAndRestore(tmp_path / "backup")
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[backup, Crash()], verbose=0)
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == ["model.weights.h5", "training_state.json"]
+    after_two = [np.array(w) for w in ae.weights]
+    fresh = _model()
+    fresh.compile()
+    epochs = []
+    seen = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: epochs.append(epoch))
+    weights_at_start = []
+    peek = keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: weights_at_start.extend(np.array(w) for w in fresh.weights))
+    history = fresh.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "backup"),
+                                                               seen, peek], verbose=0)
+    assert epochs == [2, 3] and len(history.history["loss"]) == 2
+    for restored, kept in zip(weights_at_start, after_two):
+        np.testing.assert_array_equal(restored, kept)
+    assert int(fresh.optimizer.iterations.numpy()) == 4 * 4  # two epochs before the crash, two after
+    assert not (tmp_path / "backup").exists()  # deleted at the end of training
+
+
+def test_backup_never_replaces_a_folder_of_other_files_and_checks_its_arguments(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    ae = _model()
+    ae.compile()
+    x = np.zeros((8, 6), np.float32)
+    with pytest.raises(ValueError, match="holds other files"):
+        ae.fit(x, epochs=1, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "mine")], verbose=0)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    with pytest.raises(ValueError, match="Received: save_freq=0"):
+        tfae.callbacks.BackupAndRestore(tmp_path / "b", save_freq=0)

@@ -13,6 +13,9 @@ that test by name instead of breaking training somewhere deeper.
   distribution strategy, as Keras' own loss tracker does, so a model's extra
   loss metrics (the VAE's reconstruction and KL terms) report per-example
   values on any number of replicas.
+- `Model._initial_epoch`: the epoch Keras' `fit` starts from when a callback
+  sets it in `on_train_begin`, as Keras' own `BackupAndRestore` does; tfae's
+  atomic `tfae.callbacks.BackupAndRestore` resumes through it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,11 @@ from typing import Any
 
 import keras
 
-PRIVATE_APIS = ("keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution")
+PRIVATE_APIS = (
+    "keras.Model._symbolic_build",
+    "keras.src.losses.loss.unscale_loss_for_distribution",
+    "keras.Model._initial_epoch",
+)
 
 
 def symbolic_build(model: keras.Model, data_batch: Any) -> None:
@@ -34,3 +41,8 @@ def unscale_loss_for_distribution(value: Any) -> Any:
     from keras.src.losses import loss
 
     return loss.unscale_loss_for_distribution(value)
+
+
+def resume_from_epoch(model: keras.Model, epoch: int) -> None:
+    """Make the `fit` now starting (called from `on_train_begin`) begin at `epoch`, as after a restart."""
+    model._initial_epoch = epoch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -109,3 +110,187 @@ class ReconstructionImages(keras.callbacks.Callback):
         with self._writer.as_default():
             tf.summary.image(self.name, self.tiles()[None, :, :, None], step=step)
         self._writer.flush()
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training when the loss becomes NaN or infinite, and puts back the last good weights.
+
+    Keras' own `TerminateOnNaN` stops, but leaves the model with the NaN
+    weights that caused it. This callback copies the weights (and the
+    optimizer's state) at the start of training and after every epoch whose
+    loss is finite; at the end of an epoch whose loss (or `val_loss`) is not,
+    it restores that copy, stops training and warns, saying which epoch went
+    wrong and which one the weights now come from. The epoch's entry stays in
+    the history, as Keras recorded it.
+
+    tfae's models add one to every `fit` (set `model.stop_on_nan = False` for
+    Keras' behaviour, or pass your own); any Keras model can use it too.
+    Checking at epoch ends keeps the engine's many-steps programs: the weights
+    kept are those of the end of the last good epoch.
+
+    Attributes:
+        stopped_epoch: the epoch (counted from 0) whose loss was not finite, or None.
+        restored_epoch: the epoch whose weights were put back (-1: those from
+            before training), or None.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
+    ae.compile(optimizer=keras.optimizers.SGD(learning_rate=1e6), loss="mse")   # diverges
+    ae.fit(x_train[:256], epochs=3, verbose=0)          # a RuntimeWarning says what happened
+    assert all(np.isfinite(w).all() for w in ae.get_weights())
+    ```
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_epoch: int | None = None
+        self.restored_epoch: int | None = None
+        self._kept: tuple[list, list] | None = None
+        self._kept_epoch = -1
+
+    def _keep(self, epoch: int) -> None:
+        optimizer = getattr(self.model, "optimizer", None)
+        self._kept = ([np.array(v) for v in self.model.weights],
+                      [np.array(v) for v in getattr(optimizer, "variables", [])])
+        self._kept_epoch = epoch
+
+    def on_train_begin(self, logs=None):
+        self.stopped_epoch = self.restored_epoch = None
+        self._keep(-1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        bad = [name for name in ("loss", "val_loss") if name in logs and not np.isfinite(float(logs[name]))]
+        if not bad:
+            self._keep(epoch)
+            return
+        weights, optimizer_state = self._kept
+        for variable, value in zip(self.model.weights, weights):
+            variable.assign(value)
+        optimizer = getattr(self.model, "optimizer", None)
+        for variable, value in zip(getattr(optimizer, "variables", []), optimizer_state):
+            variable.assign(value)
+        self.model.stop_training = True
+        self.stopped_epoch, self.restored_epoch = epoch, self._kept_epoch
+        source = "before training" if self._kept_epoch < 0 else f"at the end of epoch {self._kept_epoch + 1}"
+        import warnings
+
+        warnings.warn(
+            f"Training stopped: {' and '.join(bad)} became {logs[bad[0]]} in epoch {epoch + 1}. The weights and "
+            f"optimizer state are those {source}, the last with a finite loss. Lower the learning rate, "
+            "or clip gradients (compile(optimizer=keras.optimizers.Adam(clipnorm=1.0))).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+class BackupAndRestore(keras.callbacks.Callback):
+    """Keras' `BackupAndRestore`, written atomically: a kill at any moment never loses the backup.
+
+    Keras' own callback writes the weights and a small JSON of the epoch as two
+    files, in place: a process killed while writing either leaves a stub or a
+    pair that disagree, and the restart fails or repeats an epoch on weights
+    that already trained it. Here both are written into a new folder that
+    replaces `backup_dir` in one rename (the previous backup stays until then).
+
+    Restarting the same `fit` with the same `backup_dir` continues from the
+    epoch after the last one backed up, with the weights and optimizer state
+    of then; the epochs already run are not run again. The backup is deleted
+    when training ends (`delete_checkpoint=True`), so the next `fit` starts
+    afresh. `tfae train --resume` uses it.
+
+    Args:
+        backup_dir: the folder of the backup: new, or one this callback wrote.
+        save_freq: `"epoch"` (back up at the end of every epoch; this keeps the
+            engine's many-steps programs) or an integer: back up every
+            `save_freq` batches as well, as Keras does (a restart then repeats
+            the interrupted epoch from the weights of its last backup).
+        delete_checkpoint: delete the backup when training ends.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
+    ae.compile()
+    backup = tfae.callbacks.BackupAndRestore("backup")
+    ae.fit(x_train[:256], epochs=2, callbacks=[backup], verbose=0)   # killed? run it again: it resumes
+    ```
+    """
+
+    _STATE_FILE = "training_state.json"
+    _WEIGHTS_FILE = "model.weights.h5"
+
+    def __init__(self, backup_dir: str | os.PathLike, *, save_freq: str | int = "epoch",
+                 delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        if not isinstance(backup_dir, (str, os.PathLike)) or not str(backup_dir):
+            raise ValueError(f"Expected `backup_dir` to be a folder path. Received: backup_dir={backup_dir!r}")
+        if save_freq != "epoch":
+            save_freq = _validation.positive_int(save_freq, "save_freq")
+        self.backup_dir = Path(backup_dir)
+        self.save_freq = save_freq
+        self.delete_checkpoint = bool(delete_checkpoint)
+        self._epoch = 0
+        self._batches = 0
+
+    def on_train_begin(self, logs=None):
+        from tfae import _keras_private
+
+        self._epoch = self._batches = 0
+        state_file = self.backup_dir / self._STATE_FILE
+        if not state_file.is_file():
+            return
+        import json
+
+        try:
+            epoch = int(json.loads(state_file.read_text())["epoch"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': {state_file.name} is "
+                             f"damaged ({error}); delete the folder to start afresh") from None
+        if not self.model.built:
+            raise ValueError("Expected a built model to restore a backup into. Received: an unbuilt "
+                             f"{type(self.model).__name__}; call it on a batch or give `input_shape` first")
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(self.backup_dir / self._WEIGHTS_FILE)
+        self._epoch = epoch
+        _keras_private.resume_from_epoch(self.model, epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches += 1
+        if self._batches % self.save_freq == 0:
+            self._back_up(self._epoch)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._back_up(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and self.backup_dir.is_dir() and _is_backup(self.backup_dir):
+            import shutil
+
+            shutil.rmtree(self.backup_dir)
+
+    def _back_up(self, next_epoch: int) -> None:
+        import json
+
+        from tfae import _files
+
+        def write(folder: Path) -> None:
+            self.model.save_weights(folder / self._WEIGHTS_FILE)
+            (folder / self._STATE_FILE).write_text(json.dumps({"epoch": next_epoch}))
+
+        _files.write_folder(self.backup_dir, write, replaceable=_is_backup)
+
+
+def _is_backup(folder: Path) -> bool:
+    """Whether `folder` holds nothing but what `BackupAndRestore` writes."""
+    names = {BackupAndRestore._STATE_FILE, BackupAndRestore._WEIGHTS_FILE}
+    return all(entry.name in names for entry in folder.iterdir())

@@ -86,7 +86,7 @@ MODEL_KINDS = ("dense", "denoising", "conv", "vae", "aae")
 def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units: tuple[int, ...], epochs: int,
               batch_size: int, resume: bool, verbose: int = 1) -> dict:
     """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`."""
-    import keras
+    import tfae
 
     (x_train, _), (x_test, y_test) = _load_data(data)
     model = build_model(kind, input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units)
@@ -95,7 +95,7 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     model.compile()
     out.mkdir(parents=True, exist_ok=True)
     # With --resume an interrupted run continues from its last finished epoch; without, it starts afresh.
-    backup = keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=True)
+    backup = tfae.callbacks.BackupAndRestore(out / "backup")
     if not resume and (out / "backup").exists():
         import shutil
 

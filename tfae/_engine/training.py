@@ -55,7 +55,10 @@ def observes_steps(callback: keras.callbacks.Callback) -> bool:
     """
     if type(callback) in (keras.callbacks.ProgbarLogger, keras.callbacks.History):
         return False  # they only report the logs they are handed
-    if type(callback) in (keras.callbacks.ModelCheckpoint, keras.callbacks.BackupAndRestore):
+    from tfae import callbacks as tfae_callbacks
+
+    if type(callback) in (keras.callbacks.ModelCheckpoint, keras.callbacks.BackupAndRestore,
+                          tfae_callbacks.BackupAndRestore):
         if callback.save_freq == "epoch":
             return False  # their batch hooks do nothing then
     for hook in _BATCH_HOOKS:

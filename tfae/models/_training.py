@@ -19,6 +19,8 @@ class FastTraining:
     """`keras.Model.fit` / `evaluate` with checked arrays, `y` defaulting to `x`, and the engine's fast path."""
 
     sample_shape: tuple[int, ...] | None
+    # A NaN loss stops `fit` and restores the last good weights (tfae.callbacks.StopOnNaN); False: Keras' way.
+    stop_on_nan: bool = True
 
     def make_train_function(self, force: bool = False):
         return _engine.make_train_function(self, super().make_train_function, force)
@@ -33,9 +35,12 @@ class FastTraining:
         front (shapes, finite values, matching lengths, targets in [0, 1] for
         the cross-entropy losses); on the TensorFlow and JAX backends, training
         on arrays runs many steps per compiled program over data the backend
-        holds, with Keras' semantics (see docs/keras.md).
+        holds, with Keras' semantics (see docs/keras.md). A NaN or infinite
+        loss stops training with a warning and the last good weights
+        (`tfae.callbacks.StopOnNaN`; `model.stop_on_nan = False` turns it off).
         """
         x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
+        callbacks = _with_nan_guard(callbacks) if self.stop_on_nan else callbacks
         arguments = dict(
             batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
             validation_split=validation_split,
@@ -53,6 +58,19 @@ class FastTraining:
         return super().evaluate(x, _engine.keras_targets(x, y, sample_weight), batch_size=batch_size,
                                 verbose=verbose, sample_weight=sample_weight, steps=steps, callbacks=callbacks,
                                 return_dict=return_dict, **kwargs)
+
+
+def _with_nan_guard(callbacks):
+    """A `StopOnNaN` before the user's callbacks (so checkpoints see the restored weights), unless they
+    already stop on NaN their own way."""
+    from tfae.callbacks import StopOnNaN
+
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        return callbacks  # Keras' own container: used as given
+    listed = [] if callbacks is None else list(keras.tree.flatten(callbacks))
+    if any(isinstance(c, (StopOnNaN, keras.callbacks.TerminateOnNaN)) for c in listed):
+        return callbacks
+    return [StopOnNaN(), *listed]
 
 
 def track(tracker: keras.metrics.Mean, loss, batch) -> None:
