@@ -17,3 +17,84 @@ def test_mirrored_strategy_trains_like_plain_keras_and_like_one_device():
     result = subprocess.run([sys.executable, "-m", "tests.mirrored_check"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and "OK mirrored" in result.stdout, result.stdout[-3000:] + result.stderr[-5000:]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_workers_on_localhost_end_equal_to_one_process_on_the_same_global_batches(tmp_path):
+    import numpy as np
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "jax"}
+    run = [sys.executable, "-m", "tests.multiworker_check", str(tmp_path)]
+    port = str(_free_port())
+    workers = [subprocess.Popen(run + ["worker", str(i), "2", port], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outputs = [worker.communicate(timeout=600) for worker in workers]
+    for i, (worker, (stdout, stderr)) in enumerate(zip(workers, outputs)):
+        assert worker.returncode == 0 and f"OK worker{i} chief={i == 0}" in stdout, stderr[-5000:]
+    single = subprocess.run(run + ["single"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr[-5000:]
+    results = {name: dict(np.load(tmp_path / f"{name}.npz")) for name in ("worker0", "worker1", "single")}
+    for key, value in results["worker0"].items():
+        np.testing.assert_array_equal(results["worker1"][key], value, err_msg=key)  # one model, held twice
+        np.testing.assert_allclose(results["single"][key], value, rtol=1e-5, atol=1e-6, err_msg=key)
+    # Only the chief wrote the backup; the other worker wrote nothing.
+    assert (tmp_path / "backup-worker0").is_dir() and not (tmp_path / "backup-worker1").exists()
+
+
+def test_worker_share_gives_each_worker_its_rows_of_every_global_batch():
+    import numpy as np
+
+    import tfae
+
+    x = np.arange(20)[:, None]
+    shares = [tfae.distribute.worker_share(x, global_batch_size=8, num_workers=2, worker_index=i) for i in (0, 1)]
+    assert shares[0][:, 0].tolist() == [0, 1, 2, 3, 8, 9, 10, 11, 16, 17]
+    assert shares[1][:, 0].tolist() == [4, 5, 6, 7, 12, 13, 14, 15, 18, 19]
+    with pytest.raises(ValueError, match="Received: global_batch_size=7"):
+        tfae.distribute.worker_share(x, global_batch_size=7, num_workers=2, worker_index=0)
+    with pytest.raises(ValueError, match="last global batch .3 of len.x.=19"):
+        tfae.distribute.worker_share(x[:19], global_batch_size=8, num_workers=2, worker_index=0)
+    with pytest.raises(ValueError, match=r"Received: worker_index=2"):
+        tfae.distribute.worker_share(x, global_batch_size=8, num_workers=2, worker_index=2)
+
+
+def test_multiworker_needs_the_jax_backend_and_says_so():
+    import tfae
+
+    with pytest.raises(ValueError, match="Expected the JAX backend .* Received: backend 'tensorflow'"):
+        tfae.distribute.multiworker(coordinator="127.0.0.1:1", num_workers=2, worker_index=0)
+
+
+@pytest.mark.slow
+def test_tfae_train_strategy_multiworker_runs_two_workers_and_only_the_chief_writes(tmp_path):
+    port = str(_free_port())
+    command = [sys.executable, "-m", "tfae", "train", "--epochs", "1", "--batch-size", "64", "--hidden-units", "16",
+               "--latent-dim", "4", "--strategy", "multiworker", "--out"]
+    workers = []
+    for i in range(2):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "jax",
+               "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+               "KERAS_DISTRIBUTION_PROCESS_ID": str(i)}
+        workers.append(subprocess.Popen(command + [str(tmp_path / f"out{i}")], cwd=tmp_path, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [worker.communicate(timeout=600) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), outputs[0][1][-3000:] + outputs[1][1][-3000:]
+    assert (tmp_path / "out0" / "model.keras").is_file() and (tmp_path / "out0" / "history.json").is_file()
+    assert not (tmp_path / "out1").exists()
+
+
+@pytest.mark.slow
+def test_tfae_train_strategy_mirrored_trains_under_the_strategy(tmp_path, capsys):
+    from tfae import cli
+
+    assert cli.main(["train", "--epochs", "1", "--batch-size", "128", "--hidden-units", "16", "--latent-dim", "4",
+                     "--strategy", "mirrored", "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "model.keras").is_file()

@@ -52,7 +52,7 @@ def test_every_python_block_of_the_page_runs(page, tmp_path, monkeypatch):
 def public_objects():
     """(dotted name, object) of every public class, function and method tfae documents."""
     modules = [tfae] + [importlib.import_module(f"tfae.{name}") for name in
-                        ("callbacks", "datasets", "plotting", "presets", "tuning", "losses")]
+                        ("callbacks", "datasets", "distribute", "plotting", "presets", "tuning", "losses")]
     seen, found = set(), []
     for module in modules:
         for name in getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]:

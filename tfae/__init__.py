@@ -18,7 +18,7 @@ from tfae._version import __version__
 with quiet_tensorflow_import():
     import keras  # noqa: F401  (its backend, imported once here)
 
-from tfae import callbacks, datasets, losses, presets
+from tfae import callbacks, datasets, distribute, losses, presets
 from tfae.layers import (
     ConvDecoder,
     ConvEncoder,
@@ -58,6 +58,7 @@ __all__ = [
     "__version__",
     "callbacks",
     "datasets",
+    "distribute",
     "get_bottleneck_tensor",
     "get_input_tensor",
     "get_output_tensor",

@@ -273,7 +273,10 @@ class BackupAndRestore(keras.callbacks.Callback):
         self._back_up(epoch + 1)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and self.backup_dir.is_dir() and _is_backup(self.backup_dir):
+        from tfae import distribute
+
+        if (self.delete_checkpoint and distribute.is_chief() and self.backup_dir.is_dir()
+                and _is_backup(self.backup_dir)):
             import shutil
 
             shutil.rmtree(self.backup_dir)
@@ -281,12 +284,19 @@ class BackupAndRestore(keras.callbacks.Callback):
     def _back_up(self, next_epoch: int) -> None:
         import json
 
-        from tfae import _files
+        from tfae import _files, distribute
 
         def write(folder: Path) -> None:
             self.model.save_weights(folder / self._WEIGHTS_FILE)
             (folder / self._STATE_FILE).write_text(json.dumps({"epoch": next_epoch}))
 
+        if not distribute.is_chief():
+            # In a multi-worker job saving is collective: every worker runs it, worker 0's copy is kept.
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as scratch:
+                write(Path(scratch))
+            return
         _files.write_folder(self.backup_dir, write, replaceable=_is_backup)
 
 

@@ -83,27 +83,66 @@ def build_model(kind: str, *, input_shape: tuple[int, ...], latent_dim: int, hid
 MODEL_KINDS = ("dense", "denoising", "conv", "vae", "aae")
 
 
+STRATEGIES = ("none", "mirrored", "multiworker")
+
+
 def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units: tuple[int, ...], epochs: int,
-              batch_size: int, resume: bool, verbose: int = 1) -> dict:
-    """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`."""
+              batch_size: int, resume: bool, verbose: int = 1, strategy: str = "none") -> dict:
+    """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`.
+
+    `strategy`: "mirrored" trains on every local device (`tf.distribute.MirroredStrategy`, TensorFlow
+    backend); "multiworker" joins the job Keras' KERAS_DISTRIBUTION_* variables describe (JAX backend,
+    `tfae.distribute`): `batch_size` is then the global batch, and worker 0 writes the files.
+    """
+    import contextlib
+
     import tfae
 
+    if strategy == "multiworker":
+        tfae.distribute.multiworker()  # before JAX starts: first
     (x_train, _), (x_test, y_test) = _load_data(data)
-    model = build_model(kind, input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units)
+    scope = contextlib.nullcontext()
+    if strategy == "mirrored":
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError("Expected the TensorFlow backend for --strategy mirrored (on JAX, use multiworker "
+                             f"or keras.distribution). Received: backend {keras.backend.backend()!r}")
+        import tensorflow as tf
+
+        scope = tf.distribute.MirroredStrategy().scope()
+    with scope:
+        model = build_model(kind, input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units)
+        model.compile()
     x_train = x_train.reshape((-1,) + model.sample_shape)
     x_test = x_test.reshape((-1,) + model.sample_shape)
-    model.compile()
-    out.mkdir(parents=True, exist_ok=True)
+    local_batch = batch_size
+    if strategy == "multiworker":
+        import jax
+
+        workers = jax.process_count()
+        keep = len(x_train) - (len(x_train) % batch_size) % workers  # the last global batch must split evenly
+        x_train = tfae.distribute.worker_share(x_train[:keep], global_batch_size=batch_size)
+        local_batch = batch_size // workers
+    chief = tfae.distribute.is_chief()
+    if chief:
+        out.mkdir(parents=True, exist_ok=True)
     # With --resume an interrupted run continues from its last finished epoch; without, it starts afresh.
     backup = tfae.callbacks.BackupAndRestore(out / "backup")
-    if not resume and (out / "backup").exists():
+    if chief and not resume and (out / "backup").exists():
         import shutil
 
         shutil.rmtree(out / "backup")
     start = time.perf_counter()
-    history = model.fit(x_train, epochs=epochs, batch_size=batch_size, validation_data=x_test, verbose=verbose,
+    history = model.fit(x_train, epochs=epochs, batch_size=local_batch, validation_data=x_test, verbose=verbose,
                         callbacks=[backup])
     seconds = time.perf_counter() - start
+    if not chief:  # saving is collective: every worker runs it; worker 0's files are kept
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            model.save(Path(scratch) / "model.keras")
+        return {name: values[-1] for name, values in history.history.items()}
     model.save(out / "model.keras")
     (out / "history.json").write_text(json.dumps(history.history, indent=1) + "\n")
     write_pictures(model, x_test[:2000], y_test[:2000], out, history=history, command="train")
@@ -355,6 +394,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
     train.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    train.add_argument("--strategy", choices=STRATEGIES, default="none",
+                       help="mirrored: every local device (TensorFlow); multiworker: the job in the "
+                            "KERAS_DISTRIBUTION_* variables (KERAS_BACKEND=jax; --batch-size is global)")
     train.add_argument("--out", type=Path, default=Path("tfae-train"), help="output folder")
 
     tune = command("tune", "search autoencoder architectures with keras-tuner")
@@ -398,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "train":
             run_train(args.out, data=args.data, kind=args.model, latent_dim=args.latent_dim,
                       hidden_units=args.hidden_units, epochs=args.epochs, batch_size=args.batch_size,
-                      resume=args.resume)
+                      resume=args.resume, strategy=args.strategy)
         elif args.command == "tune":
             run_tune(args.out, data=args.data, tuner=args.tuner, max_trials=args.max_trials, epochs=args.epochs,
                      batch_size=args.batch_size, samples=args.samples, overwrite=args.overwrite, seed=args.seed)
