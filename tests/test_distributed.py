@@ -98,3 +98,13 @@ def test_tfae_train_strategy_mirrored_trains_under_the_strategy(tmp_path, capsys
     assert cli.main(["train", "--epochs", "1", "--batch-size", "128", "--hidden-units", "16", "--latent-dim", "4",
                      "--strategy", "mirrored", "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "model.keras").is_file()
+
+
+def test_outside_a_job_this_process_is_the_only_worker_and_the_chief():
+    import numpy as np
+
+    import tfae
+
+    x = np.arange(10)[:, None]
+    np.testing.assert_array_equal(tfae.distribute.worker_share(x, global_batch_size=4), x)
+    assert tfae.distribute.worker_index() == 0 and tfae.distribute.is_chief()

@@ -118,9 +118,7 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     x_test = x_test.reshape((-1,) + model.sample_shape)
     local_batch = batch_size
     if strategy == "multiworker":
-        import jax
-
-        workers = jax.process_count()
+        workers = tfae.distribute._processes()[0]
         keep = len(x_train) - (len(x_train) % batch_size) % workers  # the last global batch must split evenly
         x_train = tfae.distribute.worker_share(x_train[:keep], global_batch_size=batch_size)
         local_batch = batch_size // workers

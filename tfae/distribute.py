@@ -114,11 +114,16 @@ def worker_index() -> int:
     assert tfae.distribute.worker_index() == 0   # a lone process
     ```
     """
+    return _processes()[1]
+
+
+def _processes() -> tuple[int, int]:
+    """`(number of worker processes, this one's index)`: `(1, 0)` outside a JAX multi-process job."""
     if keras.backend.backend() == "jax" and keras.distribution.distribution() is not None:
         import jax
 
-        return jax.process_index()
-    return 0
+        return jax.process_count(), jax.process_index()
+    return 1, 0
 
 
 def is_chief() -> bool:
@@ -149,8 +154,8 @@ def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | No
         x: the whole training array, the same in every worker, `(n, ...)`.
         global_batch_size: the batch all the workers take one step on
             together; a multiple of `num_workers`.
-        num_workers: defaults to the job's number of processes.
-        worker_index: defaults to this process's index.
+        num_workers: defaults to the job's number of processes (1 outside one).
+        worker_index: defaults to this process's index (0 outside one).
 
     Returns:
         An array of `len(x) / num_workers` rows.
@@ -163,11 +168,9 @@ def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | No
         == [2, 3, 6, 7]
     ```
     """
-    if num_workers is None or worker_index is None:
-        import jax
-
-        num_workers = jax.process_count() if num_workers is None else num_workers
-        worker_index = jax.process_index() if worker_index is None else worker_index
+    count, index = _processes()
+    num_workers = count if num_workers is None else num_workers
+    worker_index = index if worker_index is None else worker_index
     num_workers = _validation.positive_int(num_workers, "num_workers")
     global_batch_size = _validation.positive_int(global_batch_size, "global_batch_size")
     if global_batch_size % num_workers:
