@@ -14,12 +14,35 @@ from typing import Any
 
 import numpy as np
 
+# No size, count or batch is larger: TensorFlow indexes tensors with int32 in many kernels, and no
+# such size fits in memory anyway. Refusing it up front beats an out-of-memory trace from a backend.
+MAX_SIZE = 2**31 - 1
+
 
 def positive_int(value: Any, name: str) -> int:
-    """Return `value` as an `int`, or raise if it is not an integer > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
+    """Return `value` as an `int`, or raise if it is not an integer in [1, MAX_SIZE]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 < value <= MAX_SIZE:
+        raise ValueError(f"Expected `{name}` to be a positive integer (at most {MAX_SIZE}). "
+                         f"Received: {name}={value!r}")
     return int(value)
+
+
+def non_negative_int(value: Any, name: str) -> int:
+    """Return `value` as an `int`, or raise if it is not an integer in [0, MAX_SIZE]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= MAX_SIZE:
+        raise ValueError(f"Expected `{name}` to be an integer >= 0 (at most {MAX_SIZE}). "
+                         f"Received: {name}={value!r}")
+    return int(value)
+
+
+def path(value: Any, name: str):
+    """`value` as a `pathlib.Path`: a non-empty `str` or `os.PathLike`."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise ValueError(f"Expected `{name}` to be a file or folder path. Received: {name}={value!r}")
+    return Path(value)
 
 
 def unit_interval(value: Any, name: str) -> float:
@@ -27,6 +50,14 @@ def unit_interval(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"Expected `{name}` to be a float in [0, 1). Received: {name}={value!r}")
     return float(value)
+
+
+def one_of(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """`value` if it is one of `choices` (names, numbers or None); arrays, lists and dicts never are."""
+    choices = list(choices)
+    if not (value is None or isinstance(value, (str, numbers.Number))) or value not in choices:
+        raise ValueError(f"Expected `{name}` to be one of {choices}. Received: {name}={value!r}")
+    return value
 
 
 def positive_float(value: Any, name: str) -> float:
@@ -73,7 +104,7 @@ def units_tuple(value: Any, name: str) -> tuple[int, ...]:
         )
     items = tuple(value)
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, numbers.Integral) or item <= 0:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral) or not 0 < item <= MAX_SIZE:
             raise ValueError(
                 f"Expected `{name}` to be a sequence of positive integers. "
                 f"Received: {name}={value!r}"
@@ -133,6 +164,24 @@ def _all_finite(array: np.ndarray, chunk: int = 1 << 18) -> bool:
     return True
 
 
+def numeric_array(x: Any, name: str) -> np.ndarray:
+    """`x` as a numpy array of real numbers (any rank), or a ValueError naming `name`."""
+    try:
+        array = np.asarray(x)
+    except Exception as error:  # ragged lists, objects numpy cannot stack
+        raise ValueError(
+            f"Expected `{name}` to be an array of numbers. Received: {name} of type "
+            f"{type(x).__name__} ({error})"
+        ) from None
+    if array.dtype == object or np.iscomplexobj(array) or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise ValueError(
+            f"Expected `{name}` to be an array of numbers. Received: {name} with dtype={array.dtype}"
+        )
+    return array
+
+
 def as_float_array(
     x: Any, *, name: str, feature_shape: Sequence[int] | None = None
 ) -> np.ndarray:
@@ -142,19 +191,7 @@ def as_float_array(
     `feature_shape` and the other way round: the article feeds 784-vectors to a
     model that thinks in 28x28 images, and both are the same data.
     """
-    try:
-        array = np.asarray(x)
-    except Exception as error:  # ragged lists, objects numpy cannot stack
-        raise ValueError(
-            f"Expected `{name}` to be an array of numbers. Received: {name} of type "
-            f"{type(x).__name__} ({error})"
-        ) from None
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
-        raise ValueError(
-            f"Expected `{name}` to be an array of numbers. Received: {name} with dtype={array.dtype}"
-        )
+    array = numeric_array(x, name)
     if array.ndim < 2:
         raise ValueError(
             f"Expected `{name}` to have a batch axis and at least one feature axis, "

@@ -225,9 +225,8 @@ class BackupAndRestore(keras.callbacks.Callback):
     def __init__(self, backup_dir: str | os.PathLike, *, save_freq: str | int = "epoch",
                  delete_checkpoint: bool = True) -> None:
         super().__init__()
-        if not isinstance(backup_dir, (str, os.PathLike)) or not str(backup_dir):
-            raise ValueError(f"Expected `backup_dir` to be a folder path. Received: backup_dir={backup_dir!r}")
-        if save_freq != "epoch":
+        backup_dir = _validation.path(backup_dir, "backup_dir")
+        if not (isinstance(save_freq, str) and save_freq == "epoch"):
             save_freq = _validation.positive_int(save_freq, "save_freq")
         self.backup_dir = Path(backup_dir)
         self.save_freq = save_freq

@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from tfae import _validation
+
 
 def _single_loss(loss: Any) -> Any:
     """The loss a single-output model was compiled with: `loss`, or the one loss of a one-element list."""
@@ -53,9 +55,9 @@ class SigmoidCrossEntropy(keras.losses.Loss):
 
     def __init__(self, reduction: str = "sum_over_batch_size", name: str = "sigmoid_cross_entropy",
                  dtype: Any = None, *, feature_reduction: str = "mean") -> None:
-        if feature_reduction not in ("mean", "sum"):
-            raise ValueError("Expected `feature_reduction` to be 'mean' or 'sum'. "
-                             f"Received: feature_reduction={feature_reduction!r}")
+        _validation.one_of(feature_reduction, "feature_reduction", ("mean", "sum"))
+        if reduction is not None and not isinstance(reduction, str):  # Keras checks the name itself
+            raise ValueError(f"Expected `reduction` to be a Keras reduction name or None. Received: reduction={reduction!r}")
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._dtype_argument = dtype
         self.feature_reduction = feature_reduction

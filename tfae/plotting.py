@@ -28,8 +28,9 @@ def _as_images(x: Any, name: str, image_shape: tuple[int, int] | None) -> np.nda
         shape = image_shape or ((side, side) if side * side == array.shape[1] else None)
         if shape is None or math.prod(shape) != array.shape[1]:
             raise ValueError(
-                f"Expected `image_shape` that fits {array.shape[1]} values per sample. "
-                f"Received: image_shape={image_shape}"
+                f"Expected `image_shape` that fits the {array.shape[1]} values of each sample of `{name}` "
+                f"(square images are found by themselves). Received: image_shape={image_shape}, "
+                f"{name}.shape={array.shape}"
             )
         array = array.reshape((-1,) + tuple(shape))
     if array.ndim != 3 or array.shape[0] == 0:
@@ -493,6 +494,8 @@ def latent_scatter(
         centred = z - z.mean(axis=0)
         _, _, components = np.linalg.svd(centred, full_matrices=False)
         z = centred @ components[:2].T
+        if z.shape[1] < 2:  # a single code has one principal direction at most
+            z = np.concatenate([z, np.zeros((len(z), 2 - z.shape[1]), z.dtype)], axis=1)
         axes_labels = ("PC 1", "PC 2")
     elif z.shape[1] == 2:
         axes_labels = ("z[0]", "z[1]")

@@ -43,13 +43,21 @@ def _passes_through(x: Any) -> bool:
 
 
 def _array(x: Any, name: str, feature_shape) -> Any:
+    if isinstance(x, dict):  # inputs by name, as Keras takes them: each checked as an array
+        if not x:
+            raise ValueError(f"Expected `{name}` as a dict to map input names to arrays. Received: {name}={{}}")
+        return {key: _validation.as_float_array(value, name=f"{name}[{key!r}]", feature_shape=feature_shape)
+                for key, value in x.items()}
     return x if _passes_through(x) else _validation.as_float_array(x, name=name, feature_shape=feature_shape)
 
 
 def _weights(sample_weight: Any, name: str) -> Any:
-    if _passes_through(sample_weight):
+    if sample_weight is None or _validation.is_backend_tensor(sample_weight):
         return sample_weight
-    weights = np.asarray(sample_weight)
+    if _passes_through(sample_weight):  # a dict, a data set, a generator: weights come with the data then
+        raise ValueError(f"Expected `{name}` to be an array of one weight per sample, or None. "
+                         f"Received: {name} of type {type(sample_weight).__name__}")
+    weights = _validation.numeric_array(sample_weight, name)
     if weights.ndim == 2 and weights.shape[1] == 1:
         weights = weights[:, 0]
     if weights.ndim != 1 or not (np.issubdtype(weights.dtype, np.number) or weights.dtype == np.bool_):
@@ -110,6 +118,9 @@ def check_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, *, featur
                names: tuple[str, str, str] = ("x", "y", "sample_weight")):
     """`(x, y, sample_weight)` checked as one data set; `y is None` means the targets are `x`."""
     names = dict(zip(("x", "y", "sample_weight"), names))
+    if x is None:  # Keras' own fit fails on it with a KeyError deep in its array adapter
+        raise ValueError(f"Expected `{names['x']}` to be the data: an array, a tf.data.Dataset, a "
+                         f"keras.utils.PyDataset or a generator. Received: {names['x']}=None")
     checked_x = _array(x, names["x"], feature_shape)
     checked_y = _array(y, names["y"], feature_shape)
     if y is x:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tfae import _validation
 from tfae.datasets._npy import DataFileError
 
 _DTYPES = {
@@ -74,7 +75,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     assert tfae.datasets.read_idx("labels-idx1-ubyte.gz").tolist() == [7, 2, 1]
     ```
     """
-    path = Path(path)
+    path = _validation.path(path, "path")
     with _stream(path) as stream:
         dims, dtype = _read_header(stream, path)
         payload_size = math.prod(dims) * dtype.itemsize

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfae import _validation
+
 _CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 _SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 
@@ -47,8 +49,8 @@ def load_images(
     assert images.shape == (3, 28, 28, 1) and names == ["0.png", "1.png", "2.png"]
     ```
     """
-    folder = Path(folder)
-    if color_mode not in _CHANNELS:
+    folder = _validation.path(folder, "folder")
+    if not isinstance(color_mode, str) or color_mode not in _CHANNELS:
         raise ValueError(f"Expected `color_mode` to be one of {sorted(_CHANNELS)}. Received: color_mode={color_mode!r}")
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")

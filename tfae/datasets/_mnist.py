@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tfae import _validation
 from tfae._memory import aligned_empty
 from tfae.datasets._idx import idx_header, read_idx
 from tfae.datasets._npy import DataFileError, npz_shapes, read_npz
@@ -190,7 +191,7 @@ def load_mnist(
     ```
     """
     if path is not None:
-        arrays, source = _read_path(Path(path)), f"'{path}'"
+        arrays, source = _read_path(_validation.path(path, "path")), f"'{path}'"
     elif _keras_cache_file().is_file():
         arrays, source = _read_npz(_keras_cache_file()), f"'{_keras_cache_file()}'"
     else:

@@ -109,9 +109,7 @@ class _Optimizer:
 
 
 def _choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
-    if value not in choices:
-        raise ValueError(f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
-    return value
+    return _validation.one_of(value, name, choices)
 
 
 class GraphAutoEncoder:
@@ -568,7 +566,7 @@ class GraphAutoEncoder:
         `path` must be new or hold a GraphAutoEncoder save (nothing else is replaced).
         """
         self._check_open()
-        folder = Path(path)
+        folder = _validation.path(path, "path")
 
         def write(partial: Path) -> None:
             with self.graph.as_default():
@@ -588,7 +586,7 @@ class GraphAutoEncoder:
         so an edited, truncated or mismatched save is a `ValueError` naming the
         file and the field or variable, never a model of the wrong size.
         """
-        folder = Path(path)
+        folder = _validation.path(path, "path")
         config_file = folder / _CONFIG_FILE
         if not config_file.is_file():
             raise FileNotFoundError(f"No GraphAutoEncoder saved in '{folder}': {_CONFIG_FILE} is missing.")

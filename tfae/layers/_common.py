@@ -104,6 +104,13 @@ class OutputActivation:
 def build_stack(stack: list[keras.layers.Layer], shape: tuple) -> tuple:
     """Build each sublayer on the previous one's output shape; returns the last output shape."""
     for sublayer in stack:
+        units = getattr(sublayer, "units", None)
+        if isinstance(sublayer, keras.layers.Dense) and shape[-1] * units > _validation.MAX_SIZE:
+            raise ValueError(
+                f"Expected each Dense kernel to hold at most {_validation.MAX_SIZE} weights. Received: an "
+                f"input_shape of {shape[-1]} features into layer '{sublayer.name}' of {units} units "
+                f"(latent_dim / hidden_units)"
+            )
         sublayer.build(shape)
         shape = sublayer.compute_output_shape(shape)
     return shape

@@ -14,8 +14,7 @@ NOISES = ("gaussian", "masking")
 
 def check_noise(noise: Any, noise_level: Any) -> tuple[str | None, float]:
     """`(noise, noise_level)` checked: a name from `NOISES` or None, and a level in (0, 1)."""
-    if noise is not None and noise not in NOISES:
-        raise ValueError(f"Expected `noise` to be one of {NOISES} or None. Received: noise={noise!r}")
+    _validation.one_of(noise, "noise", (*NOISES, None))
     level = _validation.unit_interval(noise_level, "noise_level")
     if noise is not None and level == 0:
         raise ValueError(f"Expected `noise_level` in (0, 1) when `noise` is set. Received: noise_level={noise_level!r}")

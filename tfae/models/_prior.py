@@ -10,7 +10,7 @@ from tfae import _validation
 def prior_codes(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
     """`(n, latent_dim)` float32 draws from N(0, I), from numpy's generator seeded with `seed`."""
     n = _validation.positive_int(n, "n")
-    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+    return np.random.default_rng(_validation.seed(seed)).standard_normal((n, latent_dim)).astype(np.float32)
 
 
 class PriorSampling:

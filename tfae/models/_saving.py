@@ -90,7 +90,9 @@ def load_model(filepath: str | os.PathLike, *, safe_mode: bool = True, custom_ob
     """
     import keras
 
-    path = Path(filepath)
+    from tfae import _validation
+
+    path = _validation.path(filepath, "filepath")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     if path.suffix != ".keras":

@@ -12,7 +12,7 @@ import threading
 
 import keras
 
-from tfae import _engine, _keras_private
+from tfae import _engine, _keras_private, _validation
 
 
 class FastTraining:
@@ -39,6 +39,11 @@ class FastTraining:
         loss stops training with a warning and the last good weights
         (`tfae.callbacks.StopOnNaN`; `model.stop_on_nan = False` turns it off).
         """
+        epochs = _validation.non_negative_int(epochs, "epochs")
+        initial_epoch = _validation.non_negative_int(initial_epoch, "initial_epoch")
+        validation_split = _validation.unit_interval(validation_split, "validation_split")
+        if batch_size is not None:
+            batch_size = _validation.batch_size(batch_size)
         x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
         callbacks = _with_nan_guard(callbacks) if self.stop_on_nan else callbacks
         arguments = dict(
@@ -54,6 +59,8 @@ class FastTraining:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Evaluates the model: `keras.Model.evaluate`, with `y` defaulting to `x`."""
+        if batch_size is not None:
+            batch_size = _validation.batch_size(batch_size)
         x, y, sample_weight = _engine.check_data(self, x, y, sample_weight, feature_shape=self.sample_shape)
         return super().evaluate(x, _engine.keras_targets(x, y, sample_weight), batch_size=batch_size,
                                 verbose=verbose, sample_weight=sample_weight, steps=steps, callbacks=callbacks,

@@ -436,7 +436,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
         steps = _validation.positive_int(steps, "steps")
         if steps < 2:
             raise ValueError(f"Expected `steps` to be an integer >= 2 (both ends). Received: steps={steps!r}")
-        a, b = np.asarray(x_a, dtype=np.float32), np.asarray(x_b, dtype=np.float32)
+        a = _validation.numeric_array(x_a, "x_a").astype(np.float32)
+        b = _validation.numeric_array(x_b, "x_b").astype(np.float32)
         if a.shape != b.shape:
             raise ValueError(f"Expected `x_a` and `x_b` of the same shape. Received: x_a.shape={a.shape}, "
                              f"x_b.shape={b.shape}")
@@ -471,8 +472,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
         Returns:
             numpy array of shape `(n,)`: higher means worse reconstructed.
         """
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"Expected `reduction` to be 'mean' or 'sum'. Received: reduction={reduction!r}")
+        _validation.one_of(reduction, "reduction", ("mean", "sum"))
         x = self._ensure_built(x)
         x = _validation.as_float_array(x, name="x", feature_shape=self.sample_shape)
         y = x if y is None else _validation.as_float_array(y, name="y", feature_shape=self.sample_shape)
