@@ -116,3 +116,29 @@ def test_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys):
     monkeypatch.setattr(cli, "run_presets", interrupted)
     assert cli.main(["presets"]) == 130
     assert capsys.readouterr().err == "tfae presets: interrupted\n"
+
+
+def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    (tmp_path / "corrupt.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
+    (tmp_path / "a_file").write_text("in the way")
+    encode = ["encode", "--model", "preset:mnist_dense"]
+    cases = {
+        "missing input": encode + ["--input", str(tmp_path / "none.npy"), "--output", str(tmp_path / "z.npy")],
+        "corrupt input": encode + ["--input", str(tmp_path / "corrupt.npy"), "--output", str(tmp_path / "z.npy")],
+        "output under a file": encode + ["--input", str(tmp_path / "x.npy"),
+                                         "--output", str(tmp_path / "a_file" / "z.npy")],
+        "missing model": ["info", str(tmp_path / "none.keras")],
+        "out is a file": ["train", "--epochs", "1", "--out", str(tmp_path / "a_file")],
+        "bad option": ["train", "--epochs", "0"],
+        "unknown option": ["encode", "--colour", "red"],
+    }
+    for case, argv in cases.items():
+        try:
+            status = cli.main(argv)
+        except SystemExit as exit_info:  # argparse's own errors
+            status = exit_info.code
+        error = capsys.readouterr().err.strip()
+        assert status == 2, case
+        assert error and "\n" not in error and "Traceback" not in error, (case, error)
+    assert (tmp_path / "a_file").read_text() == "in the way"

@@ -366,10 +366,17 @@ _DATA_HELP = "'mnist-sample' (shipped), 'mnist' (Keras cache) or a folder with M
 _MODEL_HELP = "'preset:NAME', a preset folder or a .keras file (loaded in Keras' safe mode)"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option reported in one line (and status 2) instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     from tfae._version import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tfae", description="Autoencoders for Keras 3. TensorFlow's start-up log lines are hidden unless "
         "TF_CPP_MIN_LOG_LEVEL=0.")
     parser.add_argument("--version", action="version", version=f"tfae {__version__}")
