@@ -108,3 +108,11 @@ def test_outside_a_job_this_process_is_the_only_worker_and_the_chief():
     x = np.arange(10)[:, None]
     np.testing.assert_array_equal(tfae.distribute.worker_share(x, global_batch_size=4), x)
     assert tfae.distribute.worker_index() == 0 and tfae.distribute.is_chief()
+
+
+@pytest.mark.slow
+def test_the_family_trains_under_mirrored_strategy_and_deterministic_models_match_one_device():
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", "tests.mirrored_family_check"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0 and "OK mirrored family" in result.stdout, result.stdout[-3000:] + result.stderr[-5000:]

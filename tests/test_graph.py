@@ -145,7 +145,8 @@ def edit_config(folder, **fields):
 @pytest.mark.parametrize("fields, message", [
     ({"latent_dim": 4}, r"variable 'encoder_1/kernel' has shape \(16, 8\) but the config .* gives \(16, 4\)"),
     ({"hidden_units": [16, 8]}, r"has no variable 'encoder_2/kernel'"),
-    ({"input_dim": 2**40}, r"'encoder_0/kernel' has shape \(784, 16\)"),
+    ({"input_dim": 2**30}, r"'encoder_0/kernel' has shape \(784, 16\)"),  # checked before 4 GiB is built
+    ({"input_dim": 2**40}, r"Received: input_dim=1099511627776"),
     ({"latent_dim": -3}, r"Received: latent_dim=-3"),
     ({"latent_dim": "8"}, r"Received: latent_dim='8'"),
     ({"hidden_units": [16.5]}, r"hidden_units"),
@@ -416,3 +417,36 @@ def test_the_mse_cost_is_the_summed_squared_error_of_the_sigmoid_output(digits):
         w1, b1, w2, b2 = g.get_weights()
         x_hat = 1.0 / (1.0 + np.exp(-(np.maximum(x @ w1 + b1, 0.0) @ w2 + b2)))
         assert g.session.run(g.cost, {g.X: x}) == pytest.approx(float(np.sum((x_hat - x) ** 2)), rel=1e-5)
+
+
+GRAPH_SAVER = """
+import sys, tfae
+model = tfae.GraphAutoEncoder(784, 64, hidden_units=(256,), optimizer="adam", seed=0)
+model.save(sys.argv[1])
+print("saved", flush=True)
+while True:
+    model.save(sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_during_repeated_graph_saves_always_leaves_a_loadable_save(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    rng = np.random.default_rng(1)
+    for attempt in range(4):
+        saver = subprocess.Popen([sys.executable, "-c", GRAPH_SAVER, str(tmp_path / "ckpt")], env=env,
+                                 stdout=subprocess.PIPE, text=True)
+        assert saver.stdout.readline().strip() == "saved"
+        time.sleep(float(rng.uniform(0.05, 1.0)))
+        saver.send_signal(signal.SIGKILL)
+        saver.wait()
+        with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as loaded:  # the last complete save, never a stub
+            assert loaded.latent_dim == 64 and loaded.hidden_units == (256,), attempt
