@@ -27,7 +27,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _multiworker_unsupported():
+    import tfae
+
+    return tfae.distribute.unsupported_versions()
+
+
+needs_multiworker = pytest.mark.skipif(bool(_multiworker_unsupported()), reason=str(_multiworker_unsupported()))
+
+
 @pytest.mark.slow
+@needs_multiworker
 def test_two_workers_on_localhost_end_equal_to_one_process_on_the_same_global_batches(tmp_path):
     import numpy as np
 
@@ -74,6 +84,7 @@ def test_multiworker_needs_the_jax_backend_and_says_so():
 
 
 @pytest.mark.slow
+@needs_multiworker
 def test_tfae_train_strategy_multiworker_runs_two_workers_and_only_the_chief_writes(tmp_path):
     port = str(_free_port())
     command = [sys.executable, "-m", "tfae", "train", "--epochs", "1", "--batch-size", "64", "--hidden-units", "16",
@@ -116,3 +127,11 @@ def test_the_family_trains_under_mirrored_strategy_and_deterministic_models_matc
     result = subprocess.run([sys.executable, "-m", "tests.mirrored_family_check"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0 and "OK mirrored family" in result.stdout, result.stdout[-3000:] + result.stderr[-5000:]
+
+
+def test_multiworker_names_the_versions_it_needs(monkeypatch):
+    import tfae
+
+    monkeypatch.setattr(keras, "version", lambda: "3.10.0")
+    assert "Expected Keras >= 3.11 and JAX >= 0.5 for multi-worker training. Received: keras 3.10.0" in \
+        tfae.distribute.unsupported_versions()

@@ -15,6 +15,7 @@ backend) or `keras.distribution.DataParallel` (JAX) work as they are.
 from __future__ import annotations
 
 import os
+import re
 
 import keras
 import numpy as np
@@ -71,6 +72,9 @@ def multiworker(
     if keras.backend.backend() != "jax":
         raise ValueError("Expected the JAX backend for multi-worker training (set KERAS_BACKEND=jax in every "
                          f"worker). Received: backend {keras.backend.backend()!r}")
+    too_old = unsupported_versions()
+    if too_old:
+        raise ValueError(too_old)
     given = {"coordinator": coordinator, "num_workers": num_workers, "worker_index": worker_index}
     for name, value in list(given.items()):
         if value is None and os.environ.get(_ENV[name]):
@@ -92,10 +96,40 @@ def multiworker(
     except (AttributeError, ValueError):  # a JAX without the option
         pass
     keras.distribution.initialize(job_addresses=coordinator, num_processes=num_workers, process_id=worker_index)
-    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-    distribution.auto_shard_dataset = False
+    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices(),
+                                                   auto_shard_dataset=False)
     keras.distribution.set_distribution(distribution)
     return distribution
+
+
+# Oldest versions seen to work here: Keras 3.10 refuses arrays in any multi-process job (tf.data only),
+# and JAX 0.4.30 cannot place a variable on the devices of several processes. Keras 3.11 with JAX 0.5.3
+# trains two workers to the single-process result; newer releases were tested too (docs/scaling.md).
+MIN_KERAS = (3, 11)
+MIN_JAX = (0, 5)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:2])
+
+
+def unsupported_versions() -> str | None:
+    """Why this installation cannot train multi-worker (Keras or JAX too old), or None when it can.
+
+    Example:
+
+    ```python
+    reason = tfae.distribute.unsupported_versions()   # None with current Keras and JAX
+    ```
+    """
+    try:
+        import jax
+    except ImportError:
+        return "Expected JAX for multi-worker training (pip install jax). Received: no jax installed"
+    if _version(keras.version()) < MIN_KERAS or _version(jax.__version__) < MIN_JAX:
+        return (f"Expected Keras >= {'.'.join(map(str, MIN_KERAS))} and JAX >= {'.'.join(map(str, MIN_JAX))} for "
+                f"multi-worker training. Received: keras {keras.version()}, jax {jax.__version__}")
+    return None
 
 
 def _from_env(name: str, text: str) -> int:
