@@ -85,6 +85,37 @@ def test_multiworker_needs_the_jax_backend_and_says_so():
 
 @pytest.mark.slow
 @needs_multiworker
+def test_two_workers_killed_mid_training_resume_from_the_shared_backup_to_the_single_process_result(tmp_path):
+    import numpy as np
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "jax",
+           "CHECK_BACKUP": str(tmp_path / "shared-backup")}
+    run = [sys.executable, "-m", "tests.multiworker_check", str(tmp_path)]
+
+    def workers(**extra):
+        port = str(_free_port())
+        started = [subprocess.Popen(run + ["worker", str(i), "2", port], cwd=REPO, env={**env, **extra},
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+        return [(worker, *worker.communicate(timeout=600)) for worker in started]
+
+    for worker, _, stderr in workers(CHECK_CRASH_AT="1"):
+        assert worker.returncode == 3, stderr[-3000:]  # both stopped when epoch 2 began
+    for i, (worker, stdout, stderr) in enumerate(workers()):
+        assert worker.returncode == 0 and f"OK worker{i}" in stdout, stderr[-3000:]
+    single = subprocess.run(run + ["single"], cwd=REPO, env={**env, "CHECK_BACKUP": str(tmp_path / "b-single")},
+                            capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr[-3000:]
+    resumed, alone = dict(np.load(tmp_path / "worker0.npz")), dict(np.load(tmp_path / "single.npz"))
+    assert len(resumed["loss"]) == 1 and len(alone["loss"]) == 2  # the resumed run ran epoch 2 only
+    np.testing.assert_allclose(resumed["loss"], alone["loss"][1:], rtol=1e-5)
+    for key in resumed:
+        if key != "loss":
+            np.testing.assert_allclose(resumed[key], alone[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    np.testing.assert_array_equal(np.load(tmp_path / "worker1.npz")["w0"], resumed["w0"])
+
+
+@pytest.mark.slow
+@needs_multiworker
 def test_tfae_train_strategy_multiworker_runs_two_workers_and_only_the_chief_writes(tmp_path):
     port = str(_free_port())
     command = [sys.executable, "-m", "tfae", "train", "--epochs", "1", "--batch-size", "64", "--hidden-units", "16",
@@ -103,12 +134,23 @@ def test_tfae_train_strategy_multiworker_runs_two_workers_and_only_the_chief_wri
 
 
 @pytest.mark.slow
-def test_tfae_train_strategy_mirrored_trains_under_the_strategy(tmp_path, capsys):
+def test_tfae_train_strategy_mirrored_trains_under_the_strategy(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
     from tfae import cli
 
+    original, built = cli.build_model, []
+
+    def spy(*args, **kwargs):
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(cli, "build_model", spy)
     assert cli.main(["train", "--epochs", "1", "--batch-size", "128", "--hidden-units", "16", "--latent-dim", "4",
                      "--strategy", "mirrored", "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "model.keras").is_file()
+    assert isinstance(built[0].distribute_strategy, tf.distribute.MirroredStrategy)  # built in its scope
+    assert built[0].optimizer.iterations.numpy() > 0
 
 
 def test_outside_a_job_this_process_is_the_only_worker_and_the_chief():

@@ -16,13 +16,22 @@ from tfae import datasets
 from tfae.datasets._npy import DataFileError, read_npy, read_npz
 
 MUTANTS = 250
+GRAPH_MUTANTS = 60
+KERAS_MUTANTS = 60
 
 
 def mutate(data: bytes, rng: np.random.Generator, header: int = 64) -> bytes:
-    """One random damage to `data`, biased towards its first `header` bytes, where the sizes live."""
+    """One random damage to `data`, biased towards its first `header` and last 64 bytes, where sizes live
+    (headers; a zip's central directory)."""
     data = bytearray(data)
     kind = rng.integers(6)
-    where = int(rng.integers(min(header, len(data)))) if rng.random() < 0.7 else int(rng.integers(len(data)))
+    place = rng.random()
+    if place < 0.6:
+        where = int(rng.integers(min(header, len(data))))
+    elif place < 0.8:
+        where = max(0, len(data) - 1 - int(rng.integers(min(64, len(data)))))
+    else:
+        where = int(rng.integers(len(data)))
     if kind == 0:  # flip bits
         data[where] ^= int(rng.integers(1, 256))
     elif kind == 1:  # truncate
@@ -31,8 +40,9 @@ def mutate(data: bytes, rng: np.random.Generator, header: int = 64) -> bytes:
         data[where:where] = rng.integers(0, 256, int(rng.integers(1, 16)), dtype=np.uint8).tobytes()
     elif kind == 3:  # delete bytes
         del data[where:where + int(rng.integers(1, 16))]
-    elif kind == 4:  # a large big-endian number, as a lying size field would be
-        data[where:where + 4] = int(rng.choice([0, 1, 2**31 - 1, 2**32 - 1, 2**24])).to_bytes(4, "big")
+    elif kind == 4:  # a large number, as a lying size field would be (IDX is big-endian, zip little-endian)
+        order = "big" if rng.random() < 0.5 else "little"
+        data[where:where + 4] = int(rng.choice([0, 1, 2**31 - 1, 2**32 - 1, 2**24])).to_bytes(4, order)
     else:  # random bytes over a stretch
         span = int(rng.integers(1, 32))
         data[where:where + span] = rng.integers(0, 256, span, dtype=np.uint8).tobytes()
@@ -128,7 +138,7 @@ def test_mutated_graph_autoencoder_saves_give_clear_errors_only(tmp_path):
     names = sorted(p.name for p in (tmp_path / "good").iterdir())
     rng = np.random.default_rng(6)
     refused = 0
-    for i in range(60):
+    for i in range(GRAPH_MUTANTS):
         shutil.rmtree(tmp_path / "bad", ignore_errors=True)
         shutil.copytree(tmp_path / "good", tmp_path / "bad")
         damage_folder_file(tmp_path / "bad", rng, names)
@@ -152,7 +162,7 @@ def test_mutated_keras_files_give_model_file_errors_only(tmp_path):
         members = {name: archive.read(name) for name in archive.namelist()}
     rng = np.random.default_rng(7)
     refused = 0
-    for i in range(60):
+    for i in range(KERAS_MUTANTS):
         damaged = dict(members)
         name = sorted(members)[int(rng.integers(len(members)))]
         damaged[name] = mutate(members[name], rng, header=512)

@@ -150,7 +150,7 @@ def test_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_good(tmp
     while not (state.is_file() and json.loads(state.read_text())["epoch"] >= 2):
         assert trainer.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
         time.sleep(0.05)
-    time.sleep(0.3)  # into the next epoch
+    time.sleep(float(np.random.default_rng().uniform(0.0, 1.0)))  # anywhere in the next epoch, a backup too
     trainer.send_signal(signal.SIGKILL)
     trainer.wait()
     backed_up = json.loads(state.read_text())["epoch"]
@@ -207,3 +207,72 @@ def test_backup_never_replaces_a_folder_of_other_files_and_checks_its_arguments(
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
     with pytest.raises(ValueError, match="Received: save_freq=0"):
         tfae.callbacks.BackupAndRestore(tmp_path / "b", save_freq=0)
+
+
+def test_a_second_fit_after_a_resumed_one_runs_all_its_epochs(tmp_path):
+    x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    ae = _model()
+    ae.compile()
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), Crash()],
+               verbose=0)
+    resumed = ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b")],
+                     verbose=0)
+    assert len(resumed.history["loss"]) == 2
+    again = ae.fit(x, epochs=3, batch_size=16, verbose=0)  # Keras' _initial_epoch must not linger
+    assert len(again.history["loss"]) == 3
+
+
+def test_a_nan_in_the_first_resumed_epoch_restores_the_resumed_weights(tmp_path):
+    x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    ae = _model()
+    ae.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-2), loss="mse")
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), Crash()],
+               verbose=0)
+    backed_up = [np.array(w) for w in ae.weights]
+    fresh = _model()
+    fresh.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-2), loss="mse")
+    diverge = keras.callbacks.LearningRateScheduler(lambda epoch, lr: 1e30)
+    with pytest.warns(RuntimeWarning, match="epoch 3. The weights and optimizer state are those at the end of epoch 2"):
+        fresh.fit(x, epochs=4, batch_size=16, verbose=0,
+                  callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), diverge])
+    for weight, kept in zip(fresh.weights, backed_up):
+        np.testing.assert_array_equal(np.array(weight), kept)
+
+
+def test_a_crash_between_the_two_renames_of_a_folder_save_loses_nothing(tmp_path, monkeypatch):
+    from tfae import _files
+
+    with tfae.GraphAutoEncoder(6, 2, seed=0) as model:
+        model.save(tmp_path / "g")
+        weights = model.get_weights()
+        real_replace, calls = os.replace, []
+
+        def dies_after_moving_the_old_one_aside(source, target):
+            calls.append(target)
+            if len(calls) == 2:  # the new folder's move into place
+                raise KeyboardInterrupt
+            real_replace(source, target)
+
+        monkeypatch.setattr(_files.os, "replace", dies_after_moving_the_old_one_aside)
+        with pytest.raises(KeyboardInterrupt):
+            model.save(tmp_path / "g")
+        monkeypatch.undo()
+    assert not (tmp_path / "g").exists()  # the window: only the old folder, hidden beside
+    with tfae.GraphAutoEncoder.load(tmp_path / "g") as restored:  # put back by the reader
+        for restored_weight, weight in zip(restored.get_weights(), weights):
+            np.testing.assert_array_equal(restored_weight, weight)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g"]

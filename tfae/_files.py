@@ -46,13 +46,25 @@ def write_file(path: Path, write: Callable[[Path], None]) -> None:
         partial.unlink(missing_ok=True)
 
 
+def recover_folder(path: Path) -> None:
+    """Put back the previous folder a save moved aside, if a crash came before the new one moved in."""
+    if path.exists():
+        return
+    moved = sorted(path.parent.glob(f"{_OLD}{'[0-9a-f]' * 8}-{glob.escape(path.name)}"),
+                   key=lambda candidate: candidate.stat().st_mtime)
+    if moved:
+        os.replace(moved[-1], path)
+
+
 def write_folder(path: Path, write: Callable[[Path], None], *, replaceable: Callable[[Path], bool]) -> None:
     """`write(partial)` fills a new folder; it then takes the place of `path` (a folder `replaceable` accepts).
 
     The old folder is renamed aside before the new one moves in and deleted
-    after, so a crash leaves the old or the new folder under `path` (or, in
-    the instant between the two renames, the old one beside it, hidden).
+    after, so a crash leaves the old or the new folder under `path`, or, in
+    the instant between the two renames, the old one beside it, hidden: then
+    `recover_folder` (called here and by every reader) puts it back.
     """
+    recover_folder(path)
     if path.exists() and not (path.is_dir() and replaceable(path)):
         raise ValueError(f"Expected `path` to be a new folder or one this would replace. Received: path={str(path)!r}, "
                          "which holds other files")
@@ -64,6 +76,7 @@ def write_folder(path: Path, write: Callable[[Path], None], *, replaceable: Call
         write(partial)
         for file in partial.iterdir():
             sync(file)
+        sync(partial)
         old = None
         if path.exists():
             old = _beside(path, _OLD)

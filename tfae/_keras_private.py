@@ -43,6 +43,9 @@ def unscale_loss_for_distribution(value: Any) -> Any:
     return loss.unscale_loss_for_distribution(value)
 
 
-def resume_from_epoch(model: keras.Model, epoch: int) -> None:
-    """Make the `fit` now starting (called from `on_train_begin`) begin at `epoch`, as after a restart."""
+def resume_from_epoch(model: keras.Model, epoch: int | None) -> None:
+    """Make the `fit` now starting (called from `on_train_begin`) begin at `epoch`, as after a restart.
+
+    Keras never resets it: `None` (from `on_train_end`) lets later `fit` calls start where they are told.
+    """
     model._initial_epoch = epoch

@@ -28,10 +28,10 @@ def positive_int(value: Any, name: str) -> int:
 
 
 def non_negative_int(value: Any, name: str) -> int:
-    """Return `value` as an `int`, or raise if it is not an integer in [0, MAX_SIZE]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= MAX_SIZE:
-        raise ValueError(f"Expected `{name}` to be an integer >= 0 (at most {MAX_SIZE}). "
-                         f"Received: {name}={value!r}")
+    """Return `value` as an `int`, or raise if it is not an integer >= 0 (no upper bound: `epochs=10**9`
+    with `EarlyStopping` is a Keras idiom)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"Expected `{name}` to be an integer >= 0. Received: {name}={value!r}")
     return int(value)
 
 

@@ -117,11 +117,12 @@ class StopOnNaN(keras.callbacks.Callback):
 
     Keras' own `TerminateOnNaN` stops, but leaves the model with the NaN
     weights that caused it. This callback copies the weights (and the
-    optimizer's state) at the start of training and after every epoch whose
-    loss is finite; at the end of an epoch whose loss (or `val_loss`) is not,
-    it restores that copy, stops training and warns, saying which epoch went
-    wrong and which one the weights now come from. The epoch's entry stays in
-    the history, as Keras recorded it.
+    optimizer's state) when the first epoch begins (after a resuming
+    `BackupAndRestore` has loaded its backup) and after every epoch whose loss
+    and weights are finite. At the end of an epoch whose loss (or `val_loss`)
+    or weights are not, it restores that copy, stops training and warns,
+    saying which epoch went wrong and which one the weights now come from.
+    The epoch's entry stays in the history, as Keras recorded it.
 
     tfae's models add one to every `fit` (set `model.stop_on_nan = False` for
     Keras' behaviour, or pass your own); any Keras model can use it too.
@@ -130,8 +131,8 @@ class StopOnNaN(keras.callbacks.Callback):
 
     Attributes:
         stopped_epoch: the epoch (counted from 0) whose loss was not finite, or None.
-        restored_epoch: the epoch whose weights were put back (-1: those from
-            before training), or None.
+        restored_epoch: the epoch whose weights were put back (one before the
+            first epoch run: those from before training), or None.
 
     Example:
 
@@ -150,21 +151,31 @@ class StopOnNaN(keras.callbacks.Callback):
         self._kept: tuple[list, list] | None = None
         self._kept_epoch = -1
 
-    def _keep(self, epoch: int) -> None:
+    def _state(self) -> tuple[list, list]:
         optimizer = getattr(self.model, "optimizer", None)
-        self._kept = ([np.array(v) for v in self.model.weights],
-                      [np.array(v) for v in getattr(optimizer, "variables", [])])
-        self._kept_epoch = epoch
+        return ([np.array(v) for v in self.model.weights],
+                [np.array(v) for v in getattr(optimizer, "variables", [])])
 
     def on_train_begin(self, logs=None):
         self.stopped_epoch = self.restored_epoch = None
-        self._keep(-1)
+        self._kept = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # The first copy is taken here, after every callback's on_train_begin: a BackupAndRestore may
+        # have loaded the weights of a resumed run by then.
+        if self._kept is None:
+            self._kept, self._kept_epoch = self._state(), epoch - 1
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        bad = [name for name in ("loss", "val_loss") if name in logs and not np.isfinite(float(logs[name]))]
+        bad = [f"{name} became {logs[name]}" for name in ("loss", "val_loss")
+               if name in logs and not np.isfinite(float(logs[name]))]
+        state = self._state()
+        if not bad and not all(np.isfinite(w).all() for w in state[0] if w.dtype.kind == "f"):
+            # A loss is computed before each update: the epoch's last update can overflow unseen.
+            bad = ["the weights became NaN or infinite"]
         if not bad:
-            self._keep(epoch)
+            self._kept, self._kept_epoch = state, epoch
             return
         weights, optimizer_state = self._kept
         for variable, value in zip(self.model.weights, weights):
@@ -178,8 +189,8 @@ class StopOnNaN(keras.callbacks.Callback):
         import warnings
 
         warnings.warn(
-            f"Training stopped: {' and '.join(bad)} became {logs[bad[0]]} in epoch {epoch + 1}. The weights and "
-            f"optimizer state are those {source}, the last with a finite loss. Lower the learning rate, "
+            f"Training stopped: {' and '.join(bad)} in epoch {epoch + 1}. The weights and "
+            f"optimizer state are those {source}, the last with a finite loss and weights. Lower the learning rate, "
             "or clip gradients (compile(optimizer=keras.optimizers.Adam(clipnorm=1.0))).",
             RuntimeWarning,
             stacklevel=2,
@@ -193,13 +204,18 @@ class BackupAndRestore(keras.callbacks.Callback):
     files, in place: a process killed while writing either leaves a stub or a
     pair that disagree, and the restart fails or repeats an epoch on weights
     that already trained it. Here both are written into a new folder that
-    replaces `backup_dir` in one rename (the previous backup stays until then).
+    replaces `backup_dir` (the previous backup is moved aside first and
+    deleted after; a kill between the two moves leaves it aside, and the next
+    start puts it back).
 
     Restarting the same `fit` with the same `backup_dir` continues from the
     epoch after the last one backed up, with the weights and optimizer state
     of then; the epochs already run are not run again. The backup is deleted
     when training ends (`delete_checkpoint=True`), so the next `fit` starts
-    afresh. `tfae train --resume` uses it.
+    afresh. `tfae train --resume` uses it. In a multi-worker job
+    (`tfae.distribute`) `backup_dir` must be on storage every worker sees:
+    worker 0 writes it, every worker reads it, and a start where the workers
+    see different backups is refused.
 
     Args:
         backup_dir: the folder of the backup: new, or one this callback wrote.
@@ -235,19 +251,20 @@ class BackupAndRestore(keras.callbacks.Callback):
         self._batches = 0
 
     def on_train_begin(self, logs=None):
-        from tfae import _keras_private
+        from tfae import _files, _keras_private, distribute
 
         self._epoch = self._batches = 0
-        state_file = self.backup_dir / self._STATE_FILE
-        if not state_file.is_file():
+        if distribute.is_chief():
+            _files.recover_folder(self.backup_dir)
+        distribute.gathered(0)  # the others read the folder once the chief has put it right
+        epoch = self._backed_up_epoch()
+        seen = distribute.gathered(-1 if epoch is None else epoch)
+        if len(set(seen)) > 1:  # every worker must load the same backup, or their steps would differ
+            raise ValueError(f"Expected every worker to see the same backup in '{self.backup_dir}' (shared "
+                             f"storage). Received: next epochs {seen} (-1: no backup), by worker index")
+        if epoch is None:
+            _keras_private.resume_from_epoch(self.model, None)
             return
-        import json
-
-        try:
-            epoch = int(json.loads(state_file.read_text())["epoch"])
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': {state_file.name} is "
-                             f"damaged ({error}); delete the folder to start afresh") from None
         if not self.model.built:
             raise ValueError("Expected a built model to restore a backup into. Received: an unbuilt "
                              f"{type(self.model).__name__}; call it on a batch or give `input_shape` first")
@@ -257,6 +274,19 @@ class BackupAndRestore(keras.callbacks.Callback):
         self.model.load_weights(self.backup_dir / self._WEIGHTS_FILE)
         self._epoch = epoch
         _keras_private.resume_from_epoch(self.model, epoch)
+
+    def _backed_up_epoch(self) -> int | None:
+        """The epoch the backup resumes at, or None when there is no backup."""
+        import json
+
+        state_file = self.backup_dir / self._STATE_FILE
+        if not state_file.is_file():
+            return None
+        try:
+            return int(json.loads(state_file.read_text())["epoch"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': {state_file.name} is "
+                             f"damaged ({error}); delete the folder to start afresh") from None
 
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq == "epoch":
@@ -272,8 +302,9 @@ class BackupAndRestore(keras.callbacks.Callback):
         self._back_up(epoch + 1)
 
     def on_train_end(self, logs=None):
-        from tfae import distribute
+        from tfae import _keras_private, distribute
 
+        _keras_private.resume_from_epoch(self.model, None)  # Keras would start every later fit there too
         if (self.delete_checkpoint and distribute.is_chief() and self.backup_dir.is_dir()
                 and _is_backup(self.backup_dir)):
             import shutil

@@ -14,6 +14,7 @@ backend) or `keras.distribution.DataParallel` (JAX) work as they are.
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 
@@ -87,8 +88,10 @@ def multiworker(
         raise ValueError(f"Expected `coordinator` as 'host:port'. Received: coordinator={coordinator!r}")
     num_workers = _validation.positive_int(given["num_workers"], "num_workers")
     worker_index = given["worker_index"]
-    if isinstance(worker_index, bool) or not isinstance(worker_index, int) or not 0 <= worker_index < num_workers:
+    if (isinstance(worker_index, bool) or not isinstance(worker_index, numbers.Integral)
+            or not 0 <= worker_index < num_workers):
         raise ValueError(f"Expected `worker_index` in [0, {num_workers}). Received: worker_index={worker_index!r}")
+    worker_index = int(worker_index)
     import jax
 
     try:  # CPU devices all-reduce through gloo (GPUs use NCCL whatever this says); set before JAX starts
@@ -173,6 +176,29 @@ def is_chief() -> bool:
     return worker_index() == 0
 
 
+def gathered(value: int) -> list[int]:
+    """Every worker's `value`, by worker index (`[value]` outside a job); a collective: all workers call it.
+
+    Args:
+        value: this worker's integer.
+
+    Returns:
+        A list of `num_workers` integers.
+
+    Example:
+
+    ```python
+    assert tfae.distribute.gathered(3) == [3]   # a lone process
+    ```
+    """
+    count, _ = _processes()
+    if count == 1:
+        return [int(value)]
+    from jax.experimental import multihost_utils
+
+    return [int(v) for v in np.asarray(multihost_utils.process_allgather(np.int32(value))).reshape(-1)]
+
+
 def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | None = None,
                  worker_index: int | None = None) -> np.ndarray:
     """This worker's rows of every global batch of `x`, in order.
@@ -210,8 +236,10 @@ def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | No
     if global_batch_size % num_workers:
         raise ValueError(f"Expected `global_batch_size` to be a multiple of num_workers={num_workers}. "
                          f"Received: global_batch_size={global_batch_size}")
-    if isinstance(worker_index, bool) or not isinstance(worker_index, int) or not 0 <= worker_index < num_workers:
+    if (isinstance(worker_index, bool) or not isinstance(worker_index, numbers.Integral)
+            or not 0 <= worker_index < num_workers):
         raise ValueError(f"Expected `worker_index` in [0, {num_workers}). Received: worker_index={worker_index!r}")
+    worker_index = int(worker_index)
     rows = len(x) % global_batch_size
     if rows % num_workers:
         raise ValueError(f"Expected the last global batch ({rows} of len(x)={len(x)} rows) to split evenly among "

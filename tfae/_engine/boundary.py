@@ -122,6 +122,9 @@ def check_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, *, featur
         raise ValueError(f"Expected `{names['x']}` to be the data: an array, a tf.data.Dataset, a "
                          f"keras.utils.PyDataset or a generator. Received: {names['x']}=None")
     checked_x = _array(x, names["x"], feature_shape)
+    if y is not None and not _validation.is_backend_tensor(y) and _passes_through(y):
+        raise ValueError(f"Expected `{names['y']}` to be an array of targets or None (a data set, generator or "
+                         f"dict in `{names['x']}` brings its own). Received: {names['y']} of type {type(y).__name__}")
     checked_y = _array(y, names["y"], feature_shape)
     if y is x:
         checked_y = None  # the default target: one copy of the data, not two

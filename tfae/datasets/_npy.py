@@ -152,10 +152,16 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 
 
 def _members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
-    members = []
+    """The archive's members, each checked against the bytes the archive really holds (the zip's own
+    directory states the sizes, and may lie)."""
+    members, size = [], path.stat().st_size
     for info in archive.infolist():
         if not info.filename.endswith(".npy"):
             raise _fail(path, f"its member {info.filename!r} is not an .npy array")
+        if info.header_offset + info.compress_size > size or (
+                info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size):
+            raise _fail(path, f"its member {info.filename!r} claims {info.compress_size} stored bytes at offset "
+                              f"{info.header_offset}, more than the {size}-byte file holds")
         if info.file_size > max(info.compress_size, 1) * _MAX_DEFLATE_RATIO + 1024:
             raise _fail(path, f"its member {info.filename!r} claims {info.file_size} bytes, more than "
                               f"{info.compress_size} compressed bytes can hold")

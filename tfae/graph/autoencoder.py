@@ -40,6 +40,8 @@ _OPTIMIZERS = ("rmsprop", "adam", "sgd")
 _LOSSES = ("sigmoid_cross_entropy", "mse")
 _INITIALIZERS = ("random_normal", "glorot_uniform")
 _CONFIG_FILE = "graph_autoencoder.json"
+# What TensorFlow's checkpoint reader raises for a damaged file (its C++ errors arrive as any of these).
+_CHECKPOINT_ERRORS = (tf.errors.OpError, ValueError, IndexError, RuntimeError, TypeError, OverflowError)
 _CHECKPOINT_PREFIX = "model.ckpt"
 
 
@@ -587,6 +589,7 @@ class GraphAutoEncoder:
         file and the field or variable, never a model of the wrong size.
         """
         folder = _validation.path(path, "path")
+        _files.recover_folder(folder)
         config_file = folder / _CONFIG_FILE
         if not config_file.is_file():
             raise FileNotFoundError(f"No GraphAutoEncoder saved in '{folder}': {_CONFIG_FILE} is missing.")
@@ -598,7 +601,7 @@ class GraphAutoEncoder:
 
         try:
             saved = v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
-        except (tf.errors.OpError, ValueError) as error:
+        except _CHECKPOINT_ERRORS as error:
             raise refuse(_first_line(error)) from None
         sizes = (config["input_dim"], *config["hidden_units"], config["latent_dim"])
         for half, chain in (("encoder", sizes), ("decoder", sizes[::-1])):
@@ -617,7 +620,7 @@ class GraphAutoEncoder:
         try:
             with model.graph.as_default():
                 model._restore(prefix, saved)
-        except (tf.errors.OpError, ValueError) as error:
+        except _CHECKPOINT_ERRORS as error:
             model.close()
             raise refuse(_first_line(error)) from None
         return model

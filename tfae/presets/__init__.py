@@ -70,6 +70,8 @@ def preset_folder(preset: str | os.PathLike) -> Path:
         preset = preset[len(PREFIX):]
     if isinstance(preset, (str, os.PathLike)):
         path = Path(preset)
+        if str(preset):
+            _files.recover_folder(path)  # a save killed between its two renames left it beside
         if _is_preset(path):
             return path
         if isinstance(preset, str) and "/" not in preset and os.sep not in preset and _is_preset(PRESETS / preset):
