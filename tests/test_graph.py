@@ -431,22 +431,8 @@ while True:
 
 @pytest.mark.slow
 def test_sigkill_during_repeated_graph_saves_always_leaves_a_loadable_save(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
+    from tests.test_saving import kill_repeated_saves
 
-    from tests.conftest import REPO
-
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    rng = np.random.default_rng(1)
-    for attempt in range(4):
-        saver = subprocess.Popen([sys.executable, "-c", GRAPH_SAVER, str(tmp_path / "ckpt")], env=env,
-                                 stdout=subprocess.PIPE, text=True)
-        assert saver.stdout.readline().strip() == "saved"
-        time.sleep(float(rng.uniform(0.05, 1.0)))
-        saver.send_signal(signal.SIGKILL)
-        saver.wait()
+    for attempt in kill_repeated_saves(GRAPH_SAVER, tmp_path / "ckpt", seed=1):
         with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as loaded:  # the last complete save, never a stub
             assert loaded.latent_dim == 64 and loaded.hidden_units == (256,), attempt

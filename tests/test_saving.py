@@ -69,17 +69,34 @@ while True:
 
 
 @pytest.mark.slow
-def test_sigkill_during_repeated_saves_always_leaves_a_loadable_model(tmp_path):
-    path = tmp_path / "ae.keras"
+def kill_repeated_saves(script: str, path, *, attempts: int = 4, seed: int = 0):
+    """Start `script` (saving to `path` over and over) and SIGKILL it at random moments; yields after each kill."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    rng = np.random.default_rng(0)
-    for attempt in range(4):
-        saver = subprocess.Popen([sys.executable, "-c", SAVER, str(path)], env=env, stdout=subprocess.PIPE, text=True)
+    rng = np.random.default_rng(seed)
+    for attempt in range(attempts):
+        saver = subprocess.Popen([sys.executable, "-c", script, str(path)], env=env, stdout=subprocess.PIPE, text=True)
         assert saver.stdout.readline().strip() == "saved"
         time.sleep(float(rng.uniform(0.05, 1.0)))
         saver.send_signal(signal.SIGKILL)
         saver.wait()
-        loaded = keras.models.load_model(path)  # the last complete save, never a stub
+        yield attempt
+
+
+class CrashAtEpoch(keras.callbacks.Callback):
+    """Stops `fit` when epoch `epoch` begins, as a kill would: no `on_train_end`."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_sigkill_during_repeated_saves_always_leaves_a_loadable_model(tmp_path):
+    for attempt in kill_repeated_saves(SAVER, tmp_path / "ae.keras"):
+        loaded = keras.models.load_model(tmp_path / "ae.keras")  # the last complete save, never a stub
         assert isinstance(loaded, tfae.AutoEncoder) and loaded.code_dim == 64, attempt
 
 
@@ -168,16 +185,11 @@ def test_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_good(tmp
 def test_backup_and_restore_resumes_after_the_last_backed_up_epoch_with_its_weights(tmp_path):
     x = np.random.default_rng(0).uniform(size=(64, 6)).astype("float32")
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 2:
-                raise KeyboardInterrupt  # as a kill would: no on_train_end
-
     ae = _model()
     ae.compile()
     backup = tfae.callbacks.BackupAndRestore(tmp_path / "backup")
     with pytest.raises(KeyboardInterrupt):
-        ae.fit(x, epochs=4, batch_size=16, callbacks=[backup, Crash()], verbose=0)
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[backup, CrashAtEpoch(2)], verbose=0)
     assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == ["model.weights.h5", "training_state.json"]
     after_two = [np.array(w) for w in ae.weights]
     fresh = _model()
@@ -212,15 +224,10 @@ def test_backup_never_replaces_a_folder_of_other_files_and_checks_its_arguments(
 def test_a_second_fit_after_a_resumed_one_runs_all_its_epochs(tmp_path):
     x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 2:
-                raise KeyboardInterrupt
-
     ae = _model()
     ae.compile()
     with pytest.raises(KeyboardInterrupt):
-        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), Crash()],
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), CrashAtEpoch(2)],
                verbose=0)
     resumed = ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b")],
                      verbose=0)
@@ -232,15 +239,10 @@ def test_a_second_fit_after_a_resumed_one_runs_all_its_epochs(tmp_path):
 def test_a_nan_in_the_first_resumed_epoch_restores_the_resumed_weights(tmp_path):
     x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 2:
-                raise KeyboardInterrupt
-
     ae = _model()
     ae.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-2), loss="mse")
     with pytest.raises(KeyboardInterrupt):
-        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), Crash()],
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), CrashAtEpoch(2)],
                verbose=0)
     backed_up = [np.array(w) for w in ae.weights]
     fresh = _model()
