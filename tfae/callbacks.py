@@ -320,14 +320,11 @@ class BackupAndRestore(keras.callbacks.Callback):
             self.model.save_weights(folder / self._WEIGHTS_FILE)
             (folder / self._STATE_FILE).write_text(json.dumps({"epoch": next_epoch}))
 
-        if not distribute.is_chief():
-            # In a multi-worker job saving is collective: every worker runs it, worker 0's copy is kept.
-            import tempfile
-
-            with tempfile.TemporaryDirectory() as scratch:
-                write(Path(scratch))
-            return
-        _files.write_folder(self.backup_dir, write, replaceable=_is_backup)
+        if distribute.is_chief():
+            _files.write_folder(self.backup_dir, write, replaceable=_is_backup)
+        else:
+            with distribute.scratch_folder() as scratch:
+                write(scratch)
 
 
 def _is_backup(folder: Path) -> bool:

@@ -118,7 +118,7 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     x_test = x_test.reshape((-1,) + model.sample_shape)
     local_batch = batch_size
     if strategy == "multiworker":
-        workers = tfae.distribute._processes()[0]
+        workers = tfae.distribute.num_workers()
         keep = len(x_train) - (len(x_train) % batch_size) % workers  # the last global batch must split evenly
         x_train = tfae.distribute.worker_share(x_train[:keep], global_batch_size=batch_size)
         local_batch = batch_size // workers
@@ -136,10 +136,8 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
                         callbacks=[backup])
     seconds = time.perf_counter() - start
     if not chief:  # saving is collective: every worker runs it; worker 0's files are kept
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as scratch:
-            model.save(Path(scratch) / "model.keras")
+        with tfae.distribute.scratch_folder() as scratch:
+            model.save(scratch / "model.keras")
         return {name: values[-1] for name, values in history.history.items()}
     model.save(out / "model.keras")
     (out / "history.json").write_text(json.dumps(history.history, indent=1) + "\n")

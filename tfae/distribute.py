@@ -14,9 +14,13 @@ backend) or `keras.distribution.DataParallel` (JAX) work as they are.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -152,6 +156,38 @@ def worker_index() -> int:
     ```
     """
     return _processes()[1]
+
+
+def num_workers() -> int:
+    """How many worker processes the job has (1 outside one).
+
+    Example:
+
+    ```python
+    assert tfae.distribute.num_workers() == 1   # a lone process
+    ```
+    """
+    return _processes()[0]
+
+
+@contextlib.contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A temporary folder, deleted on exit: where a worker other than the chief writes a save.
+
+    Under a JAX distribution saving is collective (Keras gathers the weights
+    across processes), so every worker must run the same save at the same
+    point; only worker 0's files are kept.
+
+    Example:
+
+    ```python
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
+    with tfae.distribute.scratch_folder() as folder:
+        ae.save(folder / "ae.keras")      # taken part in, then thrown away
+    ```
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        yield Path(scratch)
 
 
 def _processes() -> tuple[int, int]:

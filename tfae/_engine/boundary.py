@@ -60,7 +60,7 @@ def _weights(sample_weight: Any, name: str) -> Any:
     weights = _validation.numeric_array(sample_weight, name)
     if weights.ndim == 2 and weights.shape[1] == 1:
         weights = weights[:, 0]
-    if weights.ndim != 1 or not (np.issubdtype(weights.dtype, np.number) or weights.dtype == np.bool_):
+    if weights.ndim != 1:  # numeric_array has checked the dtype
         raise ValueError(
             f"Expected `{name}` to be a 1-D array of numbers, one weight per sample. "
             f"Received: {name} with shape {weights.shape} and dtype {weights.dtype}"

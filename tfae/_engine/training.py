@@ -68,7 +68,8 @@ def observes_steps(callback: keras.callbacks.Callback) -> bool:
     return False
 
 
-def _callback_list(callbacks: Any) -> list:
+def callback_list(callbacks: Any) -> list:
+    """`fit`'s `callbacks` argument (None, a list, nested lists or a `CallbackList`) as a flat list."""
     if callbacks is None:
         return []
     if isinstance(callbacks, keras.callbacks.CallbackList):
@@ -275,7 +276,7 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     feed, run = trainer.start(x, y, sample_weight)  # run holds the arrays until the session ends
     # A fit inside a callback of another fit gets a session of its own; the outer one resumes after it.
     outer = (getattr(model, "_tfae_session", None), model.train_function)
-    object.__setattr__(model, "_tfae_session", Session(model, plan, run, _callback_list(arguments.get("callbacks"))))
+    object.__setattr__(model, "_tfae_session", Session(model, plan, run, callback_list(arguments.get("callbacks"))))
     try:
         return keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False, **arguments)
     finally:

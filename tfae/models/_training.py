@@ -13,6 +13,7 @@ import threading
 import keras
 
 from tfae import _engine, _keras_private, _validation
+from tfae._engine.training import callback_list
 
 
 class FastTraining:
@@ -74,7 +75,7 @@ def _with_nan_guard(callbacks):
 
     if isinstance(callbacks, keras.callbacks.CallbackList):
         return callbacks  # Keras' own container: used as given
-    listed = [] if callbacks is None else list(keras.tree.flatten(callbacks))
+    listed = callback_list(callbacks)
     if any(isinstance(c, (StopOnNaN, keras.callbacks.TerminateOnNaN)) for c in listed):
         return callbacks
     return [StopOnNaN(), *listed]
