@@ -10,6 +10,7 @@ import tfae
 from tests.conftest import FULL_MNIST
 from tfae import datasets
 from tfae.datasets import IDXError, read_idx
+from tfae.datasets._idx import idx_header
 
 needs_full_mnist = pytest.mark.skipif(not FULL_MNIST.is_dir(), reason="full MNIST not present")
 
@@ -159,6 +160,79 @@ def test_each_bad_header_field_alone_is_a_clear_error(tmp_path, header, conditio
     path.write_bytes(header + b"\0" * 3)  # otherwise well formed: a 3-element payload
     with pytest.raises(IDXError, match="bad magic number"):
         read_idx(path)
+
+
+def idx_bytes(code, shape, payload=b""):
+    return struct.pack(f">HBB{len(shape)}I", 0, code, len(shape), *shape) + payload
+
+
+@pytest.mark.parametrize(
+    "name, data, why",
+    [
+        ("empty", b"\0\0", "the file ends inside the 4-byte header (2 bytes)"),
+        ("magic", b"PK\3\4" + b"\0" * 8, "bad magic number 0x504b0304 (expected 0x0000, a type code and a rank)"),
+        ("dims", struct.pack(">HBB", 0, 0x08, 3) + b"\0" * 5, "the file ends inside the header of a rank-3 array"),
+        ("rank255", struct.pack(">HBB", 0, 0x08, 255) + b"\0" * 8, "the file ends inside the header of a rank-255 array"),
+        ("short", idx_bytes(0x0D, (2, 3), b"\0" * 20),
+         "the header declares shape (2, 3) (36 bytes) but the file has 32 bytes"),
+        ("long", idx_bytes(0x0B, (3,), b"\0" * 7), "the header declares shape (3,) (14 bytes) but the file has 15 bytes"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.isalnum() else "",
+)
+def test_every_idx_error_names_the_file_and_the_exact_problem(tmp_path, name, data, why):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(IDXError) as error:
+        read_idx(path)
+    assert str(error.value) == f"Cannot read IDX file '{path}': {why}"
+
+
+def test_gzip_idx_errors_name_the_file_and_the_exact_problem(tmp_path):
+    path = tmp_path / "short.gz"
+    path.write_bytes(gzip.compress(idx_bytes(0x0C, (2, 2), b"\0" * 12)))
+    with pytest.raises(IDXError) as error:
+        read_idx(path)
+    assert str(error.value) == (f"Cannot read IDX file '{path}': the header declares shape (2, 2) (16 data bytes) "
+                                "but only 12 are present (truncated file?)")
+    path.write_bytes(gzip.compress(idx_bytes(0x0E, (2,), b"\0" * 17)))
+    with pytest.raises(IDXError) as error:
+        read_idx(path)
+    assert str(error.value) == f"Cannot read IDX file '{path}': there is data after the 16 bytes of shape (2,)"
+
+
+def test_a_gzip_header_declaring_exactly_the_deflate_limit_is_not_refused_as_too_big(tmp_path, monkeypatch):
+    from tfae.datasets import _idx
+
+    monkeypatch.setattr(_idx, "_MAX_DEFLATE_RATIO", 3)  # a small limit, to reach it exactly
+    path, n = tmp_path / "edge.gz", 100
+    for _ in range(20):  # the declared size changes the compressed size: iterate to a fixed point
+        path.write_bytes(gzip.compress(idx_bytes(0x08, (n,)), mtime=0))
+        if 8 + n == 3 * path.stat().st_size:
+            break
+        n = 3 * path.stat().st_size - 8
+    assert 8 + n == 3 * path.stat().st_size
+    with pytest.raises(IDXError, match="but only 0 are present"):
+        read_idx(path)  # let through by the size check; then the payload is short
+    path.write_bytes(gzip.compress(idx_bytes(0x08, (n + 1,)), mtime=0))
+    if 8 + n + 1 > 3 * path.stat().st_size:
+        with pytest.raises(IDXError, match="more than a"):
+            read_idx(path)
+
+
+@pytest.mark.parametrize("code, dtype", [(0x09, ">i1"), (0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8")])
+def test_every_type_code_reads_its_values_in_native_byte_order(tmp_path, code, dtype):
+    values = np.array([[-2, 1.5 if "f" in dtype else 1], [3, 0]], dtype=dtype)
+    path = tmp_path / "values"
+    path.write_bytes(idx_bytes(code, values.shape, values.tobytes()))
+    got = read_idx(path)
+    assert got.dtype == values.dtype.newbyteorder("=") and got.dtype.isnative
+    np.testing.assert_array_equal(got, values)
+    assert idx_header(path) == ((2, 2), np.dtype(dtype))
+
+
+def test_read_idx_refuses_a_path_that_is_not_a_path():
+    with pytest.raises(ValueError, match=r"Expected `path` to be a file or folder path. Received: path=3"):
+        read_idx(3)
 
 
 def test_a_good_header_with_each_type_code_of_one_byte_reads(tmp_path):

@@ -7,6 +7,7 @@ dependency, imported on first use so the rest of `tfae.datasets` stays numpy-onl
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -59,13 +60,22 @@ def load_images(
         raise ValueError(f"Expected image files ({', '.join(_SUFFIXES)}) in the folder. Received: {folder} with none")
     import tensorflow as tf
 
-    images = []
+    images, channels = [], _CHANNELS[color_mode]
     for path in files:
         try:
-            image = tf.io.decode_image(path.read_bytes(), channels=_CHANNELS[color_mode], expand_animations=False,
+            data = path.read_bytes()
+            # TensorFlow decodes GIFs to RGB only: other channel counts are converted from it.
+            gif = data[:6] in (b"GIF87a", b"GIF89a")
+            image = tf.io.decode_image(data, channels=3 if gif else channels, expand_animations=False,
                                        dtype=tf.uint16 if _is_16_bit_png(path) else tf.uint8)
+            if gif and channels == 1:
+                image = tf.image.rgb_to_grayscale(image)
+            elif gif and channels == 4:
+                image = tf.concat([image, tf.fill(tf.concat([tf.shape(image)[:2], [1]], 0), tf.constant(255, tf.uint8))], -1)
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            # The first line of TensorFlow's message, without its op-location decorations.
+            message = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\]", "", (str(error).strip().splitlines() or [""])[0])
+            message = message or type(error).__name__
             raise ValueError(f"Expected a readable image. Received: {path} ({message})") from None
         if images and image.shape != images[0].shape:
             raise ValueError(f"Expected every image to be {tuple(images[0].shape[:2])} like {files[0].name}. "

@@ -1,0 +1,156 @@
+"""Mutation testing of tfae's core modules with mutmut, one module group at a time.
+
+    python tests/mutation.py --group datasets            # every mutant of tfae/datasets
+    python tests/mutation.py --group layers --sample 7   # the mutants numbered ...7 (about one in ten)
+    python tests/mutation.py --group datasets --group layers --sample 7 --min-score 0.9   # as CI does
+
+Each group mutates its modules against its own targeted tests (GROUPS below): mutmut first records
+which of those tests call each function, then runs, for each mutant, only the tests that reach it.
+A group runs in its own scratch copy of the repository (build/mutation/GROUP), so groups never share
+mutmut's caches and the working tree stays clean. Mutants listed in tests/mutation_equivalent.txt
+(name and a one-line reason) count as equivalent: left out of the score. The score is
+killed / (mutants - equivalent), timeouts counted as killed; docs/testing.md keeps the latest table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EQUIVALENT = REPO / "tests" / "mutation_equivalent.txt"
+
+# Module group: (files to mutate, the tests that target them).
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "datasets": (["tfae/datasets/*"], ["tests/test_datasets.py", "tests/test_datasets_errors.py",
+                                       "tests/test_fuzz_files.py"]),
+    "layers": (["tfae/layers/*"], ["tests/test_layers.py", "tests/test_family_layers.py", "tests/test_split.py"]),
+    "engine": (["tfae/_engine/*"], ["tests/test_engine.py", "tests/test_family_engine.py"]),
+    "graph": (["tfae/graph/*"], ["tests/test_graph.py"]),
+    "models": (["tfae/models/*"], ["tests/test_models.py", "tests/test_family.py", "tests/test_saving.py"]),
+}
+DETECTED = {"killed", "timeout", "segfault"}
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""}
+
+
+def scratch_copy(group: str) -> Path:
+    """A copy of the package, the tests and pyproject.toml whose mutmut section selects the group."""
+    files, tests = GROUPS[group]
+    root = REPO / "build" / "mutation" / group
+    for name in ("tfae", "tests"):
+        shutil.rmtree(root / name, ignore_errors=True)
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    settings = {"source_paths": ["tfae"], "only_mutate": files, "pytest_add_cli_args_test_selection": tests,
+                "pytest_add_cli_args": ["-p", "tests.mutation_plugin"], "process_isolation": "forkserver"}
+    section = "[tool.mutmut]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
+    text = re.sub(r"^\[tool\.mutmut\]\n(?:[^\[\n].*\n|\n)*", section + "\n", text, flags=re.M)
+    (root / "pyproject.toml").write_text(text, encoding="utf-8")
+    return root
+
+
+def results(root: Path) -> dict[str, str]:
+    """{mutant name: status} of mutmut's last runs in a group's scratch copy."""
+    listing = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=root,
+                             env=ENV, capture_output=True, text=True, check=True).stdout
+    return dict(re.findall(r"^\s+(\S+): (.+)$", listing, flags=re.M))
+
+
+def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
+    """Runs mutmut over one group; returns {mutant name: status} for the mutants it tried.
+
+    With `again`, only the mutants that were not killed last time (or are new) run, against the current tests.
+    """
+    root = scratch_copy(group)
+    package = GROUPS[group][0][0].rsplit("/", 1)[0].replace("/", ".")
+    names = [f"{package}.*__mutmut_*{sample}"] if sample is not None else []
+    again = again and (root / "mutants").is_dir()
+    if again:
+        names = [name for name, status in results(root).items() if status not in DETECTED]
+        names = [name for name in names if sample is None or name.endswith(sample)]
+    else:
+        shutil.rmtree(root / "mutants", ignore_errors=True)
+    if names or not again:
+        log = root / "mutmut.log"
+        with open(log, "w", encoding="utf-8") as out:
+            code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root, env=ENV,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        if code != 0:
+            raise SystemExit(f"mutmut failed on group {group!r} (exit {code}); see {log}")
+    statuses = results(root)
+    if sample is not None:
+        statuses = {name: status for name, status in statuses.items() if name.endswith(sample)}
+    return {name: status for name, status in statuses.items() if status != "not checked"}
+
+
+def equivalents() -> dict[str, str]:
+    """The mutants judged equivalent to the original code, with the reason given for each."""
+    entries = {}
+    for line in EQUIVALENT.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, reason = line.partition(" ")
+            entries[name] = reason.strip()
+    return entries
+
+
+def module_of(mutant: str) -> str:
+    return mutant.rsplit(".", 1)[0]
+
+
+def score_table(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[str, dict[str, float]]:
+    """A markdown table of the statuses per module, and each module's score."""
+    by_module: dict[str, Counter] = {}
+    for name, status in statuses.items():
+        counts = by_module.setdefault(module_of(name), Counter())
+        counts["equivalent" if name in equivalent and status not in DETECTED else status] += 1
+    rows = ["| module | mutants | killed | timeout | survived | no tests | equivalent | score |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    scores = {}
+    for module, counts in sorted(by_module.items()):
+        total = sum(counts.values())
+        detected = sum(counts[s] for s in DETECTED)
+        scores[module] = detected / max(total - counts["equivalent"], 1)
+        rows.append(f"| `{module}` | {total} | {counts['killed']} | {counts['timeout']} | {counts['survived']} "
+                    f"| {counts['no tests']} | {counts['equivalent']} | {scores[module]:.1%} |")
+    return "\n".join(rows), scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--group", choices=[*GROUPS, "all"], action="append",
+                        help="a module group (repeat for several); all of them by default")
+    parser.add_argument("--sample", metavar="DIGIT", choices=list("0123456789"),
+                        help="only the mutants whose number ends in DIGIT (about one in ten)")
+    parser.add_argument("--min-score", type=float, default=None,
+                        help="exit 1 when a module scores below this fraction")
+    parser.add_argument("--again", action="store_true",
+                        help="rerun only the mutants the last run of each group did not kill")
+    args = parser.parse_args(argv)
+
+    equivalent = equivalents()
+    statuses: dict[str, str] = {}
+    groups = list(GROUPS) if not args.group or "all" in args.group else list(dict.fromkeys(args.group))
+    for group in groups:
+        statuses.update(run_group(group, sample=args.sample, again=args.again))
+    table, scores = score_table(statuses, equivalent)
+    print(table)
+    missed = sorted(n for n, s in statuses.items() if s not in DETECTED and n not in equivalent)
+    if missed:
+        print("\nNot killed:\n" + "\n".join(f"  {name}: {statuses[name]}" for name in missed))
+    if args.min_score is not None:
+        low = {m: s for m, s in scores.items() if s < args.min_score}
+        if low:
+            print(f"\nBelow {args.min_score:.0%}: " + ", ".join(f"{m} ({s:.1%})" for m, s in low.items()))
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
