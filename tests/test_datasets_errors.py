@@ -310,9 +310,10 @@ def test_arrays_of_a_dtype_that_is_not_pixels_or_digits_are_refused(tmp_path, dt
 GIF_1X1 = bytes.fromhex("47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b")
 
 
+@pytest.mark.parametrize("version", [b"GIF87a", b"GIF89a"])
 @pytest.mark.parametrize("color_mode, pixel", [("grayscale", [0]), ("rgb", [0] * 3), ("rgba", [0, 0, 0, 255])])
-def test_a_gif_is_one_image_in_every_color_mode(tmp_path, color_mode, pixel):
-    (tmp_path / "dot.gif").write_bytes(GIF_1X1)  # one black pixel
+def test_a_gif_is_one_image_in_every_color_mode(tmp_path, color_mode, pixel, version):
+    (tmp_path / "dot.gif").write_bytes(version + GIF_1X1[6:])  # one black pixel
     images, names = datasets.load_images(tmp_path, normalize=False, color_mode=color_mode)
     assert images.shape == (1, 1, 1, len(pixel)) and names == ["dot.gif"]  # not a 1-frame animation
     assert images.dtype == np.uint8 and images[0, 0, 0].tolist() == pixel
@@ -358,3 +359,15 @@ def test_image_folder_errors_name_the_file_or_argument(tmp_path, monkeypatch):
     with pytest.raises(ValueError) as error:
         datasets.load_images(tmp_path)
     assert str(error.value) == f"Expected a readable image. Received: {tmp_path / 'a.png'} (ValueError)"
+
+
+def test_arrays_beside_the_mnist_ones_are_not_read(tmp_path):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **mnist_arrays(), zz_extra=np.zeros(200_000))  # written last; large, so reading its header stops short of the end
+    data = bytearray(path.read_bytes())
+    data[data.index(b"PK\x01\x02") - 1] ^= 0xFF  # damage the extra array's last payload byte: its CRC fails
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataFileError, match="zz_extra.npy"):
+        _npy.read_npz(path)
+    (_, y_train), _ = datasets.load_mnist(path)
+    np.testing.assert_array_equal(y_train, mnist_arrays()["y_train"])

@@ -1,0 +1,57 @@
+"""The mutation-testing tools: the score tests/mutation.py reports, and the mutmut internal the plugin patches."""
+
+import importlib
+import inspect
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "tests"))
+mutation = importlib.import_module("mutation")
+
+
+def test_score_counts_timeouts_as_killed_and_leaves_equivalent_mutants_out():
+    statuses = {
+        "tfae.a.x_f__mutmut_1": "killed", "tfae.a.x_f__mutmut_2": "timeout", "tfae.a.x_f__mutmut_3": "survived",
+        "tfae.a.x_f__mutmut_4": "survived", "tfae.b.x_g__mutmut_1": "no tests", "tfae.b.x_g__mutmut_2": "killed",
+    }
+    table, scores = mutation.score_table(statuses, {"tfae.a.x_f__mutmut_4": "same result"})
+    assert scores == {"tfae.a": 2 / 3, "tfae.b": 1 / 2}
+    assert "| `tfae.a` | 4 | 1 | 1 | 1 | 0 | 1 | 66.7% |" in table.splitlines()
+    assert "| `tfae.b` | 2 | 1 | 0 | 0 | 1 | 0 | 50.0% |" in table.splitlines()
+
+
+def test_every_listed_equivalent_mutant_has_a_reason_and_names_a_core_module():
+    for name, reason in mutation.equivalents().items():
+        assert name.startswith("tfae.") and "__mutmut_" in name and reason, name
+        assert any(name.startswith(files[0].rsplit("/", 1)[0].replace("/", ".")) for files, _ in
+                   mutation.GROUPS.values()), name
+
+
+def test_every_group_targets_test_files_that_exist():
+    for files, tests in mutation.GROUPS.values():
+        assert all((REPO / test).is_file() for test in tests)
+        assert all(list(REPO.glob(pattern)) for pattern in files)
+
+
+def test_the_mutmut_internal_the_plugin_patches_is_still_there():
+    trampoline = pytest.importorskip("mutmut.mutation.trampoline", reason="mutmut is the mutation extra")
+    import tests.mutation_plugin  # noqa: F401  (patches on import)
+
+    class Example:
+        def __init__(self, a, *, b=2):
+            self.a, self.b = a, b
+
+    original = Example.__init__
+    Example.__init__ = trampoline.wrap_in_trampoline({"_mutmut_orig": original})(original)
+    assert inspect.getfullargspec(Example.__init__).args == ["self", "a"]  # what Keras' Operation.__new__ reads
+    assert Example(1).a == 1
+
+
+def test_a_sampled_run_is_judged_per_group():
+    statuses = {"tfae.layers.dense.x_f__mutmut_7": "killed", "tfae.layers.tied.x_g__mutmut_7": "survived",
+                "tfae.datasets._idx.x_h__mutmut_17": "killed"}
+    _, scores = mutation.score_table(statuses, {}, key=mutation.package_of)
+    assert scores == {"tfae.layers": 0.5, "tfae.datasets": 1.0}
