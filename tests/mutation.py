@@ -84,7 +84,8 @@ def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
             code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root, env=ENV,
                                    stdout=out, stderr=subprocess.STDOUT)
         if code != 0:
-            raise SystemExit(f"mutmut failed on group {group!r} (exit {code}); see {log}")
+            lines = [line for line in log.read_text(encoding="utf-8").replace("\r", "\n").splitlines() if line.strip()]
+            raise SystemExit("\n".join(lines[-40:]) + f"\nmutmut failed on group {group!r} (exit {code}); see {log}")
     statuses = results(root)
     if sample is not None:
         statuses = {name: status for name, status in statuses.items() if name.endswith(sample)}

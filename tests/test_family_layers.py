@@ -231,3 +231,45 @@ def test_family_layers_refuse_inputs_of_the_wrong_shape():
         tfae.TiedDecoder(encoder, output_shape=10).build((None, 3))
     assert str(error.value) == ("Expected `output_shape` to hold as many values as the encoder's input (12). "
                                 "Received: output_shape=(10,)")
+
+
+def test_tied_decoder_names_its_bad_arguments():
+    encoder = tfae.Encoder(3, hidden_units=(4,))
+    with pytest.raises(ValueError, match=r"Received: output_shape=\(0,\)|Received: output_shape=0"):
+        tfae.TiedDecoder(encoder, output_shape=0)
+    with pytest.raises(ValueError, match="Received: output_activation='nope'"):
+        tfae.TiedDecoder(encoder, output_shape=4, output_activation="nope")
+
+
+def test_tied_decoder_biases_start_at_zero_and_are_named_by_position():
+    decoder = tfae.TiedDecoder(tfae.Encoder(3, hidden_units=(5,), bias_initializer="ones"), output_shape=8)
+    decoder.build((None, 3))
+    assert [numpy(b).tolist() for b in decoder.biases] == [[0.0] * 5, [0.0] * 8]
+    assert [b.path.split("/")[-1] for b in decoder.biases] == ["bias_0", "bias_1"]
+
+
+def test_tied_decoder_computes_in_the_policy_dtype():
+    encoder = tfae.Encoder(3, hidden_units=(4,), dtype="mixed_float16")
+    decoder = tfae.TiedDecoder(encoder, output_shape=6, dtype="mixed_float16")
+    out = decoder(np.ones((2, 3), "float32"), return_logits=True)
+    assert keras.backend.standardize_dtype(out.dtype) == "float16"
+
+
+def test_training_kwargs_offers_training_only_to_layers_that_take_it():
+    from tfae.layers._common import training_kwargs
+
+    class Plain(keras.layers.Layer):
+        def call(self, x):
+            return x
+
+    class Trains(keras.layers.Layer):
+        def call(self, x, training=None):
+            return x
+
+    class Open(keras.layers.Layer):
+        def call(self, x, **kwargs):
+            return x
+
+    assert training_kwargs(Plain(), True) == {}
+    assert training_kwargs(Trains(), True) == {"training": True}
+    assert training_kwargs(Open(), False) == {"training": False}

@@ -85,3 +85,14 @@ def test_split_across_a_skip_connection_is_refused():
 def test_getters_reject_non_models():
     with pytest.raises(ValueError, match="Received: model of type Dense"):
         tfae.get_input_tensor(keras.layers.Dense(3))
+
+
+@pytest.mark.parametrize("getter", [tfae.get_input_tensor, tfae.get_output_tensor])
+def test_getters_name_themselves_in_their_errors(getter):
+    name = getter.__name__
+    with pytest.raises(ValueError) as error:
+        getter(keras.layers.Dense(3))
+    assert str(error.value) == f"`{name}` expects a Keras model. Received: model of type Dense"
+    with pytest.raises(ValueError) as error:
+        getter(keras.Sequential([keras.layers.Dense(3)], name="unbuilt"))
+    assert str(error.value).startswith(f"`{name}` needs a model with a symbolic layer graph, and model 'unbuilt' has none")

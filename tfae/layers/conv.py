@@ -131,7 +131,6 @@ class ConvEncoder(Bottleneck, _ConvHalf):
         self.input_spec = keras.InputSpec(ndim=4, axes=dict(enumerate(input_shape[1:], 1)))
         features = build_stack(self.conv_layers, input_shape)
         self.bottleneck.build((input_shape[0], math.prod(features[1:])))
-        self.built = True
 
     def call(self, inputs, training=None):
         x = run_stack(self.conv_layers, inputs, training)
@@ -233,7 +232,6 @@ class ConvDecoder(OutputActivation, _ConvHalf):
         input_shape = self._check_codes(input_shape)
         self.projection.build(input_shape)
         build_stack([*self.deconv_layers, self.reconstruction], (input_shape[0],) + self.seed_shape)
-        self.built = True
 
     def call(self, inputs, training=None, return_logits=False):
         x = ops.reshape(self.projection(inputs), (-1,) + self.seed_shape)

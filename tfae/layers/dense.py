@@ -166,7 +166,6 @@ class Encoder(Bottleneck, _DenseHalf):
         self.input_spec = keras.InputSpec(ndim=len(input_shape), axes=dict(enumerate(sample_shape, 1)))
         flat_shape = (input_shape[0], math.prod(sample_shape))
         self.bottleneck.build(build_stack(self.hidden_layers, flat_shape))
-        self.built = True
 
     def call(self, inputs, training=None):
         x = ops.reshape(inputs, (-1, math.prod(inputs.shape[1:])))
@@ -254,7 +253,6 @@ class Decoder(OutputActivation, _DenseHalf):
     def build(self, input_shape: Sequence[int | None]) -> None:
         input_shape = self._check_codes(input_shape)
         self.reconstruction.build(build_stack(self.hidden_layers, input_shape))
-        self.built = True
 
     def call(self, inputs, training=None, return_logits=False):
         x = run_stack(self.hidden_layers, inputs, training)

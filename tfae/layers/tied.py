@@ -91,7 +91,6 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
             self.add_weight(shape=(layer.kernel.shape[0],), initializer="zeros", name=f"bias_{index}")
             for index, layer in enumerate(self._tied_layers())
         ]
-        self.built = True
 
     def call(self, inputs, training=None, return_logits=False):
         x = inputs
