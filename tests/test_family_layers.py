@@ -235,7 +235,7 @@ def test_family_layers_refuse_inputs_of_the_wrong_shape():
 
 def test_tied_decoder_names_its_bad_arguments():
     encoder = tfae.Encoder(3, hidden_units=(4,))
-    with pytest.raises(ValueError, match=r"Received: output_shape=\(0,\)|Received: output_shape=0"):
+    with pytest.raises(ValueError, match=r"Expected `output_shape` to be a positive integer .* Received: output_shape=0$"):
         tfae.TiedDecoder(encoder, output_shape=0)
     with pytest.raises(ValueError, match="Received: output_activation='nope'"):
         tfae.TiedDecoder(encoder, output_shape=4, output_activation="nope")
@@ -273,3 +273,68 @@ def test_training_kwargs_offers_training_only_to_layers_that_take_it():
     assert training_kwargs(Plain(), True) == {}
     assert training_kwargs(Trains(), True) == {"training": True}
     assert training_kwargs(Open(), False) == {"training": False}
+
+
+def test_conv_and_noise_defaults_are_the_documented_ones():
+    encoder, decoder, corruption = tfae.ConvEncoder(2), tfae.ConvDecoder((8, 8, 1)), Corruption()
+    assert (encoder.filters, encoder.kernel_size, encoder.strides, encoder.activation) == ((32, 64), 3, 2, "relu")
+    assert (decoder.filters, decoder.kernel_size, decoder.strides, decoder.activation) == ((64, 32), 3, 2, "relu")
+    assert encoder.latent_activation is None and decoder.output_activation == "sigmoid"
+    assert (corruption.noise, corruption.noise_level, corruption.seed) == ("gaussian", 0.3, None)
+    assert corruption.built  # no weights: usable (and restorable) without a build step
+    assert Corruption().name == Corruption().name == "corruption"  # the same name each time, not corruption_1
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: tfae.ConvEncoder(0), "Received: latent_dim=0"),
+    (lambda: tfae.ConvDecoder((0, 8, 1)), "Expected `output_shape` to be a positive integer or a tuple of positive "
+                                          "integers (the shape of one sample, without the batch axis). "
+                                          "Received: output_shape=(0, 8, 1)"),
+    (lambda: Corruption("salt"), "Received: noise='salt'"),
+    (lambda: Corruption("masking", 1.5), "Received: noise_level=1.5"),
+])
+def test_family_layer_errors_name_the_argument(make, message):
+    with pytest.raises(ValueError) as error:
+        make()
+    assert str(error.value).endswith(message)
+
+
+def test_conv_encoder_checks_its_inputs_against_the_built_shape():
+    encoder = tfae.ConvEncoder(2, filters=(3,))
+    encoder.build((None, 8, 8, 1))
+    with pytest.raises(ValueError, match="expected axis 1 of input shape to have value 8"):
+        encoder(np.zeros((2, 16, 16, 1), "float32"))
+    with pytest.raises(ValueError, match="expected ndim=4, found ndim=3"):
+        encoder(np.zeros((2, 8, 8), "float32"))
+    with pytest.raises(ValueError) as error:
+        tfae.ConvEncoder(2, name="enc").build((None, None, 28, 1))
+    assert str(error.value).endswith("Received: input_shape=(None, None, 28, 1)")
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking"])
+def test_corruption_draws_in_the_dtype_of_its_inputs(noise):
+    layer = Corruption(noise, 0.5, seed=2, dtype="float16")
+    x = np.linspace(0.1, 1.0, 256, dtype="float16").reshape(16, 16)
+    got = layer(x, training=True)
+    assert keras.backend.standardize_dtype(got.dtype) == "float16"
+    stream = keras.random.SeedGenerator(2)
+    if noise == "gaussian":
+        expected = x + np.float16(0.5) * numpy(keras.random.normal(x.shape, dtype="float16", seed=stream))
+    else:
+        expected = np.where(numpy(keras.random.uniform(x.shape, dtype="float16", seed=stream)) >= 0.5, x, 0)
+    np.testing.assert_array_equal(numpy(got), expected)
+
+
+def test_tied_decoder_dropout_layers_are_named_and_follow_the_dtype_policy():
+    encoder = tfae.Encoder(3, hidden_units=(5, 4), dropout=0.2)
+    decoder = tfae.TiedDecoder(encoder, output_shape=8, dtype="mixed_float16")
+    assert [layer.name for layer in decoder.dropout_layers] == ["dropout_0", "dropout_1"]
+    assert {layer.dtype_policy.name for layer in decoder.dropout_layers} == {"mixed_float16"}
+    assert decoder.supports_masking is False
+
+
+def test_conv_encoder_names_a_bad_latent_activation():
+    with pytest.raises(ValueError, match="Received: latent_activation='nope'"):
+        tfae.ConvEncoder(2, latent_activation="nope")
+    with pytest.raises(ValueError, match="Received: output_activation='nope'"):
+        tfae.ConvDecoder((4, 4, 1), output_activation="nope")

@@ -156,3 +156,17 @@ def test_decoder_rejects_codes_of_the_wrong_size_after_build():
     decoder.build((None, 4))
     with pytest.raises(ValueError, match="4"):
         decoder(np.zeros((2, 5), "float32"))
+
+
+def test_decoder_passes_its_options_to_every_dense_sublayer_and_names_them():
+    decoder = tfae.Decoder(6, hidden_units=(4,), activation="tanh", kernel_initializer="ones",
+                           bias_initializer="ones", kernel_regularizer="l2", bias_regularizer="l1")
+    decoder.build((None, 3))
+    dense = [layer for layer in decoder.hidden_layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.name for layer in dense] == ["hidden_0"] and decoder.reconstruction.name == "reconstruction"
+    assert dense[0].activation is keras.activations.tanh
+    for layer in [*dense, decoder.reconstruction]:
+        assert (keras.ops.convert_to_numpy(layer.kernel) == 1).all() and (keras.ops.convert_to_numpy(layer.bias) == 1).all()
+        assert layer.kernel_regularizer is not None and layer.bias_regularizer is not None
+    assert tfae.Decoder(6).name == tfae.Decoder(6).name == "decoder"
+    assert tfae.Encoder(2).name == tfae.Encoder(2).name == "encoder"

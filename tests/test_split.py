@@ -96,3 +96,58 @@ def test_getters_name_themselves_in_their_errors(getter):
     with pytest.raises(ValueError) as error:
         getter(keras.Sequential([keras.layers.Dense(3)], name="unbuilt"))
     assert str(error.value).startswith(f"`{name}` needs a model with a symbolic layer graph, and model 'unbuilt' has none")
+
+
+def skip_model(skip_first):
+    inputs = keras.Input((10,))
+    code = keras.layers.Dense(3, name="bottleneck")(inputs)
+    hidden = keras.layers.Dense(10)(code)
+    outputs = keras.layers.Add()([inputs, hidden] if skip_first else [hidden, inputs])
+    return keras.Model(inputs, outputs, name="skippy")
+
+
+@pytest.mark.parametrize("skip_first", [True, False])
+def test_a_skip_connection_is_found_whichever_branch_is_walked_first(skip_first):
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(skip_model(skip_first))
+    assert str(error.value) == (
+        "Layer 'bottleneck' is not a cut point of model 'skippy': a connection from the input reaches the output "
+        "without passing through it (a skip connection), so no decoder can be built from the code alone. "
+        "Received: bottleneck='bottleneck'")
+
+
+def test_branches_that_meet_again_after_the_bottleneck_still_split():
+    inputs = keras.Input((6,))
+    code = keras.layers.Dense(3, name="bottleneck")(inputs)
+    outputs = keras.layers.Add()([keras.layers.Dense(6)(code), keras.layers.Dense(6)(code)])
+    encoder, decoder = tfae.split_autoencoder(keras.Model(inputs, outputs))
+    x = np.random.default_rng(0).random((2, 6), dtype=np.float32)
+    np.testing.assert_allclose(decoder(encoder(x)), keras.Model(inputs, outputs)(x), rtol=1e-6)
+
+
+def test_split_errors_are_whole_sentences_that_name_the_model():
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(keras.Sequential([keras.layers.Dense(2, name="bottleneck")], name="lazy"))
+    assert str(error.value) == (
+        "`get_bottleneck_tensor` needs a model with a symbolic layer graph, and model 'lazy' has none: it was "
+        "never built or called, or it is a subclassed model. Build it first (give the first layer an input "
+        "shape, start from `keras.Input`, or call `model.build(input_shape)`).")
+    inputs = keras.Input((4,))
+    code = keras.layers.Dense(2, name="bottleneck")(inputs)
+    two_outputs = keras.Model(inputs, [keras.layers.Dense(4)(code), keras.layers.Dense(4)(code)])
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(two_outputs)
+    assert str(error.value) == ("`split_autoencoder` expects a model with one input and one output. "
+                                "Received: 1 inputs and 2 outputs")
+    unbuilt = tfae.AutoEncoder(encoder=tfae.Encoder(2), decoder=tfae.Decoder(6), name="fresh")
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(unbuilt)
+    assert str(error.value) == ("`split_autoencoder` needs a built AutoEncoder: pass `input_shape=` or call it "
+                                "on data first. Received: model='fresh'")
+
+
+def test_split_of_an_autoencoder_names_its_halves_and_their_inputs():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(4,), name="ae")
+    encoder, decoder = tfae.split_autoencoder(ae)
+    assert (encoder.name, decoder.name) == ("ae_encoder", "ae_decoder")
+    assert (encoder.inputs[0].name, decoder.inputs[0].name) == ("samples", "code")

@@ -110,9 +110,7 @@ def _reaches_input_without(outputs: list, cut: Any, inputs: list) -> bool:
         seen.add(id(tensor))
         if id(tensor) in input_ids:
             return True
-        history = getattr(tensor, "_keras_history", None)
-        if history is None:
-            continue
+        history = tensor._keras_history  # every tensor of a functional graph has one, inputs too
         node = history.operation._inbound_nodes[history.node_index]
         stack.extend(node.input_tensors)
     return False
