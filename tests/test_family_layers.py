@@ -338,3 +338,14 @@ def test_conv_encoder_names_a_bad_latent_activation():
         tfae.ConvEncoder(2, latent_activation="nope")
     with pytest.raises(ValueError, match="Received: output_activation='nope'"):
         tfae.ConvDecoder((4, 4, 1), output_activation="nope")
+
+
+@pytest.mark.parametrize("arguments, received", [
+    ({"filters": (4, 0)}, "filters=(4, 0)"), ({"kernel_size": 0}, "kernel_size=0"), ({"strides": -1}, "strides=-1"),
+    ({"activation": "nope"}, "activation='nope'"),
+])
+def test_conv_arguments_are_named_in_their_errors(arguments, received):
+    for make in (lambda: tfae.ConvEncoder(2, **arguments), lambda: tfae.ConvDecoder((4, 4, 1), **arguments)):
+        with pytest.raises(ValueError) as error:
+            make()
+        assert str(error.value).endswith(f"Received: {received}")

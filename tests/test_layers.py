@@ -170,3 +170,29 @@ def test_decoder_passes_its_options_to_every_dense_sublayer_and_names_them():
         assert layer.kernel_regularizer is not None and layer.bias_regularizer is not None
     assert tfae.Decoder(6).name == tfae.Decoder(6).name == "decoder"
     assert tfae.Encoder(2).name == tfae.Encoder(2).name == "encoder"
+
+
+def test_encoder_passes_its_options_to_every_sublayer_and_names_them():
+    encoder = tfae.Encoder(2, hidden_units=(5, 4), activation="tanh", dropout=0.3, latent_activation="sigmoid",
+                           kernel_initializer="ones", bias_initializer="ones", kernel_regularizer="l2",
+                           bias_regularizer="l1", dtype="mixed_float16")
+    encoder.build((None, 3, 2))
+    dense = [layer for layer in encoder.hidden_layers if isinstance(layer, keras.layers.Dense)]
+    dropout = [layer for layer in encoder.hidden_layers if isinstance(layer, keras.layers.Dropout)]
+    assert [layer.name for layer in encoder.hidden_layers] == ["hidden_0", "dropout_0", "hidden_1", "dropout_1"]
+    assert [layer.rate for layer in dropout] == [0.3, 0.3]
+    assert {layer.dtype_policy.name for layer in encoder.hidden_layers} == {"mixed_float16"}
+    assert all(layer.activation is keras.activations.tanh for layer in dense)
+    assert encoder.bottleneck.activation is keras.activations.sigmoid
+    for layer in [*dense, encoder.bottleneck]:
+        assert (keras.ops.convert_to_numpy(layer.kernel) == 1).all() and (keras.ops.convert_to_numpy(layer.bias) == 1).all()
+        assert layer.kernel_regularizer is not None and layer.bias_regularizer is not None
+
+
+def test_encoder_checks_its_inputs_against_the_built_shape():
+    encoder = tfae.Encoder(2, hidden_units=(4,))
+    encoder.build((None, 3, 2))
+    with pytest.raises(ValueError, match="expected axis 2 of input shape to have value 2"):
+        encoder(np.zeros((1, 3, 3), "float32"))
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        encoder(np.zeros((1, 6), "float32"))
