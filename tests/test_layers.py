@@ -196,3 +196,57 @@ def test_encoder_checks_its_inputs_against_the_built_shape():
         encoder(np.zeros((1, 3, 3), "float32"))
     with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
         encoder(np.zeros((1, 6), "float32"))
+
+
+def test_kernel_size_limit_is_checked_before_any_weight_is_made(monkeypatch):
+    from tfae import _validation
+
+    monkeypatch.setattr(_validation, "MAX_SIZE", 100)  # small, so both sides of the limit are cheap to try
+    tfae.Encoder(2, hidden_units=(10,)).build((None, 10))  # 10 x 10 = 100 weights: at the limit, allowed
+    with pytest.raises(ValueError) as error:
+        tfae.Encoder(2, hidden_units=(20,)).build((None, 10))
+    assert str(error.value) == ("Expected each Dense kernel to hold at most 100 weights. Received: an input_shape "
+                                "of 10 features into layer 'hidden_0' of 20 units (latent_dim / hidden_units)")
+
+
+def stateless(layer, x, training):
+    return keras.ops.convert_to_numpy(
+        layer.stateless_call(layer.trainable_variables, layer.non_trainable_variables, x, training=training)[0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfae.Encoder(64, hidden_units=(64,), dropout=0.5),
+    lambda: tfae.Decoder(64, hidden_units=(64,), dropout=0.5),
+    lambda: tfae.TiedDecoder(tfae.Encoder(64, hidden_units=(64,), dropout=0.5), output_shape=64),
+])
+def test_dropout_sees_the_training_flag_of_a_stateless_call(make):
+    # The engine trains through stateless_call, which calls `call` directly: no Keras call context carries
+    # `training` down, so each layer must hand it to its Dropout sublayers itself.
+    layer = make()
+    x = np.ones((8, 64), "float32")
+    layer(x)
+    np.testing.assert_array_equal(stateless(layer, x, False), keras.ops.convert_to_numpy(layer(x)))
+    assert not np.allclose(stateless(layer, x, True), stateless(layer, x, False))
+
+
+def test_decoders_check_their_codes_against_the_built_size():
+    decoder = tfae.Decoder(6, name="dec")
+    with pytest.raises(ValueError) as error:
+        decoder.build((None, 3, 4))
+    assert str(error.value) == ("Expected the input of layer 'dec' to be latent vectors of shape "
+                                "(batch_size, latent_dim). Received: input_shape=(None, 3, 4)")
+    decoder.build((None, 3))
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 3"):
+        decoder(np.zeros((2, 4), "float32"))
+    with pytest.raises(ValueError, match="expected ndim=2, found ndim=3"):
+        decoder(np.zeros((2, 1, 3), "float32"))
+
+
+@pytest.mark.parametrize("layer_cls, first", [(tfae.Encoder, 5), (tfae.Decoder, 5)])
+def test_get_config_holds_the_weight_options_given(layer_cls, first):
+    config = layer_cls(first, kernel_initializer="ones", bias_initializer="random_normal",
+                       kernel_regularizer="l2", bias_regularizer="l1").get_config()
+    names = {key: config[key]["class_name"] for key in
+             ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer")}
+    assert names == {"kernel_initializer": "Ones", "bias_initializer": "RandomNormal", "kernel_regularizer": "L2",
+                     "bias_regularizer": "L1"}

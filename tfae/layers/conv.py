@@ -109,7 +109,6 @@ class ConvEncoder(Bottleneck, _ConvHalf):
         **kwargs: Any,
     ) -> None:
         latent_dim = _validation.positive_int(latent_dim, "latent_dim")
-        _validation.activation(latent_activation, "latent_activation")
         kwargs.setdefault("name", "encoder")
         super().__init__(filters=filters, kernel_size=kernel_size, strides=strides, activation=activation,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
@@ -210,7 +209,6 @@ class ConvDecoder(OutputActivation, _ConvHalf):
                 f"Expected the height and width of `output_shape` to be multiples of "
                 f"strides ** len(filters) = {factor}. Received: output_shape={output_shape!r}"
             )
-        _validation.activation(output_activation, "output_activation")
         kwargs.setdefault("name", "decoder")
         super().__init__(filters=filters, kernel_size=kernel_size, strides=strides, activation=activation,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,

@@ -140,7 +140,6 @@ class Encoder(Bottleneck, _DenseHalf):
         **kwargs: Any,
     ) -> None:
         latent_dim = _validation.positive_int(latent_dim, "latent_dim")
-        _validation.activation(latent_activation, "latent_activation")
         kwargs.setdefault("name", "encoder")
         super().__init__(
             hidden_units=hidden_units,
@@ -228,7 +227,6 @@ class Decoder(OutputActivation, _DenseHalf):
         **kwargs: Any,
     ) -> None:
         target_shape = _validation.shape_tuple(output_shape, "output_shape")
-        _validation.activation(output_activation, "output_activation")  # checked before any sublayer is made
         kwargs.setdefault("name", "decoder")
         super().__init__(
             hidden_units=hidden_units,

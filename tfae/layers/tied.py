@@ -57,7 +57,6 @@ class TiedDecoder(OutputActivation, keras.layers.Layer):
                 f"Received: encoder of type {type(encoder).__name__}"
             )
         target_shape = _validation.shape_tuple(output_shape, "output_shape")
-        _validation.activation(output_activation, "output_activation")
         kwargs.setdefault("name", "decoder")
         super().__init__(**kwargs)
         # === Layers ===
