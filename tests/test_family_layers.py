@@ -283,6 +283,7 @@ def test_conv_and_noise_defaults_are_the_documented_ones():
     assert (corruption.noise, corruption.noise_level, corruption.seed) == ("gaussian", 0.3, None)
     assert corruption.built  # no weights: usable (and restorable) without a build step
     assert Corruption().name == Corruption().name == "corruption"  # the same name each time, not corruption_1
+    assert (tfae.ConvEncoder(2).name, tfae.ConvDecoder((4, 4, 1)).name) == ("encoder", "decoder")
 
 
 @pytest.mark.parametrize("make, message", [

@@ -120,7 +120,8 @@ def test_branches_that_meet_again_after_the_bottleneck_still_split():
     inputs = keras.Input((6,))
     code = keras.layers.Dense(3, name="bottleneck")(inputs)
     outputs = keras.layers.Add()([keras.layers.Dense(6)(code), keras.layers.Dense(6)(code)])
-    encoder, decoder = tfae.split_autoencoder(keras.Model(inputs, outputs))
+    encoder, decoder = tfae.split_autoencoder(keras.Model(inputs, outputs, name="diamond"))
+    assert (encoder.name, decoder.name) == ("diamond_encoder", "diamond_decoder")
     x = np.random.default_rng(0).random((2, 6), dtype=np.float32)
     np.testing.assert_allclose(decoder(encoder(x)), keras.Model(inputs, outputs)(x), rtol=1e-6)
 
