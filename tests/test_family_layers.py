@@ -350,3 +350,11 @@ def test_conv_arguments_are_named_in_their_errors(arguments, received):
         with pytest.raises(ValueError) as error:
             make()
         assert str(error.value).endswith(f"Received: {received}")
+
+
+def test_conv_halves_give_every_sublayer_their_dtype_policy():
+    encoder = tfae.ConvEncoder(2, filters=(3,), dtype="mixed_float16")
+    decoder = tfae.ConvDecoder((4, 4, 1), filters=(3,), dtype="mixed_float16")
+    sublayers = [*encoder.conv_layers, encoder.bottleneck, decoder.projection, *decoder.deconv_layers,
+                 decoder.reconstruction]
+    assert {layer.dtype_policy.name for layer in sublayers} == {"mixed_float16"}
