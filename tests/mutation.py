@@ -33,7 +33,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "datasets": (["tfae/datasets/*"], ["tests/test_datasets.py", "tests/test_datasets_errors.py",
                                        "tests/test_fuzz_files.py"]),
     "layers": (["tfae/layers/*"], ["tests/test_layers.py", "tests/test_family_layers.py", "tests/test_split.py"]),
-    "engine": (["tfae/_engine/*"], ["tests/test_engine.py", "tests/test_family_engine.py"]),
+    "engine": (["tfae/_engine/*"], ["tests/test_engine.py", "tests/test_family_engine.py", "tests/test_conformance.py",
+                                    "tests/test_bad_input.py"]),
     "graph": (["tfae/graph/*"], ["tests/test_graph.py"]),
     "models": (["tfae/models/*"], ["tests/test_models.py", "tests/test_family.py", "tests/test_saving.py"]),
 }
