@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 
@@ -67,11 +66,11 @@ def load_images(
             # TensorFlow decodes GIFs to RGB only: other channel counts are converted from it.
             gif = data[:6] in (b"GIF87a", b"GIF89a")
             image = tf.io.decode_image(data, channels=3 if gif else channels, expand_animations=False,
-                                       dtype=tf.uint16 if _is_16_bit_png(path) else tf.uint8)
+                                       dtype=tf.uint16 if _is_16_bit_png(data) else tf.uint8)
             if gif and channels == 1:
                 image = tf.image.rgb_to_grayscale(image)
             elif gif and channels == 4:
-                image = tf.concat([image, tf.fill(tf.concat([tf.shape(image)[:2], [1]], 0), tf.constant(255, tf.uint8))], -1)
+                image = tf.pad(image, [[0, 0], [0, 0], [0, 1]], constant_values=255)  # opaque alpha
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:
             # The first line of TensorFlow's message, without its op-location decorations.
             message = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\]", "", (str(error).strip().splitlines() or [""])[0])
@@ -87,8 +86,6 @@ def load_images(
     return array, [path.name for path in files]
 
 
-def _is_16_bit_png(path: Path) -> bool:
-    """Whether the file is a PNG of bit depth 16 (byte 24, in its IHDR chunk)."""
-    with open(path, "rb") as file:
-        header = file.read(25)
-    return len(header) == 25 and header[:8] == b"\x89PNG\r\n\x1a\n" and header[24] == 16
+def _is_16_bit_png(data: bytes) -> bool:
+    """Whether the file's bytes are a PNG of bit depth 16 (byte 24, in its IHDR chunk)."""
+    return len(data) >= 25 and data[:8] == b"\x89PNG\r\n\x1a\n" and data[24] == 16
