@@ -38,12 +38,18 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "graph": (["tfae/graph/*"], ["tests/test_graph.py"]),
     "models": (["tfae/models/*"], ["tests/test_models.py", "tests/test_family.py", "tests/test_saving.py"]),
 }
+# Each group's package, `tfae.layers` for `tfae/layers/*`: the prefix of its mutants' names.
+PACKAGES = {group: files[0].rsplit("/", 1)[0].replace("/", ".") for group, (files, _) in GROUPS.items()}
 DETECTED = {"killed", "timeout", "segfault"}
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""}
 
 
 def scratch_copy(group: str) -> Path:
-    """A copy of the package, the tests and pyproject.toml whose mutmut section selects the group."""
+    """A copy of the package, the tests and pyproject.toml, with a mutmut section that selects the group.
+
+    The section lives only there: mutmut run by hand at the top of the repository would lack the plugin
+    that lets Keras build mutated layers.
+    """
     files, tests = GROUPS[group]
     root = REPO / "build" / "mutation" / group
     for name in ("tfae", "tests"):
@@ -53,8 +59,7 @@ def scratch_copy(group: str) -> Path:
     settings = {"source_paths": ["tfae"], "only_mutate": files, "pytest_add_cli_args_test_selection": tests,
                 "pytest_add_cli_args": ["-p", "tests.mutation_plugin"], "process_isolation": "forkserver"}
     section = "[tool.mutmut]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
-    text = re.sub(r"^\[tool\.mutmut\]\n(?:[^\[\n].*\n|\n)*", section + "\n", text, flags=re.M)
-    (root / "pyproject.toml").write_text(text, encoding="utf-8")
+    (root / "pyproject.toml").write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
     return root
 
 
@@ -71,8 +76,7 @@ def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
     With `again`, only the mutants that were not killed last time (or are new) run, against the current tests.
     """
     root = scratch_copy(group)
-    package = GROUPS[group][0][0].rsplit("/", 1)[0].replace("/", ".")
-    names = [f"{package}.*__mutmut_*{sample}"] if sample is not None else []
+    names = [f"{PACKAGES[group]}.*__mutmut_*{sample}"] if sample is not None else []
     again = again and (root / "mutants").is_dir()
     if again:
         names = [name for name, status in results(root).items() if status not in DETECTED]
@@ -109,8 +113,7 @@ def module_of(mutant: str) -> str:
 
 def package_of(mutant: str) -> str:
     """The module group's package (`tfae.layers` for `tfae.layers.dense.x_f__mutmut_1`)."""
-    return next(prefix for prefix in (files[0].rsplit("/", 1)[0].replace("/", ".") for files, _ in GROUPS.values())
-                if mutant.startswith(prefix + "."))
+    return next(package for package in PACKAGES.values() if mutant.startswith(package + "."))
 
 
 def score_table(statuses: dict[str, str], equivalent: dict[str, str], *,
