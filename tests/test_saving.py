@@ -1,5 +1,6 @@
 """Saving never destroys the previous good file: tfae's models write beside the target, then rename."""
 
+import json
 import os
 import signal
 import subprocess
@@ -155,9 +156,7 @@ def _train_command(out, epochs):
 
 
 @pytest.mark.slow
-def test_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_good(tmp_path):
-    import json
-
+def test_seeded_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_if_never_stopped(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
     epochs, out = 6, tmp_path / "run"
     state = out / "backup" / "training_state.json"
@@ -179,7 +178,12 @@ def test_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_good(tmp
     subprocess.run(_train_command(tmp_path / "whole", epochs), env=env, check=True, stdout=subprocess.DEVNULL)
     whole = json.loads((tmp_path / "whole" / "history.json").read_text())
     assert len(whole["loss"]) == epochs
-    assert resumed["val_loss"][-1] == pytest.approx(whole["val_loss"][-1], rel=0.03)
+    # the backup kept the shuffling's random state: the resumed epochs are the uninterrupted run's
+    for name in ("loss", "val_loss"):
+        np.testing.assert_allclose(resumed[name], whole[name][backed_up:], rtol=1e-6, err_msg=name)
+    for after_kill, uninterrupted in zip(keras.saving.load_model(out / "model.keras").weights,
+                                         keras.saving.load_model(tmp_path / "whole" / "model.keras").weights):
+        np.testing.assert_allclose(after_kill, uninterrupted, rtol=1e-5, atol=1e-7)
 
 
 def test_backup_and_restore_resumes_after_the_last_backed_up_epoch_with_its_weights(tmp_path):
@@ -206,6 +210,44 @@ def test_backup_and_restore_resumes_after_the_last_backed_up_epoch_with_its_weig
         np.testing.assert_array_equal(restored, kept)
     assert int(fresh.optimizer.iterations.numpy()) == 4 * 4  # two epochs before the crash, two after
     assert not (tmp_path / "backup").exists()  # deleted at the end of training
+
+
+def _denoising_fit(backup_dir, *, seed, callbacks=()):
+    """A seeded denoising `fit` of 4 epochs (shuffled orders and Gaussian noise) with a backup; the model."""
+    keras.utils.set_random_seed(seed)
+    x = np.random.default_rng(0).uniform(size=(64, 6)).astype("float32")
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(4,), noise="gaussian", noise_level=0.3)
+    ae.compile()
+    ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(backup_dir), *callbacks],
+           verbose=0)
+    return ae
+
+
+def test_a_seeded_fit_crashed_and_resumed_ends_with_the_uninterrupted_runs_weights(tmp_path):
+    whole = _denoising_fit(tmp_path / "whole", seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        _denoising_fit(tmp_path / "backup", seed=0, callbacks=[CrashAtEpoch(2)])
+    saved = json.loads((tmp_path / "backup" / "training_state.json").read_text())
+    assert saved["epoch"] == 2 and len(saved["random"]["seed_generators"]) == 1  # the noise layer's
+    resumed = _denoising_fit(tmp_path / "backup", seed=123)  # another seed: the backup's random state wins
+    for after_crash, uninterrupted in zip(resumed.weights, whole.weights):
+        np.testing.assert_allclose(after_crash, uninterrupted, rtol=1e-6, atol=1e-7)
+
+
+def test_a_backup_without_random_state_resumes_and_a_mismatched_one_is_refused(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _denoising_fit(tmp_path / "backup", seed=0, callbacks=[CrashAtEpoch(2)])
+    state_file = tmp_path / "backup" / "training_state.json"
+    saved = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**saved, "random": {**saved["random"], "seed_generators": []}}))
+    with pytest.raises(ValueError, match=r"the random state in training_state.json does not fit this model \(0 seed "
+                                         r"generator states for a model with 1\); delete the folder"):
+        _denoising_fit(tmp_path / "backup", seed=0)
+    state_file.write_text(json.dumps({"epoch": 2}))  # as backups were written before the random state was kept
+    epochs = []
+    _denoising_fit(tmp_path / "backup", seed=0,
+                   callbacks=[keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: epochs.append(epoch))])
+    assert epochs == [2, 3]
 
 
 def test_backup_never_replaces_a_folder_of_other_files_and_checks_its_arguments(tmp_path):

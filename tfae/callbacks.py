@@ -209,8 +209,12 @@ class BackupAndRestore(keras.callbacks.Callback):
     start puts it back).
 
     Restarting the same `fit` with the same `backup_dir` continues from the
-    epoch after the last one backed up, with the weights and optimizer state
-    of then; the epochs already run are not run again. The backup is deleted
+    epoch after the last one backed up, with the weights, optimizer state and
+    random state of then (numpy's global generator, from which tfae's engine
+    draws the shuffled orders, and the model's seed generators, which draw its
+    noise): the epochs already run are not run again, and a seeded `fit` of
+    arrays that is killed and resumed ends with the same weights as one that
+    was not (with `save_freq="epoch"`). The backup is deleted
     when training ends (`delete_checkpoint=True`), so the next `fit` starts
     afresh. `tfae train --resume` uses it. In a multi-worker job
     (`tfae.distribute`) `backup_dir` must be on storage every worker sees:
@@ -272,21 +276,58 @@ class BackupAndRestore(keras.callbacks.Callback):
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
         self.model.load_weights(self.backup_dir / self._WEIGHTS_FILE)
+        self._restore_random_state()
         self._epoch = epoch
         _keras_private.resume_from_epoch(self.model, epoch)
 
     def _backed_up_epoch(self) -> int | None:
         """The epoch the backup resumes at, or None when there is no backup."""
+        state = self._backed_up_state()
+        return None if state is None else state["epoch"]
+
+    def _backed_up_state(self) -> dict | None:
+        """The backup's training state (`epoch` and `random`, None in older backups), or None when there is no backup."""
         import json
 
         state_file = self.backup_dir / self._STATE_FILE
         if not state_file.is_file():
             return None
         try:
-            return int(json.loads(state_file.read_text())["epoch"])
-        except (ValueError, KeyError, TypeError) as error:
+            state = json.loads(state_file.read_text())
+            return {"epoch": int(state["epoch"]), "random": state.get("random")}
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': {state_file.name} is "
                              f"damaged ({error}); delete the folder to start afresh") from None
+
+    def _seed_states(self) -> list:
+        """The model's seed generator states: the variables Keras tracks that are not weights."""
+        weights = {id(variable) for variable in self.model.weights}
+        return [variable for variable in self.model.variables if id(variable) not in weights]
+
+    def _random_state(self) -> dict:
+        kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+        return {"numpy": [kind, keys.tolist(), int(position), int(has_gauss), float(cached_gaussian)],
+                "seed_generators": [keras.ops.convert_to_numpy(state).tolist() for state in self._seed_states()]}
+
+    def _restore_random_state(self) -> None:
+        saved = self._backed_up_state()["random"]
+        if saved is None:  # a backup written before the random state was kept: resume with today's
+            return
+        states = self._seed_states()
+        try:
+            kind, keys, position, has_gauss, cached_gaussian = saved["numpy"]
+            numpy_state = (kind, np.asarray(keys, np.uint32), int(position), int(has_gauss), float(cached_gaussian))
+            if len(saved["seed_generators"]) != len(states):
+                raise ValueError(f"{len(saved['seed_generators'])} seed generator states for a model with "
+                                 f"{len(states)}")
+            values = [np.asarray(value).astype(state.dtype) for state, value in zip(states, saved["seed_generators"])]
+            np.random.set_state(numpy_state)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': the random state in "
+                             f"{self._STATE_FILE} does not fit this model ({error}); delete the folder to start "
+                             "afresh") from None
+        for state, value in zip(states, values):
+            state.assign(value)
 
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq == "epoch":
@@ -316,9 +357,11 @@ class BackupAndRestore(keras.callbacks.Callback):
 
         from tfae import _files, distribute
 
+        random_state = self._random_state()
+
         def write(folder: Path) -> None:
             self.model.save_weights(folder / self._WEIGHTS_FILE)
-            (folder / self._STATE_FILE).write_text(json.dumps({"epoch": next_epoch}))
+            (folder / self._STATE_FILE).write_text(json.dumps({"epoch": next_epoch, "random": random_state}))
 
         if distribute.is_chief():
             _files.write_folder(self.backup_dir, write, replaceable=_is_backup)

@@ -87,8 +87,12 @@ STRATEGIES = ("none", "mirrored", "multiworker")
 
 
 def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units: tuple[int, ...], epochs: int,
-              batch_size: int, resume: bool, verbose: int = 1, strategy: str = "none") -> dict:
+              batch_size: int, resume: bool, verbose: int = 1, strategy: str = "none",
+              seed: int | None = 0) -> dict:
     """Train a model of the family on MNIST; write `model.keras`, `history.json` and its pictures to `out`.
+
+    `seed` seeds the weights, the shuffled orders and the noise (`keras.utils.set_random_seed`): the same seed
+    trains the same model, and a run resumed with `resume` ends as if it had not been stopped. None: unseeded.
 
     `strategy`: "mirrored" trains on every local device (`tf.distribute.MirroredStrategy`, TensorFlow
     backend); "multiworker" joins the job Keras' KERAS_DISTRIBUTION_* variables describe (JAX backend,
@@ -96,15 +100,17 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     """
     import contextlib
 
+    import keras
+
     import tfae
 
     if strategy == "multiworker":
         tfae.distribute.multiworker()  # before JAX starts: first
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     (x_train, _), (x_test, y_test) = _load_data(data)
     scope = contextlib.nullcontext()
     if strategy == "mirrored":
-        import keras
-
         if keras.backend.backend() != "tensorflow":
             raise ValueError("Expected the TensorFlow backend for --strategy mirrored (on JAX, use multiworker "
                              f"or keras.distribution). Received: backend {keras.backend.backend()!r}")
@@ -397,6 +403,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
     train.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seeds the weights, shuffling and noise: the same seed trains the same model")
     train.add_argument("--strategy", choices=STRATEGIES, default="none",
                        help="mirrored: every local device (TensorFlow); multiworker: the job in the "
                             "KERAS_DISTRIBUTION_* variables (KERAS_BACKEND=jax; --batch-size is global)")
@@ -443,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "train":
             run_train(args.out, data=args.data, kind=args.model, latent_dim=args.latent_dim,
                       hidden_units=args.hidden_units, epochs=args.epochs, batch_size=args.batch_size,
-                      resume=args.resume, strategy=args.strategy)
+                      resume=args.resume, strategy=args.strategy, seed=args.seed)
         elif args.command == "tune":
             run_tune(args.out, data=args.data, tuner=args.tuner, max_trials=args.max_trials, epochs=args.epochs,
                      batch_size=args.batch_size, samples=args.samples, overwrite=args.overwrite, seed=args.seed)
