@@ -170,6 +170,50 @@ def test_a_subclass_train_step_runs_once_per_step():
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
 
 
+def _fast_fits(monkeypatch) -> list:
+    """The `fit` calls that took the fast path (each one's Plan), recorded as they start."""
+    plans = []
+    original = training.Plan.__init__
+
+    def record(self, *args, **kwargs):
+        plans.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training.Plan, "__init__", record)
+    return plans
+
+
+@pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
+@pytest.mark.parametrize("arguments, fast", [
+    ({}, True),
+    ({"y": "y"}, True),
+    ({"sample_weight": "w"}, True),
+    ({"shuffle": "batch"}, False),  # Keras shuffles within batches: its loop
+    ({"steps_per_epoch": 2}, False),
+])
+def test_the_fast_path_takes_arrays_and_steps_aside_for_what_it_cannot_reproduce(monkeypatch, arguments, fast):
+    plans = _fast_fits(monkeypatch)
+    d = conformance.data()
+    arguments = {key: d[value] if isinstance(value, str) and value in d else value for key, value in arguments.items()}
+    conformance.tfae_model({}).fit(d["x"], epochs=1, batch_size=16, verbose=0, **arguments)
+    assert len(plans) == int(fast)
+
+
+@pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
+def test_a_second_fit_reuses_the_compiled_trainer():
+    model = conformance.tfae_model({})
+    x = conformance.data()["x"]
+    model.fit(x, epochs=1, verbose=0)
+    trainer = model._tfae_trainer
+    model.fit(x, epochs=1, verbose=0)
+    assert model._tfae_trainer is trainer
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's choice")
+def test_on_tensorflow_without_a_strategy_the_engine_compiles_with_xla():
+    assert training.default_jit_compile() is True
+
+
 # ------------------------------------------------------------------------- inference
 def test_buckets_bound_the_programs_for_any_input_length():
     assert [inference.bucket(n, 1024) for n in (1, 2, 3, 5, 100, 1023, 1024, 5000)] == [
@@ -184,6 +228,44 @@ def test_encode_of_every_length_below_a_batch_keeps_few_programs_and_exact_resul
         np.testing.assert_allclose(model.encode(x[:n]), keras.ops.convert_to_numpy(model.encoder(x[:n])),
                                    rtol=1e-5, atol=1e-6)
     assert len(model._tfae_runners["encode"]) <= 10  # buckets 1..256 and 512: not one per length
+
+
+def test_encode_with_a_batch_size_or_a_dataset_gives_the_array_result_and_reuses_its_runner():
+    import tensorflow as tf
+
+    model = conformance.tfae_model({})
+    x = conformance.data(n=50)["x"]
+    expected = model.encode(x)
+    runners = model._tfae_runners
+    np.testing.assert_allclose(model.encode(x, batch_size=8), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.encode(tf.data.Dataset.from_tensor_slices(x).batch(7)), expected,
+                               rtol=1e-5, atol=1e-6)
+    assert model._tfae_runners is runners and list(runners) == ["encode"]
+
+
+def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(monkeypatch):
+    from tfae._engine import tensorflow as tf_engine
+
+    built = []
+
+    def build(layer, call_kwargs, shape):
+        built.append(shape)
+        return lambda x: x
+
+    monkeypatch.setattr(tf_engine, "one_graph_runner", build)
+    monkeypatch.setattr(inference, "_batch_by_batch", build)
+    runner = inference.BatchedRunner(keras.layers.Identity())
+    x = np.zeros((64, 2), np.float32)
+    for batch_size in range(1, inference.MAX_PROGRAMS + 1):
+        runner(x, batch_size)
+    assert len(runner) == inference.MAX_PROGRAMS
+    runner(x, 1)  # used again: now the most recent
+    runner(x, inference.MAX_PROGRAMS + 1)  # one too many: batch size 2's program goes
+    assert len(runner) == inference.MAX_PROGRAMS and len(built) == inference.MAX_PROGRAMS + 1
+    runner(x, 1)
+    assert len(built) == inference.MAX_PROGRAMS + 1
+    runner(x, 2)
+    assert len(built) == inference.MAX_PROGRAMS + 2
 
 
 def test_a_keras_cap_on_steps_per_epoch_is_honoured_as_keras_honours_it(tmp_path):

@@ -30,7 +30,6 @@ from __future__ import annotations
 import collections
 import importlib
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -220,9 +219,10 @@ def forget(model: keras.Model) -> None:
 
 
 def split_off_validation(arrays: tuple, fraction: Any) -> tuple[tuple, tuple]:
-    """Keras' `validation_split` on arrays: the last `fraction` of the samples, before any shuffling."""
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-        raise ValueError(f"Expected `validation_split` to be a number in (0, 1). Received: validation_split={fraction!r}")
+    """Keras' `validation_split` on arrays: the last `fraction` of the samples, before any shuffling.
+
+    `fraction` is in (0, 1), as `fit` checked it.
+    """
     n = len(arrays[0])
     split_at = int(math.floor(n * (1.0 - fraction)))
     if split_at == 0 or split_at == n:

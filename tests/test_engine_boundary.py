@@ -1,0 +1,80 @@
+"""What `fit` and `evaluate` accept (`tfae._engine.boundary`): each check, its limits and its whole message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfae
+
+X = np.tile(np.array([0.0, 0.25, 0.5, 1.0], np.float32), (8, 1))  # both ends of [0, 1]
+R = np.random.default_rng(0).uniform(size=(8, 4)).astype(np.float32)  # rows that differ
+
+
+def _model(loss=None):
+    ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2)
+    ae.compile(**({} if loss is None else {"loss": loss}))
+    return ae
+
+
+def _refused(call, message):
+    with pytest.raises(ValueError) as caught:
+        call(_model())
+    assert str(caught.value) == message
+
+
+SCALE = ("Scale images to [0, 1] first (for example `x / 255`, or `tfae.datasets.load_mnist(normalize=True)`), or "
+         "compile with another loss such as `loss=\"mse\"`.")
+
+
+@pytest.mark.parametrize("call, received", [
+    (lambda ae: ae.fit((X * 255).astype(np.uint8), verbose=0), "x with values in [0, 255] (dtype uint8)"),
+    (lambda ae: ae.fit(X, X * 3, verbose=0), "y with values in [0, 3] (dtype float32)"),
+    (lambda ae: ae.fit(X, validation_data=(X, X - 1), verbose=0), "validation_data[1] with values in [-1, 0] "
+                                                                   "(dtype float32)"),
+])
+def test_binary_cross_entropy_refuses_targets_outside_the_unit_interval_with_the_whole_message(call, received):
+    _refused(call, f"Expected targets in [0, 1] for the binary cross-entropy loss. Received: {received}. {SCALE}")
+
+
+def test_targets_at_both_ends_of_the_unit_interval_train_and_other_losses_take_any_targets():
+    assert np.isfinite(_model().fit(X, X, epochs=1, verbose=0).history["loss"]).all()
+    assert np.isfinite(_model("mse").fit(X, X * 10, epochs=1, verbose=0).history["loss"]).all()
+
+
+def test_sample_weights_as_a_column_weigh_as_a_vector():
+    weights = np.linspace(0.0, 2.0, 8).astype(np.float32)
+    ae = _model()
+    as_vector = ae.evaluate(R, sample_weight=weights, verbose=0, return_dict=True)
+    assert ae.evaluate(R, sample_weight=weights[:, None], verbose=0, return_dict=True) == pytest.approx(as_vector,
+                                                                                                         rel=1e-6)
+    assert as_vector != pytest.approx(ae.evaluate(R, verbose=0, return_dict=True), rel=1e-3)  # the weights count
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ae: ae.fit(X, sample_weight=np.full(8, np.nan), verbose=0),
+     "Expected `sample_weight` to hold finite values only. Received: sample_weight with NaN or infinite values"),
+    (lambda ae: ae.fit(X, X[:5], verbose=0),
+     "Expected `x`, `y` to hold the same number of samples. Received: len(x)=8, len(y)=5"),
+    (lambda ae: ae.fit(np.zeros((8, 5), np.float32), verbose=0),
+     "Expected `x` to have samples of shape (4,) (4 values each). Received: x.shape=(8, 5)"),
+    (lambda ae: ae.fit(X, validation_data=(X[:, :3], X[:, :3]), verbose=0),
+     "Expected `validation_data[0]` to have samples of shape (4,) (4 values each). "
+     "Received: validation_data[0].shape=(8, 3)"),
+    (lambda ae: ae.fit(X, validation_split=1.0, verbose=0),
+     "Expected `validation_split` to be a float in [0, 1). Received: validation_split=1.0"),
+    (lambda ae: ae.fit(X, validation_split=0.95, verbose=0),
+     "Expected `validation_split` to leave samples for both training and validation. "
+     "Received: validation_split=0.95 for 8 samples"),
+])
+def test_inconsistent_arrays_are_refused_with_the_whole_message(call, message):
+    _refused(call, message)
+
+
+def test_validation_data_with_its_own_targets_is_validated_against_them():
+    ae = _model()
+    y_val = R[::-1].copy()
+    history = ae.fit(R, validation_data=(R, y_val), epochs=1, verbose=0).history
+    assert history["val_loss"][0] == pytest.approx(ae.evaluate(R, y_val, verbose=0, return_dict=True)["loss"],
+                                                   rel=1e-5)
+    assert history["val_loss"][0] != pytest.approx(ae.evaluate(R, R, verbose=0, return_dict=True)["loss"], rel=1e-3)
