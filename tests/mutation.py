@@ -28,21 +28,27 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 EQUIVALENT = REPO / "tests" / "mutation_equivalent.txt"
 
+ENGINE_TESTS = ["tests/test_engine.py", "tests/test_engine_boundary.py", "tests/test_family_engine.py",
+                "tests/test_conformance.py", "tests/test_bad_input.py"]
 # Module group: (files to mutate, the tests that target them).
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "datasets": (["tfae/datasets/*"], ["tests/test_datasets.py", "tests/test_datasets_errors.py",
                                        "tests/test_fuzz_files.py"]),
     "layers": (["tfae/layers/*"], ["tests/test_layers.py", "tests/test_family_layers.py", "tests/test_split.py"]),
-    "engine": (["tfae/_engine/*"], ["tests/test_engine.py", "tests/test_engine_boundary.py", "tests/test_family_engine.py",
-                                    "tests/test_conformance.py", "tests/test_bad_input.py"]),
+    "engine": ([f"tfae/_engine/{name}.py" for name in ("__init__", "boundary", "inference", "tensorflow", "training")],
+               ENGINE_TESTS),
+    "engine-jax": (["tfae/_engine/jax.py"], ENGINE_TESTS),  # the JAX trainer, under KERAS_BACKEND=jax
     "graph": (["tfae/graph/*"], ["tests/test_graph.py"]),
     "models": (["tfae/models/*"], ["tests/test_models.py", "tests/test_family.py", "tests/test_saving.py"]),
 }
 # pytest arguments of a group beyond the defaults. The engine's conformance cases (marked slow for the
 # README's suite) are the tests that pin `fit`; their JAX pass runs in a subprocess mutmut cannot follow.
 PYTEST_ARGS: dict[str, list[str]] = {
-    "engine": ["-m", "", "--deselect", "tests/test_conformance.py::test_conformance_and_engine_hold_on_jax"],
+    group: ["-m", "", "--deselect", "tests/test_conformance.py::test_conformance_and_engine_hold_on_jax"]
+    for group in ("engine", "engine-jax")
 }
+# Environment of a group beyond ENV: the backend its modules run on.
+ENVIRONMENTS: dict[str, dict[str, str]] = {"engine-jax": {"KERAS_BACKEND": "jax"}}
 # Each group's package, `tfae.layers` for `tfae/layers/*`: the prefix of its mutants' names.
 PACKAGES = {group: files[0].rsplit("/", 1)[0].replace("/", ".") for group, (files, _) in GROUPS.items()}
 DETECTED = {"killed", "timeout", "segfault"}
@@ -92,7 +98,8 @@ def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
     if names or not again:
         log = root / "mutmut.log"
         with open(log, "w", encoding="utf-8") as out:
-            code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root, env=ENV,
+            code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
+                                   env={**ENV, **ENVIRONMENTS.get(group, {})},
                                    stdout=out, stderr=subprocess.STDOUT)
         if code != 0:
             lines = [line for line in log.read_text(encoding="utf-8").replace("\r", "\n").splitlines() if line.strip()]

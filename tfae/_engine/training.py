@@ -239,17 +239,18 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     """`keras.Model.fit(x, y, sample_weight=..., **arguments)` with Keras' semantics, on the fast path if it can.
 
     `x`, `y` and `sample_weight` arrive checked (`boundary.check_data`); `y is
-    None` means the targets are the inputs.
+    None` means the targets are the inputs. `arguments` holds every other
+    keyword of `keras.Model.fit`, each one present.
     """
     arrays = _is_array(x) and (y is None or _is_array(y)) and (sample_weight is None or _is_array(sample_weight))
-    if arrays and arguments.get("batch_size") is not None:
+    if arrays and arguments["batch_size"] is not None:
         _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
     trainer = None
     if (
         arrays
-        and arguments.get("class_weight") is None
-        and arguments.get("steps_per_epoch") is None
-        and arguments.get("shuffle", True) in (True, False)
+        and arguments["class_weight"] is None
+        and arguments["steps_per_epoch"] is None
+        and arguments["shuffle"] in (True, False)
         and not getattr(keras.config, "max_steps_per_epoch", lambda: None)()  # Keras then caps each epoch
         and model.compiled
     ):
@@ -258,25 +259,24 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
         return keras_fit(x, keras_targets(x, y, sample_weight), sample_weight=sample_weight, **arguments)
 
     arguments = dict(arguments)
-    fraction = arguments.pop("validation_split", 0.0)
-    if fraction and arguments.get("validation_data") is None:  # Keras ignores it when validation_data is given
+    fraction = arguments.pop("validation_split")
+    if fraction and arguments["validation_data"] is None:  # Keras ignores it when validation_data is given
         (x, y, sample_weight), validation = split_off_validation((x, y, sample_weight), fraction)
         arguments["validation_data"] = pack(*validation)
-    batch_size = arguments.pop("batch_size", None)
+    batch_size = arguments.pop("batch_size")
     batch_size = 32 if batch_size is None else _validation.batch_size(batch_size)
     # Keras validates in batches of `validation_batch_size or batch_size`; Keras' fit no longer sees batch_size.
-    arguments["validation_batch_size"] = arguments.get("validation_batch_size") or batch_size
+    arguments["validation_batch_size"] = arguments["validation_batch_size"] or batch_size
     plan = Plan(len(x), batch_size=batch_size, per_execution=model.steps_per_execution,
-                shuffle=bool(arguments.pop("shuffle", True)))
+                shuffle=bool(arguments.pop("shuffle")))
     # Keras builds what it builds lazily (loss, metrics) by peeking at the
     # feed's first element, which holds a token, not a batch: build from a real one.
     _keras_private.symbolic_build(model, step_data((x, y, sample_weight), slice(0, batch_size), lambda a, i: a[i]))
-    arguments.pop("steps_per_epoch", None)  # None: checked above
-    arguments.pop("class_weight", None)
+    del arguments["steps_per_epoch"], arguments["class_weight"]  # None: checked above
     feed, run = trainer.start(x, y, sample_weight)  # run holds the arrays until the session ends
     # A fit inside a callback of another fit gets a session of its own; the outer one resumes after it.
     outer = (getattr(model, "_tfae_session", None), model.train_function)
-    object.__setattr__(model, "_tfae_session", Session(model, plan, run, callback_list(arguments.get("callbacks"))))
+    object.__setattr__(model, "_tfae_session", Session(model, plan, run, callback_list(arguments["callbacks"])))
     try:
         return keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False, **arguments)
     finally:
