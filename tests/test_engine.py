@@ -230,7 +230,7 @@ def test_encode_of_every_length_below_a_batch_keeps_few_programs_and_exact_resul
     assert len(model._tfae_runners["encode"]) <= 10  # buckets 1..256 and 512: not one per length
 
 
-def test_encode_with_a_batch_size_or_a_dataset_gives_the_array_result_and_reuses_its_runner():
+def test_encode_and_decode_with_a_batch_size_or_a_dataset_give_the_array_result_and_reuse_their_runners():
     import tensorflow as tf
 
     model = conformance.tfae_model({})
@@ -240,7 +240,9 @@ def test_encode_with_a_batch_size_or_a_dataset_gives_the_array_result_and_reuses
     np.testing.assert_allclose(model.encode(x, batch_size=8), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.encode(tf.data.Dataset.from_tensor_slices(x).batch(7)), expected,
                                rtol=1e-5, atol=1e-6)
-    assert model._tfae_runners is runners and list(runners) == ["encode"]
+    np.testing.assert_allclose(model.decode(tf.data.Dataset.from_tensor_slices(expected).batch(7)),
+                               model.decode(expected), rtol=1e-5, atol=1e-6)  # codes reach the engine as they come
+    assert model._tfae_runners is runners and list(runners) == ["encode", "decode"]
 
 
 def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(monkeypatch):
