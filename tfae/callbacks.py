@@ -261,7 +261,8 @@ class BackupAndRestore(keras.callbacks.Callback):
         if distribute.is_chief():
             _files.recover_folder(self.backup_dir)
         distribute.gathered(0)  # the others read the folder once the chief has put it right
-        epoch = self._backed_up_epoch()
+        state = self._backed_up_state()
+        epoch = None if state is None else state["epoch"]
         seen = distribute.gathered(-1 if epoch is None else epoch)
         if len(set(seen)) > 1:  # every worker must load the same backup, or their steps would differ
             raise ValueError(f"Expected every worker to see the same backup in '{self.backup_dir}' (shared "
@@ -276,14 +277,9 @@ class BackupAndRestore(keras.callbacks.Callback):
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
         self.model.load_weights(self.backup_dir / self._WEIGHTS_FILE)
-        self._restore_random_state()
+        self._restore_random_state(state["random"])
         self._epoch = epoch
         _keras_private.resume_from_epoch(self.model, epoch)
-
-    def _backed_up_epoch(self) -> int | None:
-        """The epoch the backup resumes at, or None when there is no backup."""
-        state = self._backed_up_state()
-        return None if state is None else state["epoch"]
 
     def _backed_up_state(self) -> dict | None:
         """The backup's training state (`epoch` and `random`, None in older backups), or None when there is no backup."""
@@ -295,7 +291,7 @@ class BackupAndRestore(keras.callbacks.Callback):
         try:
             state = json.loads(state_file.read_text())
             return {"epoch": int(state["epoch"]), "random": state.get("random")}
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': {state_file.name} is "
                              f"damaged ({error}); delete the folder to start afresh") from None
 
@@ -309,8 +305,7 @@ class BackupAndRestore(keras.callbacks.Callback):
         return {"numpy": [kind, keys.tolist(), int(position), int(has_gauss), float(cached_gaussian)],
                 "seed_generators": [keras.ops.convert_to_numpy(state).tolist() for state in self._seed_states()]}
 
-    def _restore_random_state(self) -> None:
-        saved = self._backed_up_state()["random"]
+    def _restore_random_state(self, saved: dict | None) -> None:
         if saved is None:  # a backup written before the random state was kept: resume with today's
             return
         states = self._seed_states()
