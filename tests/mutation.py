@@ -56,18 +56,19 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""}
 
 
 def scratch_copy(group: str) -> Path:
-    """A copy of the package, the tests and pyproject.toml, with a mutmut section that selects the group.
+    """A copy of the package, its tests (and the benchmarks' reference models they import) and pyproject.toml,
+    with a mutmut section that selects the group.
 
     The section lives only there: mutmut run by hand at the top of the repository would lack the plugin
     that lets Keras build mutated layers.
     """
     files, tests = GROUPS[group]
     root = REPO / "build" / "mutation" / group
-    for name in ("tfae", "tests"):
+    for name in ("tfae", "tests", "benchmarks"):
         shutil.rmtree(root / name, ignore_errors=True)
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "results"))
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    settings = {"source_paths": ["tfae"], "only_mutate": files, "pytest_add_cli_args_test_selection": tests,
+    settings = {"source_paths": ["tfae"], "also_copy": ["benchmarks"], "only_mutate": files, "pytest_add_cli_args_test_selection": tests,
                 "pytest_add_cli_args": ["-p", "tests.mutation_plugin", *PYTEST_ARGS.get(group, [])],
                 "process_isolation": "forkserver"}
     section = "[tool.mutmut]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())

@@ -18,9 +18,13 @@ def _model(loss=None):
 
 
 def _refused(call, message):
+    ae = _model()
+    weights = ae.get_weights()
     with pytest.raises(ValueError) as caught:
-        call(_model())
+        call(ae)
     assert str(caught.value) == message
+    for before, after in zip(weights, ae.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)  # refused before any training
 
 
 SCALE = ("Scale images to [0, 1] first (for example `x / 255`, or `tfae.datasets.load_mnist(normalize=True)`), or "
@@ -29,7 +33,10 @@ SCALE = ("Scale images to [0, 1] first (for example `x / 255`, or `tfae.datasets
 
 @pytest.mark.parametrize("call, received", [
     (lambda ae: ae.fit((X * 255).astype(np.uint8), verbose=0), "x with values in [0, 255] (dtype uint8)"),
+    (lambda ae: ae.fit(X - 0.5, verbose=0), "x with values in [-0.5, 0.5] (dtype float32)"),
     (lambda ae: ae.fit(X, X * 3, verbose=0), "y with values in [0, 3] (dtype float32)"),
+    (lambda ae: ae.evaluate(X * 2, verbose=0), "x with values in [0, 2] (dtype float32)"),
+    (lambda ae: ae.fit(X, validation_data=X * 2, verbose=0), "validation_data with values in [0, 2] (dtype float32)"),
     (lambda ae: ae.fit(X, validation_data=(X, X - 1), verbose=0), "validation_data[1] with values in [-1, 0] "
                                                                    "(dtype float32)"),
 ])
@@ -56,6 +63,16 @@ def test_sample_weights_as_a_column_weigh_as_a_vector():
      "Expected `sample_weight` to hold finite values only. Received: sample_weight with NaN or infinite values"),
     (lambda ae: ae.fit(X, X[:5], verbose=0),
      "Expected `x`, `y` to hold the same number of samples. Received: len(x)=8, len(y)=5"),
+    (lambda ae: ae.fit(X, sample_weight=np.ones(3), verbose=0),
+     "Expected `x`, `sample_weight` to hold the same number of samples. Received: len(x)=8, len(sample_weight)=3"),
+    (lambda ae: ae.evaluate(X, sample_weight=np.ones(3), verbose=0),
+     "Expected `x`, `sample_weight` to hold the same number of samples. Received: len(x)=8, len(sample_weight)=3"),
+    (lambda ae: ae.fit(X, validation_data=(X, X[:3]), verbose=0),
+     "Expected `validation_data[0]`, `validation_data[1]` to hold the same number of samples. "
+     "Received: len(validation_data[0])=8, len(validation_data[1])=3"),
+    (lambda ae: ae.fit(X, sample_weight=np.ones((8, 2)), verbose=0),
+     "Expected `sample_weight` to be a 1-D array of numbers, one weight per sample. "
+     "Received: sample_weight with shape (8, 2) and dtype float64"),
     (lambda ae: ae.fit(np.zeros((8, 5), np.float32), verbose=0),
      "Expected `x` to have samples of shape (4,) (4 values each). Received: x.shape=(8, 5)"),
     (lambda ae: ae.fit(X, validation_data=(X[:, :3], X[:, :3]), verbose=0),

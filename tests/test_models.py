@@ -489,34 +489,6 @@ def test_the_default_loss_is_tfae_own_logits_computation(run_eagerly):
     assert clipped < 0.6 * got
 
 
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda ae, x: ae.fit(x, x[:5], verbose=0), r"Received: len\(x\)=8, len\(y\)=5"),
-        (lambda ae, x: ae.fit(x, sample_weight=np.ones(3), verbose=0), r"len\(x\)=8, len\(sample_weight\)=3"),
-        (lambda ae, x: ae.evaluate(x, sample_weight=np.ones(3), verbose=0), r"len\(sample_weight\)=3"),
-        (lambda ae, x: ae.fit(x, sample_weight=np.ones((8, 2)), verbose=0), r"sample_weight with shape \(8, 2\)"),
-        (lambda ae, x: ae.fit(x, sample_weight=np.full(8, np.nan), verbose=0), "finite values only"),
-        (lambda ae, x: ae.fit((x * 255).astype(np.uint8), verbose=0),
-         r"Received: x with values in \[0, 255\] \(dtype uint8\).*x / 255"),
-        (lambda ae, x: ae.fit(x - 0.5, verbose=0), r"Received: x with values in \[-0\.5"),
-        (lambda ae, x: ae.fit(x, x * 3, verbose=0), r"Received: y with values in \[0, 3\]"),
-        (lambda ae, x: ae.evaluate(x * 2, verbose=0), r"Received: x with values in \[0, 2\]"),
-        (lambda ae, x: ae.fit(x, validation_data=x * 2, verbose=0), r"Received: validation_data with values"),
-        (lambda ae, x: ae.fit(x, validation_data=(x, x[:3]), verbose=0), r"len\(validation_data\[1\]\)=3"),
-    ],
-)
-def test_fit_and_evaluate_refuse_inconsistent_or_out_of_range_arrays(call, message):
-    ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2)
-    ae.compile()
-    x = np.tile(np.array([0.0, 0.25, 0.5, 1.0], np.float32), (8, 1))
-    weights = ae.get_weights()
-    with pytest.raises(ValueError, match=message):
-        call(ae, x)
-    for before, after in zip(weights, ae.get_weights()):
-        np.testing.assert_array_equal(before, after)  # refused before any training
-
-
 def test_images_outside_the_unit_interval_train_with_a_loss_that_allows_them():
     ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2, output_activation=None)
     ae.compile(loss="mse")
