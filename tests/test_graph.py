@@ -1,5 +1,6 @@
 import json
 import threading
+import warnings
 
 import keras
 import numpy as np
@@ -95,6 +96,62 @@ def test_fit_trains_the_same_on_arrays_of_any_layout_and_leaves_them_alone(digit
     np.testing.assert_array_equal(other, before)
 
 
+def test_fit_by_default_trains_one_shuffled_epoch_in_batches_of_64_with_xla_and_a_progress_bar(capsys):
+    x = np.random.default_rng(0).random((64 * 40 + 5, 4), dtype=np.float32)
+    with tfae.GraphAutoEncoder(4, 2, seed=0) as default, tfae.GraphAutoEncoder(4, 2, seed=0) as explicit:
+        history = default.fit(x)
+        assert capsys.readouterr().out.startswith("Epoch 1/1\n")
+        assert history == explicit.fit(x, epochs=1, batch_size=64, shuffle=True, verbose=0)
+        for a, b in zip(default.get_weights(), explicit.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        # 40 full batches: one XLA program of 32 steps and one of 8, the last 5 rows in a fed step.
+        programs = sorted(op.name for op in default.graph.get_operations() if op.type == "Placeholder"
+                          and "/order_" in op.name)
+        assert programs == ["graph_autoencoder/order_32x64", "graph_autoencoder/order_8x64"]
+        assert default.graph.get_tensor_by_name("graph_autoencoder/order_32x64:0").shape == (32 * 64,)
+
+
+def test_fit_without_xla_builds_no_compiled_program():
+    x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    with tfae.GraphAutoEncoder(4, 2, seed=0) as g:
+        g.fit(x, batch_size=8, verbose=0, jit_compile=False)
+        assert not [op for op in g.graph.get_operations() if "/order_" in op.name]
+
+
+def test_a_program_xla_refuses_is_trained_without_xla_with_one_warning(monkeypatch):
+    x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    with tfae.GraphAutoEncoder(4, 2, seed=0) as g, tfae.GraphAutoEncoder(4, 2, seed=0) as reference:
+        run, compiled_calls = g.session.run, []
+
+        def refuse_compiled(fetches, feed_dict=None, **kwargs):
+            if any(fetches is total for _, total in g._compiled.values()):
+                compiled_calls.append(fetches)
+                raise tf.errors.InvalidArgumentError(None, None, "Graph execution error:\n\nunsupported op: Foo")
+            return run(fetches, feed_dict, **kwargs)
+
+        monkeypatch.setattr(g.session, "run", refuse_compiled)
+        with pytest.warns(RuntimeWarning) as caught:
+            first = g.fit(x, epochs=2, batch_size=8, steps_per_execution=4, verbose=0)
+            second = g.fit(x, epochs=1, batch_size=8, steps_per_execution=4, verbose=0)
+        assert [str(w.message) for w in caught] == [
+            "XLA could not compile the training steps of GraphAutoEncoder 'graph_autoencoder' (unsupported op: Foo); "
+            "training goes on without XLA, as with `jit_compile=False`."]
+        assert caught[0].filename == __file__  # points at the caller's fit
+        assert len(compiled_calls) == 1  # tried once, not at every call
+        expected = reference.fit(x, epochs=2, batch_size=8, steps_per_execution=4, verbose=0, jit_compile=False)
+        assert first == expected
+        assert second == reference.fit(x, epochs=1, batch_size=8, steps_per_execution=4, verbose=0,
+                                       jit_compile=False)
+
+
+def test_a_compiled_fit_runs_its_xla_program_without_falling_back():
+    x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    with tfae.GraphAutoEncoder(4, 2, seed=0) as g, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g.fit(x, batch_size=8, verbose=0)
+        assert not g._xla_failed
+
+
 def test_same_seed_gives_the_same_model():
     a = tfae.GraphAutoEncoder(20, 4, hidden_units=(8,), seed=7)
     b = tfae.GraphAutoEncoder(20, 4, hidden_units=(8,), seed=7)
@@ -128,11 +185,53 @@ def test_missing_or_corrupt_checkpoint_is_a_clear_error(tmp_path, digits):
         g.save(tmp_path / "ckpt")
     data_file = next((tmp_path / "ckpt").glob("model.ckpt.data*"))
     data_file.write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="Cannot restore the checkpoint"):
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt")  # TensorFlow's reason, without its node and stack trace
+    assert str(caught.value) == (f"Cannot restore the checkpoint in '{tmp_path / 'ckpt'}' (model.ckpt.*): "
+                                 "Read less bytes than requested")
+    index_file = tmp_path / "ckpt" / "model.ckpt.index"
+    index_file.write_bytes(index_file.read_bytes()[:20])
+    with pytest.raises(ValueError) as caught:
         tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+    assert str(caught.value) == (f"Cannot restore the checkpoint in '{tmp_path / 'ckpt'}' (model.ckpt.*): "
+                                 "file is too short to be an sstable")
     (tmp_path / "ckpt" / "graph_autoencoder.json").write_text("{not json")
     with pytest.raises(ValueError, match="graph_autoencoder.json': not valid JSON"):
         tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('["GraphAutoEncoder"]', 'expected an object with "class_name": "GraphAutoEncoder"'),
+    ('{"class_name": "AutoEncoder", "config": {}}', 'expected an object with "class_name": "GraphAutoEncoder"'),
+    ('{"class_name": "GraphAutoEncoder", "config": [784, 8]}', 'expected "config" to be an object. Received: list'),
+    ('{"class_name": "GraphAutoEncoder", "scope": "../other", "config": {"input_dim": 784, "latent_dim": 8}}',
+     "expected \"scope\" to be a TensorFlow name scope. Received: scope='../other'"),
+    ('{"class_name": "GraphAutoEncoder", "scope": 3, "config": {"input_dim": 784, "latent_dim": 8}}',
+     'expected "scope" to be a TensorFlow name scope. Received: scope=3'),
+    ('{"class_name": "GraphAutoEncoder", "config": {"input_dim": 784}}', "missing field(s) ['latent_dim']"),
+    ('{"class_name": "GraphAutoEncoder", "config": {"input_dim": 784, "latent_dim": 8, "hidden_units": [0]}}',
+     "Expected `hidden_units` to be a sequence of positive integers. Received: hidden_units=[0]"),
+])
+def test_a_config_file_not_written_by_save_is_refused_saying_why(tmp_path, text, reason):
+    with tfae.GraphAutoEncoder(784, 8) as g:
+        g.save(tmp_path / "ckpt")
+    (tmp_path / "ckpt" / "graph_autoencoder.json").write_text(text)
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+    config_file = tmp_path / "ckpt" / "graph_autoencoder.json"
+    assert str(caught.value) == f"Cannot load a GraphAutoEncoder from '{config_file}': {reason}"
+
+
+def test_a_config_file_without_the_optional_fields_loads_with_their_defaults(tmp_path):
+    with tfae.GraphAutoEncoder(784, 8, seed=0) as g:
+        g.save(tmp_path / "ckpt")
+        weights = g.get_weights()
+    (tmp_path / "ckpt" / "graph_autoencoder.json").write_text(
+        '{"class_name": "GraphAutoEncoder", "config": {"input_dim": 784, "latent_dim": 8}}')
+    with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as restored:
+        assert restored.name == "graph_autoencoder" and restored.hidden_units == ()
+        for restored_weight, weight in zip(restored.get_weights(), weights, strict=True):
+            np.testing.assert_array_equal(restored_weight, weight)
 
 
 def edit_config(folder, **fields):
@@ -154,6 +253,7 @@ def edit_config(folder, **fields):
     ({"optimizer": "adagrad"}, r"Received: optimizer='adagrad'"),
     ({"seed": -1}, r"Received: seed=-1"),
     ({"code_dim": 8}, r"unknown field\(s\) \['code_dim'\]"),
+    ({"optimizer": "adam"}, r"\(model.ckpt.\*\): the checkpoint has no variable for 'optimizer/encoder_0_kernel_m'$"),
 ])
 def test_an_edited_config_is_refused_naming_the_file_and_field(tmp_path, fields, message):
     with tfae.GraphAutoEncoder(784, 8, hidden_units=(16,)) as g:
@@ -172,6 +272,90 @@ def test_a_checkpoint_from_another_model_is_refused_not_loaded_at_the_wrong_size
         (tmp_path / "small" / name).write_bytes((tmp_path / "large" / name).read_bytes())
     with pytest.raises(ValueError, match=r"'encoder_0/kernel' has shape \(784, 8\) but the config"):
         tfae.GraphAutoEncoder.load(tmp_path / "small")
+
+
+def test_a_save_is_the_checkpoint_files_and_an_indented_json_config_under_any_scope(tmp_path):
+    with tfae.GraphAutoEncoder(10, 3, hidden_units=(4,), name="lab/ae", seed=1) as g:
+        g.save(tmp_path / "ckpt")
+        config, weights = g.get_config(), g.get_weights()
+    assert sorted(f.name for f in (tmp_path / "ckpt").iterdir()) == [
+        "checkpoint", "graph_autoencoder.json", "model.ckpt.data-00000-of-00001", "model.ckpt.index"]  # no meta graph
+    assert (tmp_path / "ckpt" / "graph_autoencoder.json").read_text() == json.dumps(
+        {"class_name": "GraphAutoEncoder", "scope": "lab/ae", "config": config}, indent=2)
+    with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as restored:  # a scope with "/" in it comes back
+        assert restored.name == "lab/ae"
+        for restored_weight, weight in zip(restored.get_weights(), weights, strict=True):
+            np.testing.assert_array_equal(restored_weight, weight)
+
+
+def test_one_save_loads_twice_into_one_graph_under_two_scopes(tmp_path):
+    with tfae.GraphAutoEncoder(10, 3, seed=1) as g:
+        g.fit(np.random.default_rng(0).random((16, 10), dtype=np.float32), epochs=1, batch_size=8, verbose=0)
+        g.save(tmp_path / "ckpt")
+        weights = g.get_weights()
+    graph = tf.Graph()
+    session = v1.Session(graph=graph)
+    first = tfae.GraphAutoEncoder.load(tmp_path / "ckpt", graph=graph, session=session)
+    second = tfae.GraphAutoEncoder.load(tmp_path / "ckpt", graph=graph, session=session)
+    assert (first.name, second.name) == ("graph_autoencoder", "graph_autoencoder_1")
+    for model in (first, second):
+        for restored_weight, weight in zip(model.get_weights(), weights, strict=True):
+            np.testing.assert_array_equal(restored_weight, weight)
+    session.close()
+
+
+def test_a_checkpoint_written_by_the_users_own_saver_with_variables_of_its_own_loads(tmp_path):
+    with tfae.GraphAutoEncoder(10, 3, seed=1) as g:
+        g.save(tmp_path / "ckpt")  # the config file
+        g.set_weights([w + 1 for w in g.get_weights()])
+        with g.graph.as_default():
+            step = v1.Variable(7, name="global_step")  # a variable outside any model's scope
+            g.session.run(step.initializer)
+            v1.train.Saver().save(g.session, str(tmp_path / "ckpt" / "model.ckpt"), write_meta_graph=False)
+        weights = g.get_weights()
+    with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as restored:
+        for restored_weight, weight in zip(restored.get_weights(), weights, strict=True):
+            np.testing.assert_array_equal(restored_weight, weight)
+
+
+def _rewrite_checkpoint(prefix, change):
+    """Writes the checkpoint at `prefix` again, each variable's value passed through `change(name, value)`."""
+    reader = v1.train.NewCheckpointReader(prefix)
+    graph = tf.Graph()
+    with graph.as_default():
+        variables = {name: v1.Variable(change(name, reader.get_tensor(name)), name=name.replace("/", "_"))
+                     for name in reader.get_variable_to_shape_map()}
+        saver = v1.train.Saver(var_list=variables)
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            saver.save(session, prefix, write_meta_graph=False)
+
+
+@pytest.mark.parametrize("optimizer, slot, message", [
+    ("rmsprop", "optimizer/encoder_0_kernel_ms", "variable 'optimizer/encoder_0_kernel_ms' has shape (3, 10), "
+                                                 "expected (10, 3)"),
+    ("adam", "optimizer/step", "variable 'optimizer/step' holds NaN or infinite values"),
+])
+def test_a_checkpoint_whose_optimizer_state_does_not_fit_is_refused(tmp_path, optimizer, slot, message):
+    with tfae.GraphAutoEncoder(10, 3, optimizer=optimizer) as g:
+        g.save(tmp_path / "ckpt")
+    prefix = str(tmp_path / "ckpt" / "model.ckpt")
+    _rewrite_checkpoint(prefix, lambda name, value: value if not name.endswith(slot) else
+                        value.T.copy() if value.ndim == 2 else np.full_like(value, np.inf))
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+    assert str(caught.value) == f"Cannot restore the checkpoint in '{tmp_path / 'ckpt'}' (model.ckpt.*): {message}"
+
+
+def test_an_error_is_reported_by_its_reason_without_tensorflows_trace_or_by_its_type():
+    from tfae.graph.autoencoder import _reason
+
+    assert _reason(ValueError("  truncated record\n  at offset 12")) == "truncated record"
+    graph_error = ("Graph execution error:\n\nDetected at node 'save/RestoreV2' defined at (most recent call last):\n"
+                   '    File "train.py", line 8, in <module>\nNode: \'save/RestoreV2\'\n'
+                   "Read less bytes than requested\n\t [[{{node save/RestoreV2}}]]")
+    assert _reason(tf.errors.OutOfRangeError(None, None, graph_error)) == "Read less bytes than requested"
+    assert _reason(tf.errors.DataLossError(None, None, "")) == "DataLossError"
 
 
 def test_a_checkpoint_holding_non_finite_weights_is_refused(tmp_path):
@@ -230,15 +414,102 @@ def test_to_keras_and_from_keras_give_equal_outputs(digits):
                                    atol=1e-5)
 
 
-def test_from_keras_refuses_models_it_cannot_express():
-    with pytest.raises(ValueError, match="Received: model of type Sequential"):
-        tfae.GraphAutoEncoder.from_keras(keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)]))
-    custom = tfae.AutoEncoder(tfae.Encoder(2, hidden_units=(4,)), tfae.Decoder(6, hidden_units=(5,)),
-                              input_shape=(6,))
-    with pytest.raises(ValueError, match="must mirror the encoder"):
-        tfae.GraphAutoEncoder.from_keras(custom)
-    with pytest.raises(ValueError, match="output must be a sigmoid"):
-        tfae.GraphAutoEncoder.from_keras(tfae.AutoEncoder(input_shape=(6,), latent_dim=2, output_activation=None))
+def test_to_keras_carries_every_option_of_the_architecture_and_a_keras_safe_name(digits):
+    _, x_test = digits
+    with tfae.GraphAutoEncoder(784, 6, hidden_units=(12, 9), activation="tanh", latent_activation=None,
+                               name="lab/ae", seed=0) as g:
+        ae = g.to_keras()
+        assert ae.name == "lab_ae"  # a Keras name holds no "/"
+        encoder, decoder = ae.encoder.get_config(), ae.decoder.get_config()
+        assert (encoder["latent_dim"], encoder["hidden_units"], encoder["activation"],
+                encoder["latent_activation"]) == (6, [12, 9], "tanh", None)
+        assert (decoder["hidden_units"], decoder["activation"], decoder["output_activation"]) == ([9, 12], "tanh",
+                                                                                                  "sigmoid")
+        np.testing.assert_allclose(ae.reconstruct(x_test), g.reconstruct(x_test), atol=1e-5)
+        with tfae.GraphAutoEncoder.from_keras(ae, seed=0) as back:
+            assert back.get_config() == g.get_config()
+
+
+FROM_KERAS = "`from_keras` converts dense tfae.AutoEncoder models only: "
+
+
+@pytest.mark.parametrize("model, reason", [
+    (lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)]), "Received: model of type Sequential"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder(6)),
+     "the model is not built; pass `input_shape=` or call it on data first"),
+    (lambda: tfae.AutoEncoder(tfae.ConvEncoder(2, filters=(4,)), tfae.Decoder((4, 4, 1)), input_shape=(4, 4, 1)),
+     "expected a tfae.Encoder and a tfae.Decoder. Received: encoder ConvEncoder, decoder Decoder"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2), tfae.ConvDecoder((4, 4, 1), filters=(4,)), input_shape=(4, 4, 1)),
+     "expected a tfae.Encoder and a tfae.Decoder. Received: encoder Encoder, decoder ConvDecoder"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2, hidden_units=(4,)), tfae.Decoder(6, hidden_units=(5,)),
+                              input_shape=(6,)),
+     "the decoder must mirror the encoder. Received: encoder hidden_units=(4,), decoder hidden_units=(5,)"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2, activation="tanh"), tfae.Decoder(6), input_shape=(6,)),
+     "both halves must share one hidden activation and the output must be a sigmoid. "
+     "Received: activation='tanh'/'relu', output_activation='sigmoid'"),
+    (lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, output_activation=None),
+     "both halves must share one hidden activation and the output must be a sigmoid. "
+     "Received: activation='relu'/'relu', output_activation=None"),
+    (lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, activation="gelu"),
+     "unsupported activation. Received: activation='gelu'"),
+    (lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, latent_activation="gelu"),
+     "unsupported latent_activation. Received: latent_activation='gelu'"),
+])
+def test_from_keras_refuses_models_it_cannot_express_saying_why(model, reason):
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder.from_keras(model())
+    assert str(caught.value) == FROM_KERAS + reason
+
+
+def test_encode_tensor_and_decode_tensor_build_on_the_models_weights():
+    x = np.random.default_rng(0).random((6, 12), dtype=np.float32)
+    with tfae.GraphAutoEncoder(12, 3, hidden_units=(5,), latent_activation=None, seed=0) as g:
+        z = g.encode(x)
+        with g.graph.as_default():
+            codes = g.encode_tensor(tf.constant(x))
+            images = g.decode_tensor(tf.constant(z))
+            logits = g.decode_tensor(tf.constant(z), logits=True)
+        got_z, got_x, got_logits = g.session.run([codes, images, logits])
+        np.testing.assert_allclose(got_z, z, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got_x, g.decode(z), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got_logits, g.session.run(g.logits, {g.Z: z}), rtol=1e-5, atol=1e-6)
+        assert (got_logits < 0).any() and (got_logits > 1).any()  # pre-sigmoid values, not probabilities
+
+
+@pytest.mark.parametrize("loss", ["sigmoid_cross_entropy", "mse"])
+def test_evaluate_is_the_mean_cost_per_example_for_any_batch_size(loss):
+    x = np.random.default_rng(1).random((10, 12), dtype=np.float32)
+    with tfae.GraphAutoEncoder(12, 3, loss=loss, seed=0) as g:
+        logits = g.session.run(g.logits, {g.X: x}).astype(np.float64)
+        if loss == "mse":
+            per_pixel = (1.0 / (1.0 + np.exp(-logits)) - x) ** 2
+        else:
+            per_pixel = np.logaddexp(0.0, logits) - x * logits
+        for batch_size in (3, 10, 1024):
+            assert g.evaluate(x, batch_size=batch_size) == pytest.approx(per_pixel.sum() / len(x), rel=1e-5)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda g: g.evaluate(np.zeros((2, 11))),
+     "Expected `x` to have samples of shape (10,) (10 values each). Received: x.shape=(2, 11)"),
+    (lambda g: g.reconstruct(np.zeros((2, 11))),
+     "Expected `x` to have samples of shape (10,) (10 values each). Received: x.shape=(2, 11)"),
+    (lambda g: g.set_weights([np.zeros(3)] * 3), "Expected 4 arrays. Received: 3 arrays"),
+    (lambda g: g.set_weights([np.zeros(3)] * 4),
+     "Expected an array of shape (10, 3) for graph_autoencoder/encoder_0/kernel:0. Received: shape (3,)"),
+    (lambda g: g.fit(np.zeros((2, 11)), verbose=0),
+     "Expected `x` to have samples of shape (10,) (10 values each). Received: x.shape=(2, 11)"),
+    (lambda g: g.fit(np.zeros((2, 10)), validation_data=np.zeros((2, 11)), verbose=0),
+     "Expected `validation_data` to have samples of shape (10,) (10 values each). "
+     "Received: validation_data.shape=(2, 11)"),
+    (lambda g: g.save(3), "Expected `path` to be a file or folder path. Received: path=3"),
+    (lambda g: tfae.GraphAutoEncoder.load(3), "Expected `path` to be a file or folder path. Received: path=3"),
+])
+def test_bad_input_is_refused_with_the_whole_message(call, message):
+    with tfae.GraphAutoEncoder(10, 3) as g:
+        with pytest.raises(ValueError) as caught:
+            call(g)
+    assert str(caught.value) == message
 
 
 def test_two_instances_share_one_graph_and_session():

@@ -14,6 +14,7 @@ import numbers
 import os
 import re
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -340,7 +341,8 @@ class GraphAutoEncoder:
         """
         key = (steps, batch_size)
         if key not in self._compiled:
-            with self._lock, self.graph.as_default(), v1.variable_scope(self.name, auxiliary_name_scope=False):
+            # "name/" re-enters the model's own name scope rather than a new, uniquified one.
+            with self._lock, self.graph.as_default(), self.graph.name_scope(self.name + "/"):
                 order = v1.placeholder(tf.int32, [steps * batch_size], name=f"order_{steps}x{batch_size}")
 
                 @tf.function(jit_compile=True, autograph=False)
@@ -522,9 +524,12 @@ class GraphAutoEncoder:
             order, total = self._compiled_steps(steps, batch_size)
             try:
                 return self.session.run(total, {self._data: data, order: window})
-            except (tf.errors.UnimplementedError, tf.errors.InvalidArgumentError, tf.errors.InternalError):
-                # XLA refused the program before running it: keep training, uncompiled.
+            except (tf.errors.UnimplementedError, tf.errors.InvalidArgumentError, tf.errors.InternalError) as error:
+                # XLA refused the program before running it: keep training, uncompiled, and say so once.
                 self._xla_failed = True
+                warnings.warn(f"XLA could not compile the training steps of GraphAutoEncoder {self.name!r} "
+                              f"({_reason(error)}); training goes on without XLA, as with `jit_compile=False`.",
+                              RuntimeWarning, stacklevel=3)
         return self.session.run(self._steps_loss, {self._data: data, self._order: window, self._batch: batch_size})
 
     # ------------------------------------------------------------ persistence
@@ -602,13 +607,13 @@ class GraphAutoEncoder:
         try:
             saved = v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
         except _CHECKPOINT_ERRORS as error:
-            raise refuse(_first_line(error)) from None
+            raise refuse(_reason(error)) from None
         sizes = (config["input_dim"], *config["hidden_units"], config["latent_dim"])
         for half, chain in (("encoder", sizes), ("decoder", sizes[::-1])):
             for i, (fan_in, units) in enumerate(zip(chain, chain[1:])):
                 for variable, shape in (("kernel", [fan_in, units]), ("bias", [units])):
                     relative = f"{half}_{i}/{variable}"
-                    found = [key for key in saved if key.split("/", 1)[-1] == relative]
+                    found = [key for key in saved if _relative_name(key) == relative]
                     if len(found) != 1:
                         raise refuse(f"it has no variable {relative!r}, which the config in '{config_file}' needs")
                     if list(saved[found[0]]) != shape:
@@ -622,7 +627,7 @@ class GraphAutoEncoder:
                 model._restore(prefix, saved)
         except _CHECKPOINT_ERRORS as error:
             model.close()
-            raise refuse(_first_line(error)) from None
+            raise refuse(_reason(error)) from None
         return model
 
     def _restore(self, prefix: str, saved: dict[str, list[int]]) -> None:
@@ -630,8 +635,8 @@ class GraphAutoEncoder:
         # so a checkpoint loads into a model built under another scope name.
         mapping = {}
         for variable in self._saved_variables:
-            relative = variable.op.name.split("/", 1)[1] if "/" in variable.op.name else variable.op.name
-            match = [key for key in saved if key.split("/", 1)[-1] == relative]
+            relative = _relative_name(variable.op.name)
+            match = [key for key in saved if _relative_name(key) == relative]
             if len(match) != 1:
                 raise ValueError(f"the checkpoint has no variable for {relative!r}")
             if list(saved[match[0]]) != variable.shape.as_list():
@@ -642,7 +647,7 @@ class GraphAutoEncoder:
         # A checkpoint can hold values no training produces; refuse them rather than encode with them.
         for variable, value in zip(self._saved_variables, self.session.run(self._saved_variables)):
             if not np.isfinite(value).all():
-                raise ValueError(f"variable {variable.op.name.split('/', 1)[-1]!r} holds NaN or infinite values")
+                raise ValueError(f"variable {_relative_name(variable.op.name)!r} holds NaN or infinite values")
 
     # ------------------------------------------------------------- Keras bridge
     def to_keras(self):
@@ -682,7 +687,8 @@ class GraphAutoEncoder:
             raise refuse("the model is not built; pass `input_shape=` or call it on data first")
         encoder, decoder = model.encoder, model.decoder
         if not isinstance(encoder, Encoder) or not isinstance(decoder, Decoder):
-            raise refuse(f"Received: encoder {type(encoder).__name__}, decoder {type(decoder).__name__}")
+            raise refuse(f"expected a tfae.Encoder and a tfae.Decoder. "
+                         f"Received: encoder {type(encoder).__name__}, decoder {type(decoder).__name__}")
         if decoder.hidden_units != tuple(reversed(encoder.hidden_units)):
             raise refuse(
                 f"the decoder must mirror the encoder. Received: encoder hidden_units={encoder.hidden_units}, "
@@ -712,6 +718,8 @@ class GraphAutoEncoder:
 _CONFIG_FIELDS = frozenset(inspect.signature(GraphAutoEncoder.__init__).parameters) - {"self", "graph", "session", "name"}
 _OPTION_FIELDS = frozenset(inspect.signature(GraphAutoEncoder._check_options).parameters)
 _SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
+# The lines TensorFlow puts around the reason of a graph execution error.
+_TF_TRACE = re.compile(r"Graph execution error:|Detected at node |File \"|Node: |\[\[|Original stack trace")
 
 
 def _is_save_folder(folder: Path) -> bool:
@@ -752,5 +760,14 @@ def _read_config(config_file: Path) -> tuple[dict[str, Any], str]:
     return config, scope
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+def _relative_name(name: str) -> str:
+    """A variable's name within its model's scope, which may hold "/" itself: its last two parts
+    (`encoder_0/kernel` for `lab/ae_1/encoder_0/kernel`, `optimizer/encoder_0_kernel_m` for a slot)."""
+    return "/".join(name.split("/")[-2:])
+
+
+def _reason(error: BaseException) -> str:
+    """The line of an error that says what went wrong, without TensorFlow's node and stack trace around it."""
+    text = error.message if isinstance(error, tf.errors.OpError) else str(error)
+    lines = (line.strip() for line in text.splitlines())
+    return next((line for line in lines if line and not _TF_TRACE.match(line)), type(error).__name__)
