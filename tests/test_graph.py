@@ -100,7 +100,8 @@ def test_fit_by_default_trains_one_shuffled_epoch_in_batches_of_64_with_xla_and_
     x = np.random.default_rng(0).random((64 * 40 + 5, 4), dtype=np.float32)
     with tfae.GraphAutoEncoder(4, 2, seed=0) as default, tfae.GraphAutoEncoder(4, 2, seed=0) as explicit:
         history = default.fit(x)
-        assert capsys.readouterr().out.startswith("Epoch 1/1\n")
+        out = capsys.readouterr().out
+        assert out.startswith("Epoch 1/1\n") and "\r" in out  # a progress bar, redrawn in place
         assert history == explicit.fit(x, epochs=1, batch_size=64, shuffle=True, verbose=0)
         for a, b in zip(default.get_weights(), explicit.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
@@ -592,10 +593,14 @@ def test_decoder_subgraph_as_a_tf1_gan_generator():
 
 def test_closed_model_is_a_clear_error():
     g = tfae.GraphAutoEncoder(10, 3)
+    assert repr(g) == "GraphAutoEncoder(input_dim=10, latent_dim=3, hidden_units=(), name='graph_autoencoder', open)"
     g.close()
+    assert repr(g).endswith("name='graph_autoencoder', closed)")
     g.close()
-    with pytest.raises(RuntimeError, match="is closed"):
+    with pytest.raises(RuntimeError) as caught:
         g.encode(np.zeros((1, 10)))
+    assert str(caught.value) == ("GraphAutoEncoder 'graph_autoencoder' is closed; its session was released. "
+                                 "Create or load a new one.")
 
 
 @pytest.mark.parametrize(
