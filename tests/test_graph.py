@@ -1,4 +1,5 @@
 import json
+import re
 import threading
 import warnings
 
@@ -110,6 +111,19 @@ def test_fit_by_default_trains_one_shuffled_epoch_in_batches_of_64_with_xla_and_
                           and "/order_" in op.name)
         assert programs == ["graph_autoencoder/order_32x64", "graph_autoencoder/order_8x64"]
         assert default.graph.get_tensor_by_name("graph_autoencoder/order_32x64:0").shape == (32 * 64,)
+
+
+def test_fit_shows_each_epoch_on_a_progress_bar_ending_at_its_loss(capsys):
+    x = np.random.default_rng(0).random((100, 4), dtype=np.float32)
+    with tfae.GraphAutoEncoder(4, 2, seed=0) as g:
+        history = g.fit(x, epochs=2, batch_size=8, steps_per_execution=4, validation_data=x[:10], verbose=1)
+    out = re.sub(r"\x1b\[[0-9;]*m|\x08", "", capsys.readouterr().out)
+    epochs = out.split("Epoch ")[1:]
+    assert [epoch.split("\n", 1)[0] for epoch in epochs] == ["1/2", "2/2"]
+    for epoch, loss, val_loss in zip(epochs, history["loss"], history["val_loss"], strict=True):
+        *_, last = epoch.split("\r")  # the bar's last drawing: 12 full batches and the rest
+        assert last.startswith("13/13 ") and f"- loss: {loss:.4f} \n" in last
+        assert last.endswith(f"val_loss: {val_loss:.4f}\n")
 
 
 def test_fit_without_xla_builds_no_compiled_program():
@@ -503,6 +517,8 @@ def test_evaluate_is_the_mean_cost_per_example_for_any_batch_size(loss):
     (lambda g: g.fit(np.zeros((2, 10)), validation_data=np.zeros((2, 11)), verbose=0),
      "Expected `validation_data` to have samples of shape (10,) (10 values each). "
      "Received: validation_data.shape=(2, 11)"),
+    (lambda g: g.fit(np.zeros((4, 10)), steps_per_execution=0, verbose=0),
+     "Expected `steps_per_execution` to be a positive integer (at most 2147483647). Received: steps_per_execution=0"),
     (lambda g: g.save(3), "Expected `path` to be a file or folder path. Received: path=3"),
     (lambda g: tfae.GraphAutoEncoder.load(3), "Expected `path` to be a file or folder path. Received: path=3"),
 ])
