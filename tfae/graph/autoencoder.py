@@ -66,8 +66,8 @@ class _Optimizer:
     """RMSProp, Adam and SGD with the update rules and defaults of `tf.compat.v1.train`.
 
     Written with plain tensor ops because TF's fused `ResourceApplyRMSProp`
-    kernel takes ~0.9 ms per 100k weights on a 2-core CPU, more than the rest of
-    a training step; the same arithmetic as element-wise ops takes ~0.1 ms.
+    kernel cost more on CPU than the rest of a training step, and the same
+    arithmetic as element-wise ops far less (measured in docs/graph.md).
     """
 
     def __init__(self, kind: str, learning_rate: float, variables: list[tf.Variable]) -> None:
