@@ -304,6 +304,27 @@ def test_a_save_is_the_checkpoint_files_and_an_indented_json_config_under_any_sc
             np.testing.assert_array_equal(restored_weight, weight)
 
 
+@pytest.mark.parametrize("optimizer, state", [
+    ("rmsprop", ["{}_ms"]),
+    ("adam", ["{}_m", "{}_v"]),
+    ("sgd", []),
+])
+def test_a_checkpoint_holds_the_weights_and_the_optimizers_state_under_stable_names(tmp_path, optimizer, state):
+    with tfae.GraphAutoEncoder(10, 3, optimizer=optimizer) as g:
+        g.save(tmp_path / "ckpt")
+    weights = [f"{half}_0/{kind}" for half in ("encoder", "decoder") for kind in ("kernel", "bias")]
+    expected = weights + [f"optimizer/{slot.format(w.replace('/', '_'))}" for w in weights for slot in state]
+    expected += ["optimizer/step"] if optimizer == "adam" else []
+    saved = v1.train.NewCheckpointReader(str(tmp_path / "ckpt" / "model.ckpt")).get_variable_to_shape_map()
+    assert sorted(saved) == sorted(f"graph_autoencoder/{name}" for name in expected)  # saves of older versions load
+
+
+def test_only_the_kernels_and_biases_are_trainable_variables_of_the_graph():
+    with tfae.GraphAutoEncoder(10, 3, hidden_units=(4,), optimizer="adam") as g:
+        trainable = g.graph.get_collection(v1.GraphKeys.TRAINABLE_VARIABLES)
+        assert [v.name for v in trainable] == [v.name for v in g.variables]  # a TF1 optimizer without var_list
+
+
 def test_one_save_loads_twice_into_one_graph_under_two_scopes(tmp_path):
     with tfae.GraphAutoEncoder(10, 3, seed=1) as g:
         g.fit(np.random.default_rng(0).random((16, 10), dtype=np.float32), epochs=1, batch_size=8, verbose=0)
