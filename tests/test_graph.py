@@ -725,6 +725,16 @@ def test_every_optimizer_and_cost_take_the_steps_of_tf_compat_v1_train(digits, o
         session.close()
 
 
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
+def test_a_weight_that_never_gets_a_gradient_stays_as_it_was_however_long_it_trains(optimizer):
+    x = np.random.default_rng(0).random((8, 5), dtype=np.float32)
+    x[:, 0] = 0.0  # the first input never lights up: its row of the first kernel gets no gradient
+    with tfae.GraphAutoEncoder(5, 2, optimizer=optimizer, seed=0) as g:
+        before = g.get_weights()[0][0]
+        g.fit(x, epochs=400, batch_size=8, shuffle=False, verbose=0)  # the mean square decays below epsilon
+        np.testing.assert_array_equal(g.get_weights()[0][0], before)
+
+
 def test_the_mse_cost_is_the_summed_squared_error_of_the_sigmoid_output(digits):
     x = digits[0][:16, :30]
     with tfae.GraphAutoEncoder(30, 4, loss="mse", seed=2) as g:
