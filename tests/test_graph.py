@@ -678,6 +678,17 @@ def test_bad_constructor_arguments_are_a_clear_error(kwargs, message):
         tfae.GraphAutoEncoder(**kwargs)
 
 
+def test_kernels_start_from_the_articles_standard_normal_or_from_glorot_uniform():
+    with tfae.GraphAutoEncoder(200, 100, seed=0) as g:
+        kernel, bias = g.get_weights()[:2]
+        assert abs(kernel.mean()) < 0.02 and kernel.std() == pytest.approx(1.0, abs=0.02)
+        np.testing.assert_array_equal(bias, 0.0)
+    limit = np.sqrt(6.0 / (200 + 100))
+    with tfae.GraphAutoEncoder(200, 100, kernel_initializer="glorot_uniform", seed=0) as g:
+        kernel = g.get_weights()[0]
+        assert np.abs(kernel).max() <= limit and kernel.std() == pytest.approx(limit / np.sqrt(3.0), rel=0.02)
+
+
 def test_mse_loss_and_glorot_initialisation_train():
     x = np.random.default_rng(0).random((64, 10), dtype=np.float32)
     with tfae.GraphAutoEncoder(10, 3, loss="mse", optimizer="sgd", kernel_initializer="glorot_uniform",
