@@ -269,8 +269,8 @@ class GraphAutoEncoder:
         # shuffled indices into the whole training set, instead of copying a
         # numpy batch in and out per step. The set is fed, not held in a
         # variable: an aligned array is fed without a copy, whereas an XLA
-        # program that reads a variable snapshots it first (188 MB for MNIST,
-        # per session.run: ~0.6 ms of every ~3 ms step at batch 256).
+        # program that reads a variable snapshots it first, at every
+        # session.run (measured in docs/graph.md).
         self._data = v1.placeholder(tf.float32, [None, self.input_dim], name="train_data")
         self._order = v1.placeholder(tf.int32, [None], name="order")
         self._batch = v1.placeholder(tf.int32, [], name="batch_size")
