@@ -296,6 +296,7 @@ def test_a_save_is_the_checkpoint_files_and_an_indented_json_config_under_any_sc
         config, weights = g.get_config(), g.get_weights()
     assert sorted(f.name for f in (tmp_path / "ckpt").iterdir()) == [
         "checkpoint", "graph_autoencoder.json", "model.ckpt.data-00000-of-00001", "model.ckpt.index"]  # no meta graph
+    assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")) == str(tmp_path / "ckpt" / "model.ckpt")
     assert (tmp_path / "ckpt" / "graph_autoencoder.json").read_text() == json.dumps(
         {"class_name": "GraphAutoEncoder", "scope": "lab/ae", "config": config}, indent=2)
     with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as restored:  # a scope with "/" in it comes back
@@ -557,7 +558,7 @@ def test_bad_input_is_refused_with_the_whole_message(call, message):
     assert str(caught.value) == message
 
 
-def test_two_instances_share_one_graph_and_session():
+def test_two_instances_share_one_graph_and_session(tmp_path):
     graph = tf.Graph()
     with graph.as_default():
         session = v1.Session(graph=graph)
@@ -567,6 +568,9 @@ def test_two_instances_share_one_graph_and_session():
     x = np.random.default_rng(0).random((32, 10), dtype=np.float32)
     a.fit(x, epochs=2, batch_size=8, verbose=0)
     assert not np.allclose(a.get_weights()[0], b.get_weights()[0])
+    a.save(tmp_path / "a")  # its own variables only
+    saved = v1.train.NewCheckpointReader(str(tmp_path / "a" / "model.ckpt")).get_variable_to_shape_map()
+    assert len(saved) == 8 and all(name.startswith(a.name + "/") for name in saved)  # 4 weights, 4 RMSProp slots
     a.close()  # the caller owns the session: it stays open
     assert b.encode(x).shape == (32, 3)
     session.close()

@@ -284,7 +284,8 @@ class GraphAutoEncoder:
         optimizer_variables = self._optimizer.variables
         self._saved_variables = self.variables + optimizer_variables
         self._init_op = v1.variables_initializer(self._saved_variables)
-        self._saver = v1.train.Saver(var_list=self._saved_variables, max_to_keep=1, save_relative_paths=True)
+        # Relative paths: the "checkpoint" file stays true once `save` renames its folder into place.
+        self._saver = v1.train.Saver(var_list=self._saved_variables, save_relative_paths=True)
 
     def _encode(self, x: tf.Tensor) -> tf.Tensor:
         layers = self.weights[: len(self.hidden_units) + 1]
