@@ -86,7 +86,8 @@ def results(root: Path) -> dict[str, str]:
 def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
     """Runs mutmut over one group; returns {mutant name: status} for the mutants it tried.
 
-    With `again`, only the mutants that were not killed last time (or are new) run, against the current tests.
+    With `again`, only the mutants that were not killed last time run, against the current tests, and then
+    every mutant left unchecked: mutmut resets the results of each function whose code changed since.
     """
     root = scratch_copy(group)
     names = [f"{PACKAGES[group]}.*__mutmut_*{sample}"] if sample is not None else []
@@ -97,18 +98,27 @@ def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
     else:
         shutil.rmtree(root / "mutants", ignore_errors=True)
     if names or not again:
-        log = root / "mutmut.log"
-        with open(log, "w", encoding="utf-8") as out:
-            code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
-                                   env={**ENV, **ENVIRONMENTS.get(group, {})},
-                                   stdout=out, stderr=subprocess.STDOUT)
-        if code != 0:
-            lines = [line for line in log.read_text(encoding="utf-8").replace("\r", "\n").splitlines() if line.strip()]
-            raise SystemExit("\n".join(lines[-40:]) + f"\nmutmut failed on group {group!r} (exit {code}); see {log}")
+        _mutmut_run(root, group, names)
+    if again:
+        unchecked = [name for name, status in results(root).items()
+                     if status == "not checked" and (sample is None or name.endswith(sample))]
+        if unchecked:
+            _mutmut_run(root, group, unchecked)
     statuses = results(root)
     if sample is not None:
         statuses = {name: status for name, status in statuses.items() if name.endswith(sample)}
     return {name: status for name, status in statuses.items() if status != "not checked"}
+
+
+def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
+    """`mutmut run NAMES` (every mutant when empty) in a group's scratch copy; its output goes to mutmut.log."""
+    log = root / "mutmut.log"
+    with open(log, "w", encoding="utf-8") as out:
+        code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
+                               env={**ENV, **ENVIRONMENTS.get(group, {})}, stdout=out, stderr=subprocess.STDOUT)
+    if code != 0:
+        lines = [line for line in log.read_text(encoding="utf-8").replace("\r", "\n").splitlines() if line.strip()]
+        raise SystemExit("\n".join(lines[-40:]) + f"\nmutmut failed on group {group!r} (exit {code}); see {log}")
 
 
 def equivalents() -> dict[str, str]:
