@@ -86,8 +86,9 @@ def results(root: Path) -> dict[str, str]:
 def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
     """Runs mutmut over one group; returns {mutant name: status} for the mutants it tried.
 
-    With `again`, only the mutants that were not killed last time run, against the current tests, and then
-    every mutant left unchecked: mutmut resets the results of each function whose code changed since.
+    With `again`, only the mutants that were not killed last time run, against the current tests (which
+    tests reach which function is learnt afresh), and then every mutant left unchecked: mutmut resets the
+    results of each function whose code changed since.
     """
     root = scratch_copy(group)
     names = [f"{PACKAGES[group]}.*__mutmut_*{sample}"] if sample is not None else []
@@ -95,6 +96,8 @@ def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
     if again:
         names = [name for name, status in results(root).items() if status not in DETECTED]
         names = [name for name in names if sample is None or name.endswith(sample)]
+        # mutmut would learn which functions only its new tests reach; an edited test may reach more.
+        (root / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
         shutil.rmtree(root / "mutants", ignore_errors=True)
     if names or not again:
