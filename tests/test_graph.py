@@ -127,6 +127,29 @@ def test_fit_shows_each_epoch_on_a_progress_bar_ending_at_its_loss(capsys, n, st
         assert last.endswith(f"val_loss: {val_loss:.4f}\n")
 
 
+def test_fit_with_verbose_2_prints_one_line_per_epoch(capsys):
+    x = np.random.default_rng(0).random((97, 4), dtype=np.float32)
+    with tfae.GraphAutoEncoder(4, 2, seed=0) as g:
+        history = g.fit(x, epochs=2, batch_size=8, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert "\r" not in "".join(lines) and lines[0::2] == ["Epoch 1/2", "Epoch 2/2"]
+    for line, loss in zip(lines[1::2], history["loss"], strict=True):
+        assert line.startswith("13/13 - ") and line.endswith(f"- loss: {loss:.4f}")
+
+
+def test_shuffle_trains_in_an_order_drawn_from_the_models_seed():
+    x = np.random.default_rng(0).random((64, 6), dtype=np.float32)
+
+    def trained(seed, **kwargs):
+        with tfae.GraphAutoEncoder(6, 2, seed=seed) as g:
+            g.fit(x, epochs=2, batch_size=8, verbose=0, **kwargs)
+            return g.get_weights()[0]
+
+    shuffled = trained(0, shuffle=True)
+    np.testing.assert_array_equal(trained(0, shuffle=True), shuffled)  # the seed fixes the orders
+    assert not np.allclose(trained(0, shuffle=False), shuffled)
+
+
 def test_fit_without_xla_builds_no_compiled_program():
     x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
     with tfae.GraphAutoEncoder(4, 2, seed=0) as g:
@@ -451,7 +474,7 @@ def test_to_keras_and_from_keras_give_equal_outputs(digits):
         assert isinstance(ae, tfae.AutoEncoder)
         np.testing.assert_allclose(ae.reconstruct(x_test), g.reconstruct(x_test), atol=1e-5)
         np.testing.assert_allclose(ae.encode(x_test), g.encode(x_test), atol=1e-4)
-    keras_model = tfae.AutoEncoder(input_shape=(28, 28, 1), latent_dim=8, hidden_units=(16,))
+    keras_model = tfae.AutoEncoder(input_shape=(28, 28, 1), latent_dim=8, hidden_units=(16,), latent_activation="relu")
     with tfae.GraphAutoEncoder.from_keras(keras_model) as back:
         images = x_test.reshape(-1, 28, 28, 1)
         np.testing.assert_allclose(back.reconstruct(x_test), keras_model.reconstruct(images).reshape(-1, 784),

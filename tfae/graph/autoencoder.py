@@ -769,6 +769,5 @@ def _relative_name(name: str) -> str:
 
 def _reason(error: BaseException) -> str:
     """The line of an error that says what went wrong, without TensorFlow's node and stack trace around it."""
-    text = error.message if isinstance(error, tf.errors.OpError) else str(error)
-    lines = (line.strip() for line in text.splitlines())
+    lines = (line.strip() for line in str(error).splitlines())
     return next((line for line in lines if line and not _TF_TRACE.match(line)), type(error).__name__)
