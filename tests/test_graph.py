@@ -343,10 +343,12 @@ def test_a_checkpoint_holds_the_weights_and_the_optimizers_state_under_stable_na
     assert sorted(saved) == sorted(f"graph_autoencoder/{name}" for name in expected)  # saves of older versions load
 
 
-def test_the_articles_input_and_output_are_found_by_name_in_the_graph():
+def test_the_graphs_inputs_are_found_by_name_in_the_models_scope():
     with tfae.GraphAutoEncoder(10, 3, name="lab/ae") as g:
         assert g.graph.get_tensor_by_name("lab/ae/X:0") is g.X
         assert g.graph.get_tensor_by_name("lab/ae/X_hat:0") is g.X_hat
+        named = {op.name for op in g.graph.get_operations() if op.type == "Placeholder" and "Placeholder" not in op.name}
+        assert named == {"lab/ae/X", "lab/ae/train_data", "lab/ae/order", "lab/ae/batch_size"}  # as TensorBoard shows them
 
 
 def test_only_the_kernels_and_biases_are_trainable_variables_of_the_graph():
