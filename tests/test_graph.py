@@ -593,9 +593,9 @@ def test_two_instances_share_one_graph_and_session(tmp_path):
     x = np.random.default_rng(0).random((32, 10), dtype=np.float32)
     a.fit(x, epochs=2, batch_size=8, verbose=0)
     assert not np.allclose(a.get_weights()[0], b.get_weights()[0])
-    a.save(tmp_path / "a")  # its own variables only
-    saved = v1.train.NewCheckpointReader(str(tmp_path / "a" / "model.ckpt")).get_variable_to_shape_map()
-    assert len(saved) == 8 and all(name.startswith(a.name + "/") for name in saved)  # 4 weights, 4 RMSProp slots
+    b.save(tmp_path / "b")  # its own variables only, not those of the model built before it
+    saved = v1.train.NewCheckpointReader(str(tmp_path / "b" / "model.ckpt")).get_variable_to_shape_map()
+    assert len(saved) == 8 and all(name.startswith(b.name + "/") for name in saved)  # 4 weights, 4 RMSProp slots
     a.close()  # the caller owns the session: it stays open
     assert b.encode(x).shape == (32, 3)
     session.close()
