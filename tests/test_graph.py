@@ -669,6 +669,8 @@ def test_closed_model_is_a_clear_error():
     assert repr(g) == "GraphAutoEncoder(input_dim=10, latent_dim=3, hidden_units=(), name='graph_autoencoder', open)"
     g.close()
     assert repr(g).endswith("name='graph_autoencoder', closed)")
+    with pytest.raises(RuntimeError, match="closed Session"):
+        g.session.run(g.variables[0])  # the session it created is released
     g.close()
     with pytest.raises(RuntimeError) as caught:
         g.encode(np.zeros((1, 10)))
