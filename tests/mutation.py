@@ -68,7 +68,8 @@ def scratch_copy(group: str) -> Path:
         shutil.rmtree(root / name, ignore_errors=True)
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "results"))
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    settings = {"source_paths": ["tfae"], "also_copy": ["benchmarks"], "only_mutate": files, "pytest_add_cli_args_test_selection": tests,
+    settings = {"source_paths": ["tfae"], "also_copy": ["benchmarks"], "only_mutate": files,
+                "pytest_add_cli_args_test_selection": tests,
                 "pytest_add_cli_args": ["-p", "tests.mutation_plugin", *PYTEST_ARGS.get(group, [])],
                 "process_isolation": "forkserver"}
     section = "[tool.mutmut]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())

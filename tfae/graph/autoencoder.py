@@ -88,8 +88,8 @@ class _Optimizer:
 
     @staticmethod
     def _slot(variable: tf.Variable, name: str, value: float) -> tf.Variable:
-        layer, weight = variable.op.name.split("/")[-2:]
-        return v1.Variable(tf.fill(variable.shape, value), trainable=False, name=f"{layer}_{weight}_{name}")
+        slot = f"{_relative_name(variable.op.name).replace('/', '_')}_{name}"  # encoder_0_kernel_ms
+        return v1.Variable(tf.fill(variable.shape, value), trainable=False, name=slot)
 
     def minimize(self, cost: tf.Tensor) -> tf.Operation:
         grads = tf.gradients(cost, self.params)
