@@ -416,17 +416,6 @@ def test_a_checkpoint_whose_optimizer_state_does_not_fit_is_refused(tmp_path, op
     assert str(caught.value) == f"Cannot restore the checkpoint in '{tmp_path / 'ckpt'}' (model.ckpt.*): {message}"
 
 
-def test_an_error_is_reported_by_its_reason_without_tensorflows_trace_or_by_its_type():
-    from tfae.graph.autoencoder import _reason
-
-    assert _reason(ValueError("  truncated record\n  at offset 12")) == "truncated record"
-    graph_error = ("Graph execution error:\n\nDetected at node 'save/RestoreV2' defined at (most recent call last):\n"
-                   '    File "train.py", line 8, in <module>\nNode: \'save/RestoreV2\'\n'
-                   "Read less bytes than requested\n\t [[{{node save/RestoreV2}}]]")
-    assert _reason(tf.errors.OutOfRangeError(None, None, graph_error)) == "Read less bytes than requested"
-    assert _reason(tf.errors.DataLossError(None, None, "")) == "DataLossError"
-
-
 def test_a_checkpoint_holding_non_finite_weights_is_refused(tmp_path):
     with tfae.GraphAutoEncoder(784, 8) as g:
         weights = g.get_weights()

@@ -7,11 +7,10 @@ dependency, imported on first use so the rest of `tfae.datasets` stays numpy-onl
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 
-from tfae import _validation
+from tfae import _errors, _validation
 
 _CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 _SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
@@ -72,10 +71,7 @@ def load_images(
             elif gif and channels == 4:
                 image = tf.pad(image, [[0, 0], [0, 0], [0, 1]], constant_values=255)  # opaque alpha
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:
-            # The first line of TensorFlow's message, without its op-location decorations.
-            message = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\]", "", (str(error).strip().splitlines() or [""])[0])
-            message = message or type(error).__name__
-            raise ValueError(f"Expected a readable image. Received: {path} ({message})") from None
+            raise ValueError(f"Expected a readable image. Received: {path} ({_errors.reason(error)})") from None
         if images and image.shape != images[0].shape:
             raise ValueError(f"Expected every image to be {tuple(images[0].shape[:2])} like {files[0].name}. "
                              f"Received: {path} of {tuple(image.shape[:2])}")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfae import _files, _memory, _validation
+from tfae import _errors, _files, _memory, _validation
 
 v1 = tf.compat.v1
 
@@ -529,7 +529,7 @@ class GraphAutoEncoder:
                 # XLA refused the program before running it: keep training, uncompiled, and say so once.
                 self._xla_failed = True
                 warnings.warn(f"XLA could not compile the training steps of GraphAutoEncoder {self.name!r} "
-                              f"({_reason(error)}); training goes on without XLA, as with `jit_compile=False`.",
+                              f"({_errors.reason(error)}); training goes on without XLA, as with `jit_compile=False`.",
                               RuntimeWarning, stacklevel=3)
         return self.session.run(self._steps_loss, {self._data: data, self._order: window, self._batch: batch_size})
 
@@ -608,7 +608,7 @@ class GraphAutoEncoder:
         try:
             saved = v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map()
         except _CHECKPOINT_ERRORS as error:
-            raise refuse(_reason(error)) from None
+            raise refuse(_errors.reason(error)) from None
         sizes = (config["input_dim"], *config["hidden_units"], config["latent_dim"])
         for half, chain in (("encoder", sizes), ("decoder", sizes[::-1])):
             for i, (fan_in, units) in enumerate(zip(chain, chain[1:])):
@@ -628,7 +628,7 @@ class GraphAutoEncoder:
                 model._restore(prefix, saved)
         except _CHECKPOINT_ERRORS as error:
             model.close()
-            raise refuse(_reason(error)) from None
+            raise refuse(_errors.reason(error)) from None
         return model
 
     def _restore(self, prefix: str, saved: dict[str, list[int]]) -> None:
@@ -719,8 +719,6 @@ class GraphAutoEncoder:
 _CONFIG_FIELDS = frozenset(inspect.signature(GraphAutoEncoder.__init__).parameters) - {"self", "graph", "session", "name"}
 _OPTION_FIELDS = frozenset(inspect.signature(GraphAutoEncoder._check_options).parameters)
 _SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
-# The lines TensorFlow puts around the reason of a graph execution error.
-_TF_TRACE = re.compile(r"Graph execution error:|Detected at node |File \"|Node: |\[\[|Original stack trace")
 
 
 def _is_save_folder(folder: Path) -> bool:
@@ -765,9 +763,3 @@ def _relative_name(name: str) -> str:
     """A variable's name within its model's scope, which may hold "/" itself: its last two parts
     (`encoder_0/kernel` for `lab/ae_1/encoder_0/kernel`, `optimizer/encoder_0_kernel_m` for a slot)."""
     return "/".join(name.split("/")[-2:])
-
-
-def _reason(error: BaseException) -> str:
-    """The line of an error that says what went wrong, without TensorFlow's node and stack trace around it."""
-    lines = (line.strip() for line in str(error).splitlines())
-    return next((line for line in lines if line and not _TF_TRACE.match(line)), type(error).__name__)

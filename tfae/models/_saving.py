@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tfae import _files
+from tfae import _errors, _files
 
 
 def _local_file(filepath) -> Path | None:
@@ -102,8 +102,8 @@ def load_model(filepath: str | os.PathLike, *, safe_mode: bool = True, custom_ob
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as error:  # noqa: BLE001 - Keras, zipfile and h5py raise a dozen kinds for a bad file
-        message = (str(error).strip().splitlines() or [""])[0][:300]
+        message = _errors.reason(error, typed=True)
         if "safe_mode" in str(error) or "unsafe" in str(error).lower():
             message = ("it holds code (such as a Lambda layer) that safe mode will not run; pass "
                        "safe_mode=False only if you trust the file")
-        raise ModelFileError(f"Cannot load the model in '{path}': {type(error).__name__}: {message}") from None
+        raise ModelFileError(f"Cannot load the model in '{path}': {message}") from None
