@@ -84,16 +84,25 @@ def results(root: Path) -> dict[str, str]:
     return dict(re.findall(r"^\s+(\S+): (.+)$", listing, flags=re.M))
 
 
-def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
-    """Runs mutmut over one group; returns {mutant name: status} for the mutants it tried.
+def run_group(group: str, *, sample: str | None, again: bool = False, resume: bool = False) -> dict[str, str]:
+    """Runs mutmut over one group; returns {mutant name: status} for every mutant tried, in this run or before.
 
     With `again`, only the mutants that were not killed last time run, against the current tests (which
     tests reach which function is learnt afresh), and then every mutant left unchecked: mutmut resets the
-    results of each function whose code changed since.
+    results of each function whose code changed since. With `resume`, a stopped run goes on: the results
+    and the map of which tests reach which function are kept, and only the mutants not tried yet run.
     """
     root = scratch_copy(group)
     names = [f"{PACKAGES[group]}.*__mutmut_*{sample}"] if sample is not None else []
-    again = again and (root / "mutants").is_dir()
+    again, resume = (flag and (root / "mutants").is_dir() for flag in (again, resume))
+    if resume and sample is None:
+        _mutmut_run(root, group, [])  # without names, mutmut runs every mutant that has no result yet
+    elif resume:
+        untried = [name for name, status in results(root).items() if status == "not checked" and name.endswith(sample)]
+        if untried:
+            _mutmut_run(root, group, untried)
+    if resume:
+        return tried(root, sample)
     if again:
         names = [name for name, status in results(root).items() if status not in DETECTED]
         names = [name for name in names if sample is None or name.endswith(sample)]
@@ -108,10 +117,14 @@ def run_group(group: str, *, sample: str | None, again: bool) -> dict[str, str]:
                      if status == "not checked" and (sample is None or name.endswith(sample))]
         if unchecked:
             _mutmut_run(root, group, unchecked)
+    return tried(root, sample)
+
+
+def tried(root: Path, sample: str | None) -> dict[str, str]:
+    """{mutant name: status} of a group's mutants that have a result (of the sample, with `sample`)."""
     statuses = results(root)
-    if sample is not None:
-        statuses = {name: status for name, status in statuses.items() if name.endswith(sample)}
-    return {name: status for name, status in statuses.items() if status != "not checked"}
+    return {name: status for name, status in statuses.items()
+            if status != "not checked" and (sample is None or name.endswith(sample))}
 
 
 def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
@@ -173,13 +186,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 1 when a module (a group, with --sample) scores below this fraction")
     parser.add_argument("--again", action="store_true",
                         help="rerun only the mutants the last run of each group did not kill")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with a stopped run: only the mutants it has not tried yet")
     args = parser.parse_args(argv)
+    if args.again and args.resume:
+        parser.error("--again and --resume are exclusive: --again reruns the survivors, --resume the untried")
 
     equivalent = equivalents()
     statuses: dict[str, str] = {}
     groups = list(GROUPS) if not args.group or "all" in args.group else list(dict.fromkeys(args.group))
     for group in groups:
-        statuses.update(run_group(group, sample=args.sample, again=args.again))
+        statuses.update(run_group(group, sample=args.sample, again=args.again, resume=args.resume))
     table, scores = score_table(statuses, equivalent)
     print(table)
     if args.sample is not None:  # a tenth of a small module is too few mutants to judge it: judge the groups

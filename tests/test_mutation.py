@@ -55,3 +55,26 @@ def test_a_sampled_run_is_judged_per_group():
                 "tfae.datasets._idx.x_h__mutmut_17": "killed"}
     _, scores = mutation.score_table(statuses, {}, key=mutation.package_of)
     assert scores == {"tfae.layers": 0.5, "tfae.datasets": 1.0}
+
+
+@pytest.mark.parametrize(("sample", "expected_run"), [(None, []), ("7", ["tfae.graph.m.x_g__mutmut_17"])])
+def test_resume_keeps_the_results_and_runs_only_the_untried_mutants(tmp_path, monkeypatch, sample, expected_run):
+    (tmp_path / "mutants").mkdir()
+    (tmp_path / "mutants" / "mutmut-stats.json").write_text("{}")
+    statuses = {"tfae.graph.m.x_f__mutmut_7": "killed", "tfae.graph.m.x_f__mutmut_8": "survived",
+                "tfae.graph.m.x_g__mutmut_17": "not checked", "tfae.graph.m.x_g__mutmut_18": "not checked"}
+    runs = []
+    monkeypatch.setattr(mutation, "scratch_copy", lambda group: tmp_path)
+    monkeypatch.setattr(mutation, "results", lambda root: dict(statuses))
+    monkeypatch.setattr(mutation, "_mutmut_run", lambda root, group, names: runs.append(names))
+    tried = mutation.run_group("graph", sample=sample, resume=True)
+    assert runs == [expected_run]
+    assert (tmp_path / "mutants" / "mutmut-stats.json").is_file()  # the map of which tests reach what is kept
+    expected = {"tfae.graph.m.x_f__mutmut_7": "killed", "tfae.graph.m.x_f__mutmut_8": "survived"}
+    assert tried == (expected if sample is None else {"tfae.graph.m.x_f__mutmut_7": "killed"})
+
+
+def test_again_and_resume_together_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        mutation.main(["--group", "graph", "--again", "--resume"])
+    assert "--again and --resume are exclusive" in capsys.readouterr().err
