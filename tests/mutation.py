@@ -87,9 +87,9 @@ def results(root: Path) -> dict[str, str]:
 def run_group(group: str, *, sample: str | None, again: bool = False, resume: bool = False) -> dict[str, str]:
     """Runs mutmut over one group; returns {mutant name: status} for every mutant tried, in this run or before.
 
-    With `again`, only the mutants that were not killed last time run, against the current tests (which
-    tests reach which function is learnt afresh), and then every mutant left unchecked: mutmut resets the
-    results of each function whose code changed since. With `resume`, a stopped run goes on: the results
+    With `again`, only the mutants that were neither killed last time nor listed as equivalent run, against
+    the current tests (which tests reach which function is learnt afresh), and then every mutant left
+    unchecked: mutmut resets the results of each function whose code changed since. With `resume`, a stopped run goes on: the results
     and the map of which tests reach which function are kept, and only the mutants not tried yet run.
     """
     root = scratch_copy(group)
@@ -104,7 +104,9 @@ def run_group(group: str, *, sample: str | None, again: bool = False, resume: bo
     if resume:
         return tried(root, sample)
     if again:
-        names = [name for name, status in results(root).items() if status not in DETECTED]
+        # A listed equivalent survives by definition: rerunning it would only run every test that reaches it.
+        listed = equivalents()
+        names = [name for name, status in results(root).items() if status not in DETECTED and name not in listed]
         names = [name for name in names if sample is None or name.endswith(sample)]
         # mutmut would learn which functions only its new tests reach; an edited test may reach more.
         (root / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)

@@ -78,3 +78,18 @@ def test_again_and_resume_together_are_refused(capsys):
     with pytest.raises(SystemExit):
         mutation.main(["--group", "graph", "--again", "--resume"])
     assert "--again and --resume are exclusive" in capsys.readouterr().err
+
+
+def test_again_reruns_the_survivors_but_not_the_listed_equivalents_and_learns_the_test_map_afresh(tmp_path, monkeypatch):
+    (tmp_path / "mutants").mkdir()
+    (tmp_path / "mutants" / "mutmut-stats.json").write_text("{}")
+    statuses = {"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived",
+                "tfae.graph.m.x_f__mutmut_3": "survived", "tfae.graph.m.x_f__mutmut_4": "no tests"}
+    runs = []
+    monkeypatch.setattr(mutation, "scratch_copy", lambda group: tmp_path)
+    monkeypatch.setattr(mutation, "results", lambda root: dict(statuses))
+    monkeypatch.setattr(mutation, "equivalents", lambda: {"tfae.graph.m.x_f__mutmut_3": "same result"})
+    monkeypatch.setattr(mutation, "_mutmut_run", lambda root, group, names: runs.append(names))
+    mutation.run_group("graph", sample=None, again=True)
+    assert runs == [["tfae.graph.m.x_f__mutmut_2", "tfae.graph.m.x_f__mutmut_4"]]
+    assert not (tmp_path / "mutants" / "mutmut-stats.json").exists()
