@@ -75,3 +75,9 @@ def test_load_images_quotes_tensorflows_reason_for_an_unreadable_image(tmp_path)
     # TensorFlow's list of formats grows with its versions.
     assert re.fullmatch(re.escape(f"Expected a readable image. Received: {tmp_path / 'b.png'} ") +
                         r"\(Unknown image file format\. One of JPEG, [A-Za-z, ]+ required\.\)", str(caught.value))
+
+
+def test_a_safe_mode_refusal_is_told_from_other_errors():
+    assert _errors.refused_by_safe_mode(ValueError("... override this error by passing `safe_mode=False` ..."))
+    assert _errors.refused_by_safe_mode(ValueError("or calling `keras.config.enable_Unsafe_deserialization()`"))
+    assert not _errors.refused_by_safe_mode(ValueError("Layer 'dense' expected 2 variables, but received 0"))

@@ -14,6 +14,8 @@ _TRACE_LINE = re.compile(r"Graph execution error:|Detected at node |File \"|Node
 _OP_DECORATION = re.compile(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\]")
 # A reason is one line of a message, not a dump of a file's bytes.
 MAX_REASON = 300
+# Why Keras' safe mode refused a file, in tfae's words (Keras' own advice names arguments tfae may not have).
+HOLDS_CODE = "it holds code (such as a Lambda layer) that safe mode will not run"
 
 
 def reason(error: BaseException, *, typed: bool = False) -> str:
@@ -27,3 +29,8 @@ def reason(error: BaseException, *, typed: bool = False) -> str:
         if line and not _TRACE_LINE.match(line):
             return f"{type(error).__name__}: {line[:MAX_REASON]}" if typed else line[:MAX_REASON]
     return type(error).__name__
+
+
+def refused_by_safe_mode(error: BaseException) -> bool:
+    """Whether `error` is Keras' safe mode refusing to deserialize code, such as a Lambda layer's function."""
+    return "safe_mode" in str(error) or "unsafe" in str(error).lower()

@@ -103,7 +103,6 @@ def load_model(filepath: str | os.PathLike, *, safe_mode: bool = True, custom_ob
         raise
     except Exception as error:  # noqa: BLE001 - Keras, zipfile and h5py raise a dozen kinds for a bad file
         message = _errors.reason(error, typed=True)
-        if "safe_mode" in str(error) or "unsafe" in str(error).lower():
-            message = ("it holds code (such as a Lambda layer) that safe mode will not run; pass "
-                       "safe_mode=False only if you trust the file")
+        if _errors.refused_by_safe_mode(error):
+            message = f"{_errors.HOLDS_CODE}; pass safe_mode=False only if you trust the file"
         raise ModelFileError(f"Cannot load the model in '{path}': {message}") from None

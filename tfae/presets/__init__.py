@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from tfae import _files
+from tfae import _errors, _files
 
 PRESETS = Path(__file__).resolve().parent
 CONFIG_FILE = "config.json"
@@ -120,7 +120,14 @@ def load_preset(preset: str | os.PathLike, *, expected: type = keras.Model) -> k
     """
     folder = preset_folder(preset)
     config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except ValueError as error:
+        if not _errors.refused_by_safe_mode(error):
+            raise
+        raise ValueError(f"Cannot load the preset in '{folder}': {_errors.HOLDS_CODE}. A preset always loads in "
+                         "safe mode; call keras.config.enable_unsafe_deserialization() first only if you trust "
+                         "it") from None
     if not isinstance(model, expected):
         raise ValueError(
             f"Expected a preset of a {expected.__name__}. Received: preset={str(preset)!r}, which holds a "
