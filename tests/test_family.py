@@ -1,6 +1,7 @@
 """The autoencoder family: conv halves, denoising, sparse, tied, VAE, AAE, GAN, anomaly detection (tiny models)."""
 
 import importlib.util
+import json
 
 import keras
 import numpy as np
@@ -105,6 +106,10 @@ def test_anomaly_detector_flags_the_contamination_share_and_saves_without_pickle
     scores = detector.decision_function(xt)
     assert scores[yt != 1].mean() > scores[yt == 1].mean()
     detector.save(tmp_path / "det")
+    files = {path.name: path for path in (tmp_path / "det").iterdir()}
+    assert sorted(files) == ["autoencoder.keras", "decision_scores.npy", "detector.json"]
+    np.testing.assert_array_equal(np.load(files["decision_scores.npy"], allow_pickle=False), detector.decision_scores_)
+    assert json.loads(files["detector.json"].read_text()) == {"contamination": 0.1, "threshold": detector.threshold_}
     loaded = tfae.AnomalyDetector.load(tmp_path / "det")
     np.testing.assert_array_equal(loaded.predict(xt), detector.predict(xt))
 

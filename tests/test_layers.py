@@ -83,6 +83,8 @@ def test_get_config_returns_every_constructor_argument(layer_cls, first):
     config = layer.get_config()
     arguments = set(inspect.signature(layer_cls.__init__).parameters) - {"self", "kwargs"}
     assert arguments <= set(config)
+    assert (config["hidden_units"], config["activation"], config["dropout"]) == ([3], "tanh", 0.25)
+    assert config["kernel_regularizer"]["class_name"] == "L2"
     clone = layer_cls.from_config(config)
     assert clone.get_config() == config
 

@@ -23,24 +23,25 @@ def _leftovers(folder):
     return [p.name for p in folder.iterdir() if p.name.startswith(".tfae-")]
 
 
-def test_a_save_that_fails_midway_leaves_the_previous_file_and_no_partial_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("method", "name"), [("save", "ae.keras"), ("save_weights", "ae.weights.h5")])
+def test_a_save_that_fails_midway_leaves_the_previous_file_and_no_partial_file(tmp_path, monkeypatch, method, name):
     ae = _model()
-    path = tmp_path / "ae.keras"
-    ae.save(path)
+    path = tmp_path / name
+    getattr(ae, method)(path)
     good = path.read_bytes()
 
     def broken_save(self, filepath, *args, **kwargs):
         with open(filepath, "wb") as stub:
-            stub.write(b"PK\x03\x04 half a zip")  # what a kill mid-write leaves
+            stub.write(b"PK\x03\x04 half a file")  # what a kill mid-write leaves
         raise OSError("disk full")
 
-    monkeypatch.setattr(keras.Model, "save", broken_save)
+    monkeypatch.setattr(keras.Model, method, broken_save)
     with pytest.raises(OSError, match="disk full"):
-        ae.save(path)
+        getattr(ae, method)(path)
     assert path.read_bytes() == good and _leftovers(tmp_path) == []
 
 
-def test_weights_and_checkpoints_are_written_atomically_and_load(tmp_path):
+def test_checkpoint_callbacks_write_whole_files_that_load(tmp_path):
     ae = _model()
     ae.compile()
     x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
@@ -50,6 +51,9 @@ def test_weights_and_checkpoints_are_written_atomically_and_load(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.weights.h5", "2.weights.h5", "best.keras"]
     loaded = keras.models.load_model(tmp_path / "best.keras")
     np.testing.assert_allclose(loaded.reconstruct(x), ae.reconstruct(x), atol=1e-6)
+    last = _model()
+    last.load_weights(tmp_path / "2.weights.h5")
+    np.testing.assert_array_equal(last.reconstruct(x), ae.reconstruct(x))
 
 
 def test_a_partial_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
