@@ -238,7 +238,7 @@ def check(call, name, value) -> None:
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(value=values())
-def test_a_wrong_value_is_a_clear_error_naming_the_argument(target, value, tmp_path_factory, monkeypatch):
+def test_any_value_is_accepted_or_refused_by_a_clear_error_naming_the_argument(target, value, tmp_path_factory, monkeypatch):
     _, name, call = target
     monkeypatch.chdir(tmp_path_factory.getbasetemp())
     check(call, name, value)

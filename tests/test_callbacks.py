@@ -107,7 +107,7 @@ def test_a_nan_loss_stops_fit_and_restores_the_last_good_epochs_weights(small_di
     assert np.isfinite(ae.evaluate(x, verbose=0)).all()
 
 
-def test_without_the_guard_a_nan_loss_trains_on_as_plain_keras_does(small_digits):
+def test_without_the_guard_a_nan_loss_trains_on_to_non_finite_weights(small_digits):
     (x, _), _ = small_digits
     ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(16,))
     ae.stop_on_nan = False

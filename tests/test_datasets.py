@@ -58,15 +58,22 @@ def test_sample_is_the_head_of_the_full_data_set():
     (x_full, y_full), (t_full, l_full) = tfae.datasets.load_mnist(FULL_MNIST, normalize=False)
     (x_sample, y_sample), (t_sample, l_sample) = tfae.datasets.load_mnist_sample(normalize=False)
     np.testing.assert_array_equal(x_sample, x_full[:8000])
+    np.testing.assert_array_equal(y_sample, y_full[:8000])
+    np.testing.assert_array_equal(t_sample, t_full[:2000])
     np.testing.assert_array_equal(l_sample, l_full[:2000])
 
 
 @needs_full_mnist
 def test_full_mnist_from_the_idx_folder_matches_the_published_checksums():
-    raw = read_idx(FULL_MNIST / "train-images-idx3-ubyte.gz")
-    assert raw.shape == (60000, 28, 28)
-    header = struct.pack(">IIII", 2051, 60000, 28, 28)
-    assert hashlib.md5(header + raw.tobytes()).hexdigest() == "6bbc9ace898e44ae57da46a324031adb"
+    # The MD5 of each uncompressed file, as published with MNIST; read_idx gives back every byte after the header.
+    published = {"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+                 "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+                 "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+                 "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"}
+    for name, md5 in published.items():
+        raw = read_idx(FULL_MNIST / f"{name}.gz")
+        header = struct.pack(f">I{raw.ndim}I", 0x0800 + raw.ndim, *raw.shape)
+        assert hashlib.md5(header + raw.tobytes()).hexdigest() == md5, name
     (x_train, y_train), (x_test, _) = tfae.datasets.load_mnist(FULL_MNIST)
     assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
     assert list(np.bincount(y_train)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -147,19 +154,20 @@ def test_bad_magic_number_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "header, condition",
+    "header, magic",
     [
-        (struct.pack(">HBBI", 1, 0x08, 1, 3), "first two bytes not zero"),
-        (struct.pack(">HBBI", 0, 0x07, 1, 3), "unknown type code"),
-        (struct.pack(">HBB", 0, 0x08, 0), "rank zero"),
+        pytest.param(struct.pack(">HBBI", 1, 0x08, 1, 3), "0x00010801", id="first two bytes not zero"),
+        pytest.param(struct.pack(">HBBI", 0, 0x07, 1, 3), "0x00000701", id="unknown type code"),
+        pytest.param(struct.pack(">HBB", 0, 0x08, 0), "0x00000800", id="rank zero"),
     ],
-    ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_each_bad_header_field_alone_is_a_clear_error(tmp_path, header, condition):
+def test_each_bad_header_field_alone_is_a_clear_error(tmp_path, header, magic):
     path = tmp_path / "bad"
     path.write_bytes(header + b"\0" * 3)  # otherwise well formed: a 3-element payload
-    with pytest.raises(IDXError, match="bad magic number"):
+    with pytest.raises(IDXError) as caught:
         read_idx(path)
+    assert str(caught.value) == (f"Cannot read IDX file '{path}': bad magic number {magic} "
+                                 "(expected 0x0000, a type code and a rank)")
 
 
 def idx_bytes(code, shape, payload=b""):
@@ -235,10 +243,14 @@ def test_read_idx_refuses_a_path_that_is_not_a_path():
         read_idx(3)
 
 
-def test_a_good_header_with_each_type_code_of_one_byte_reads(tmp_path):
+@pytest.mark.parametrize(("code", "expected"), [(0x08, np.array([1, 2, 255], np.uint8)),
+                                              (0x09, np.array([1, 2, -1], np.int8))])
+def test_a_good_header_with_each_type_code_of_one_byte_reads(tmp_path, code, expected):
     path = tmp_path / "ok"
-    path.write_bytes(struct.pack(">HBBI", 0, 0x08, 1, 3) + bytes([1, 2, 255]))
-    np.testing.assert_array_equal(read_idx(path), np.array([1, 2, 255], np.uint8))
+    path.write_bytes(struct.pack(">HBBI", 0, code, 1, 3) + bytes([1, 2, 255]))
+    got = read_idx(path)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_trailing_bytes_are_a_clear_error(tmp_path):

@@ -20,7 +20,7 @@ def digits(small_digits):
     return x_train[:256], x_test[:64]
 
 
-def test_defaults_reproduce_the_article_and_train(digits):
+def test_defaults_are_the_articles_configuration_and_train(digits):
     x_train, x_test = digits
     with tfae.GraphAutoEncoder(input_dim=784, latent_dim=128, seed=0) as g:
         history = g.fit(x_train, epochs=3, batch_size=64, verbose=0, validation_data=x_test)

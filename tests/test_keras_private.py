@@ -20,6 +20,8 @@ def test_every_private_api_is_listed_and_exists():
     from keras.src.losses import loss
 
     assert callable(loss.unscale_loss_for_distribution)
+    # `_initial_epoch` is an attribute Keras' `fit` reads, not one it defines up front: the test below,
+    # test_resume_from_epoch_in_on_train_begin_makes_fit_start_there, fails if `fit` stops reading it.
 
 
 def test_unscale_loss_is_the_identity_off_strategy_and_undoes_replica_scaling_on_one():

@@ -54,9 +54,11 @@ def test_reconstruction_tiles_reject_mismatched_images():
         plotting.tile_images(np.zeros((0, 784)))
 
 
-def test_write_png_refuses_what_is_not_a_grayscale_byte_image(tmp_path):
-    with pytest.raises(ValueError, match="Received: image of shape"):
-        plotting.write_png(tmp_path / "x.png", np.zeros((4, 4), np.float32))
+@pytest.mark.parametrize(("shape", "dtype"), [((4, 4), "float32"), ((4, 4, 3), "uint8"), ((4,), "uint8")])
+def test_write_png_refuses_what_is_not_a_grayscale_byte_image(tmp_path, shape, dtype):
+    with pytest.raises(ValueError) as caught:
+        plotting.write_png(tmp_path / "x.png", np.zeros(shape, dtype))
+    assert str(caught.value) == f"Expected a 2-D uint8 image. Received: image of shape {shape} and dtype {dtype}"
     assert not (tmp_path / "x.png").exists()
 
 
