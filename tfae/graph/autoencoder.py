@@ -214,15 +214,18 @@ class GraphAutoEncoder:
     @staticmethod
     def _check_options(
         *,
-        activation: Any = "relu",
-        latent_activation: Any = "relu",
-        loss: Any = "sigmoid_cross_entropy",
-        optimizer: Any = "rmsprop",
-        learning_rate: Any = 0.005,
-        kernel_initializer: Any = "random_normal",
-        seed: Any = None,
+        activation: Any,
+        latent_activation: Any,
+        loss: Any,
+        optimizer: Any,
+        learning_rate: Any,
+        kernel_initializer: Any,
+        seed: Any,
     ) -> dict[str, Any]:
-        """The constructor's options other than sizes, checked; also checks a saved config before building."""
+        """The constructor's options other than sizes, checked; also checks a saved config before building.
+
+        No defaults here: they are the constructor's (`_DEFAULTS`), in one place.
+        """
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
             raise ValueError(f"Expected `seed` to be a non-negative integer or None. Received: seed={seed!r}")
         return {
@@ -718,6 +721,7 @@ class GraphAutoEncoder:
 
 _CONFIG_FIELDS = frozenset(inspect.signature(GraphAutoEncoder.__init__).parameters) - {"self", "graph", "session", "name"}
 _OPTION_FIELDS = frozenset(inspect.signature(GraphAutoEncoder._check_options).parameters)
+_DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(GraphAutoEncoder.__init__).parameters.items()}
 _SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
 
 
@@ -753,7 +757,7 @@ def _read_config(config_file: Path) -> tuple[dict[str, Any], str]:
         config["input_dim"] = _validation.positive_int(config["input_dim"], "input_dim")
         config["latent_dim"] = _validation.positive_int(config["latent_dim"], "latent_dim")
         config["hidden_units"] = _validation.units_tuple(config.get("hidden_units", ()), "hidden_units")
-        GraphAutoEncoder._check_options(**{k: v for k, v in config.items() if k in _OPTION_FIELDS})
+        GraphAutoEncoder._check_options(**{field: config.get(field, _DEFAULTS[field]) for field in _OPTION_FIELDS})
     except (ValueError, TypeError) as error:
         raise refuse(str(error)) from None
     return config, scope
