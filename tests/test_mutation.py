@@ -57,16 +57,23 @@ def test_a_sampled_run_is_judged_per_group():
     assert scores == {"tfae.layers": 0.5, "tfae.datasets": 1.0}
 
 
+def fake_group(root, monkeypatch, statuses, equivalent=None):
+    """A group's scratch copy at `root` whose mutants last had `statuses`; returns the list of mutmut runs made."""
+    (root / "mutants").mkdir()
+    (root / "mutants" / "mutmut-stats.json").write_text("{}")
+    runs = []
+    monkeypatch.setattr(mutation, "scratch_copy", lambda group: root)
+    monkeypatch.setattr(mutation, "results", lambda _: dict(statuses))
+    monkeypatch.setattr(mutation, "equivalents", lambda: equivalent or {})
+    monkeypatch.setattr(mutation, "_mutmut_run", lambda _, group, names: runs.append(names))
+    return runs
+
+
 @pytest.mark.parametrize(("sample", "expected_run"), [(None, []), ("7", ["tfae.graph.m.x_g__mutmut_17"])])
 def test_resume_keeps_the_results_and_runs_only_the_untried_mutants(tmp_path, monkeypatch, sample, expected_run):
-    (tmp_path / "mutants").mkdir()
-    (tmp_path / "mutants" / "mutmut-stats.json").write_text("{}")
-    statuses = {"tfae.graph.m.x_f__mutmut_7": "killed", "tfae.graph.m.x_f__mutmut_8": "survived",
-                "tfae.graph.m.x_g__mutmut_17": "not checked", "tfae.graph.m.x_g__mutmut_18": "not checked"}
-    runs = []
-    monkeypatch.setattr(mutation, "scratch_copy", lambda group: tmp_path)
-    monkeypatch.setattr(mutation, "results", lambda root: dict(statuses))
-    monkeypatch.setattr(mutation, "_mutmut_run", lambda root, group, names: runs.append(names))
+    runs = fake_group(tmp_path, monkeypatch, {
+        "tfae.graph.m.x_f__mutmut_7": "killed", "tfae.graph.m.x_f__mutmut_8": "survived",
+        "tfae.graph.m.x_g__mutmut_17": "not checked", "tfae.graph.m.x_g__mutmut_18": "not checked"})
     tried = mutation.run_group("graph", sample=sample, resume=True)
     assert runs == [expected_run]
     assert (tmp_path / "mutants" / "mutmut-stats.json").is_file()  # the map of which tests reach what is kept
@@ -81,15 +88,10 @@ def test_again_and_resume_together_are_refused(capsys):
 
 
 def test_again_reruns_the_survivors_but_not_the_listed_equivalents_and_learns_the_test_map_afresh(tmp_path, monkeypatch):
-    (tmp_path / "mutants").mkdir()
-    (tmp_path / "mutants" / "mutmut-stats.json").write_text("{}")
-    statuses = {"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived",
-                "tfae.graph.m.x_f__mutmut_3": "survived", "tfae.graph.m.x_f__mutmut_4": "no tests"}
-    runs = []
-    monkeypatch.setattr(mutation, "scratch_copy", lambda group: tmp_path)
-    monkeypatch.setattr(mutation, "results", lambda root: dict(statuses))
-    monkeypatch.setattr(mutation, "equivalents", lambda: {"tfae.graph.m.x_f__mutmut_3": "same result"})
-    monkeypatch.setattr(mutation, "_mutmut_run", lambda root, group, names: runs.append(names))
+    runs = fake_group(tmp_path, monkeypatch, {
+        "tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived",
+        "tfae.graph.m.x_f__mutmut_3": "survived", "tfae.graph.m.x_f__mutmut_4": "no tests"},
+        equivalent={"tfae.graph.m.x_f__mutmut_3": "same result"})
     mutation.run_group("graph", sample=None, again=True)
     assert runs == [["tfae.graph.m.x_f__mutmut_2", "tfae.graph.m.x_f__mutmut_4"]]
     assert not (tmp_path / "mutants" / "mutmut-stats.json").exists()
