@@ -114,6 +114,37 @@ def test_anomaly_detector_flags_the_contamination_share_and_saves_without_pickle
     np.testing.assert_array_equal(loaded.predict(xt), detector.predict(xt))
 
 
+def test_anomaly_detector_save_replaces_its_own_folder_whole_and_never_another(tmp_path, monkeypatch):
+    x = np.random.default_rng(0).uniform(size=(40, 6)).astype(np.float32)
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2), contamination=0.1)
+    detector.fit(x, epochs=1, verbose=0)
+    folder = tmp_path / "det"
+    detector.save(folder)
+    saved = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    detector.contamination, detector.threshold_ = 0.2, 123.0
+    kernel = detector.autoencoder.encoder.weights[0]
+    kernel.assign(np.zeros(kernel.shape, np.float32))  # a model that differs from the saved one
+    monkeypatch.setattr(np, "save", disk_full)  # after the model is written, before the scores
+    with pytest.raises(OSError, match="disk full"):
+        detector.save(folder)
+    monkeypatch.undo()
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == saved  # the earlier save, whole
+    assert [path.name for path in tmp_path.iterdir()] == ["det"]  # no partial folder left beside it
+    detector.save(folder)
+    assert tfae.AnomalyDetector.load(folder).threshold_ == 123.0
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "thesis.tex").write_text("years of work")
+    with pytest.raises(ValueError) as caught:
+        detector.save(tmp_path / "thesis")
+    assert str(caught.value) == ("Expected `path` to be a new folder or one this would replace. Received: "
+                                 f"path={str(tmp_path / 'thesis')!r}, which holds other files")
+    assert [path.name for path in (tmp_path / "thesis").iterdir()] == ["thesis.tex"]
+
+
 def _critic(name="critic"):
     return keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)], name=name)
 

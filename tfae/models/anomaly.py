@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import numbers
 import os
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
+from tfae import _files, _validation
+from tfae.models._saving import load_model
+
 _STATE_FILE = "detector.json"
 _MODEL_FILE = "autoencoder.keras"
 _SCORES_FILE = "decision_scores.npy"
+_FILES = (_STATE_FILE, _MODEL_FILE, _SCORES_FILE)
 
 
 class AnomalyDetector:
@@ -104,25 +109,35 @@ class AnomalyDetector:
 
     # ------------------------------------------------------------- saving
     def save(self, path: str | os.PathLike) -> None:
-        """Writes the detector into the folder `path`: the model (`.keras`), its state as JSON and `.npy`."""
+        """Writes the detector into the folder `path`: the model (`.keras`), its state as JSON and `.npy`.
+
+        The three files are written into a new folder that then takes the place of `path` (a folder of an
+        earlier save; any other folder is refused), so a save that fails or is killed never leaves a model
+        beside another model's threshold.
+        """
         self._require_fitted("save")
-        os.makedirs(path, exist_ok=True)
-        self.autoencoder.save(os.path.join(path, _MODEL_FILE))
-        np.save(os.path.join(path, _SCORES_FILE), self.decision_scores_, allow_pickle=False)
-        with open(os.path.join(path, _STATE_FILE), "w", encoding="utf-8") as f:
-            json.dump({"contamination": self.contamination, "threshold": self.threshold_}, f)
+        folder = _validation.path(path, "path")
+
+        def write(partial: Path) -> None:
+            self.autoencoder.save(partial / _MODEL_FILE)
+            np.save(partial / _SCORES_FILE, self.decision_scores_, allow_pickle=False)
+            state = {"contamination": self.contamination, "threshold": self.threshold_}
+            (partial / _STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+
+        _files.write_folder(folder, write, replaceable=lambda old: {p.name for p in old.iterdir()} <= set(_FILES))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> AnomalyDetector:
         """The detector saved in the folder `path` (the model loads in Keras' safe mode; nothing is unpickled)."""
+        folder = _validation.path(path, "path")
+        _files.recover_folder(folder)  # a save killed between its two renames left it beside
         try:
-            with open(os.path.join(path, _STATE_FILE), encoding="utf-8") as f:
-                state = json.load(f)
-            scores = np.load(os.path.join(path, _SCORES_FILE), allow_pickle=False)
+            state = json.loads((folder / _STATE_FILE).read_text(encoding="utf-8"))
+            scores = np.load(folder / _SCORES_FILE, allow_pickle=False)
         except (OSError, ValueError) as error:
             raise ValueError(f"Expected a folder written by AnomalyDetector.save. Received: path={str(path)!r} "
                              f"({error})") from None
-        model = keras.models.load_model(os.path.join(path, _MODEL_FILE), safe_mode=True)
+        model = load_model(folder / _MODEL_FILE)
         detector = cls(model, contamination=state["contamination"])
         detector.decision_scores_ = np.asarray(scores, dtype=np.float32).reshape(-1)
         detector.threshold_ = float(state["threshold"])
