@@ -774,6 +774,27 @@ def test_every_optimizer_and_cost_take_the_steps_of_tf_compat_v1_train(digits, o
         session.close()
 
 
+def test_adam_steps_on_gradients_smaller_than_its_epsilon_are_those_of_tf_compat_v1_train():
+    # The first input is ~1e-9, so its row of the first kernel gets gradients below Adam's epsilon (1e-8):
+    # there the step is set by epsilon itself, where it sits and with which sign. (RMSProp's epsilon only
+    # matters once its mean square, which starts at one, has decayed below it: the test below.)
+    x = np.random.default_rng(1).random((16, 5), dtype=np.float32)
+    x[:, 0] = 1e-9
+    with tfae.GraphAutoEncoder(5, 3, optimizer="adam", learning_rate=0.01, seed=3) as g:
+        weights = g.get_weights()
+        weights[0][0] = 0.0  # that row starts at zero, so float32 resolves its tiny steps
+        g.set_weights(weights)
+        session, placeholder, _, train, variables = _v1_reference(
+            weights, optimizer="adam", loss="sigmoid_cross_entropy", learning_rate=0.01)
+        g.fit(x, epochs=20, batch_size=16, shuffle=False, verbose=0, jit_compile=False)
+        for _ in range(20):
+            session.run(train, {placeholder: x})
+        ours, theirs = g.get_weights()[0][0], session.run(variables[0])[0]
+        assert np.abs(theirs).min() > 1e-4  # far larger than the gradients: epsilon sets these steps
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3)
+        session.close()
+
+
 @pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
 def test_a_weight_that_never_gets_a_gradient_stays_as_it_was_however_long_it_trains(optimizer):
     x = np.random.default_rng(0).random((8, 5), dtype=np.float32)
