@@ -702,6 +702,8 @@ _SEED = "Expected `seed` to be a non-negative integer or None. Received: seed="
         ({"activation": "gelu2"}, f"Expected `activation` to be one of {_ACTIVATIONS}. Received: activation='gelu2'"),
         ({"latent_activation": "gelu2"},
          f"Expected `latent_activation` to be one of {_ACTIVATIONS}. Received: latent_activation='gelu2'"),
+        ({"hidden_units": (0,)},
+         "Expected `hidden_units` to be a sequence of positive integers. Received: hidden_units=(0,)"),
         ({"seed": -1}, _SEED + "-1"),
         ({"seed": 1.5}, _SEED + "1.5"),
         ({"seed": True}, _SEED + "True"),
@@ -714,6 +716,24 @@ def test_bad_constructor_arguments_are_refused_with_the_whole_message(kwargs, me
     with pytest.raises(ValueError) as caught:
         tfae.GraphAutoEncoder(**{"input_dim": 10, "latent_dim": 3, **kwargs})
     assert str(caught.value) == message
+
+
+def test_a_model_runs_in_the_graph_and_session_it_is_given_or_in_its_own():
+    graph = tf.Graph()
+    with tfae.GraphAutoEncoder(10, 3, graph=graph) as g:  # a graph alone: a session of that graph
+        assert g.graph is graph and g.session.graph is graph
+    session = v1.Session(graph=tf.Graph())
+    g = tfae.GraphAutoEncoder(10, 3, session=session)  # a session alone: its graph
+    assert g.graph is session.graph and g.session is session
+    g.close()
+    with session.graph.as_default():
+        assert session.run(v1.constant(1.0)) == 1.0  # a session it was given stays open
+    with tfae.GraphAutoEncoder(10, 3) as g:
+        assert g.graph is not v1.get_default_graph() and g.session.graph is g.graph
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder(10, 3, graph=graph, session=session)
+    assert str(caught.value) == "Expected `session` to run `graph`. Received: a session of another graph"
+    session.close()
 
 
 def test_kernels_start_from_the_articles_standard_normal_or_from_glorot_uniform():
