@@ -736,6 +736,39 @@ def test_a_model_runs_in_the_graph_and_session_it_is_given_or_in_its_own():
     session.close()
 
 
+def test_the_seed_is_the_graph_level_seed_of_the_models_own_graph_only():
+    with tfae.GraphAutoEncoder(10, 3, seed=7) as a, tfae.GraphAutoEncoder(10, 3, seed=7) as b:
+        assert a.graph.seed == 7
+        for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
+            np.testing.assert_array_equal(x, y)
+    graph = tf.Graph()
+    with tfae.GraphAutoEncoder(10, 3, graph=graph, seed=7):
+        assert graph.seed is None  # a graph of yours keeps its own
+    with tfae.GraphAutoEncoder(10, 3) as unseeded:
+        assert unseeded.graph.seed is None
+
+
+def test_the_training_loops_counter_and_total_wait_for_each_steps_update():
+    # Without the dependency the next iteration's weight reads could run before this step's writes: a race
+    # no run on one CPU shows, so the graph's structure is what is pinned.
+    with tf.Graph().as_default():
+        step, total = v1.placeholder(tf.int32, []), v1.placeholder(tf.float32, [])
+        cost = v1.placeholder(tf.float32, [])
+        next_step, next_total = tfae.GraphAutoEncoder._after_step(step, total, cost)
+
+    def runs_after(op, before):  # whether `before` must run first: an input or control input, at any depth
+        waiting = [op]
+        while waiting:
+            op = waiting.pop()
+            if op is before:
+                return True
+            waiting.extend([tensor.op for tensor in op.inputs] + list(op.control_inputs))
+        return False
+
+    assert runs_after(next_step.op, cost.op) and runs_after(next_total.op, cost.op)
+    assert not runs_after(next_step.op, total.op)  # the check itself can tell
+
+
 def test_kernels_start_from_the_articles_standard_normal_or_from_glorot_uniform():
     with tfae.GraphAutoEncoder(200, 100, seed=0) as g:
         kernel, bias = g.get_weights()[:2]

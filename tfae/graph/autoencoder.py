@@ -144,7 +144,10 @@ class GraphAutoEncoder:
         learning_rate: the optimizer's learning rate.
         kernel_initializer: `"random_normal"` (stddev 1, the article's) or
             `"glorot_uniform"`.
-        seed: graph-level seed for the initial weights, for reproducible runs.
+        seed: graph-level seed of the model's own graph, for reproducible
+            initial weights (a `graph` you pass keeps the seed you gave it,
+            with `tf.compat.v1.set_random_seed`); it also seeds `fit`'s
+            shuffling.
         graph: an existing `tf.Graph` to build in; by default a new one.
         session: an existing `tf.compat.v1.Session` on `graph`; by default a
             new one, closed by `close()`.
