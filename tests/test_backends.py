@@ -10,11 +10,11 @@ import pytest
 from tests.conftest import REPO
 
 
-def run_on_backend(backend: str, script: str) -> str:
+def run_on_backend(backend: str, script: str, *arguments: str) -> str:
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, str(REPO / "tests" / script)], env=env,
+    result = subprocess.run([sys.executable, str(REPO / "tests" / script), *arguments], env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     return result.stdout
@@ -34,3 +34,26 @@ def run_pytest_on_backend(backend: str, *targets: str) -> str:
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_keras_side_api_runs_on_other_backends(backend):
     assert f"OK {backend}" in run_on_backend(backend, "backend_check.py")
+
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+@pytest.fixture(scope="module")
+def keras_files(tmp_path_factory):
+    """{backend: folder of `.keras` files it wrote, with their inputs and outputs}, for the installed backends."""
+    folders = {}
+    for backend in BACKENDS:
+        if importlib.util.find_spec(backend) is not None:
+            folders[backend] = tmp_path_factory.mktemp(f"saved_by_{backend}")
+            run_on_backend(backend, "keras_file_check.py", "save", str(folders[backend]))
+    return folders
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_keras_file_saved_on_any_backend_loads_on_this_one_with_the_same_outputs(keras_files, backend):
+    others = [str(folder) for saver, folder in keras_files.items() if saver != backend]
+    if importlib.util.find_spec(backend) is None or not others:
+        pytest.skip(f"{backend} is not installed, or no other backend is")
+    out = run_on_backend(backend, "keras_file_check.py", "load", *others)
+    assert out.count("loaded ") == 5 * len(others) and f"OK {backend} load" in out, out

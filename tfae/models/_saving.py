@@ -10,8 +10,13 @@ behind is removed by the next save of the same target.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import keras
 
 from tfae import _errors, _files
 
@@ -39,6 +44,29 @@ class AtomicSaving:
                 or (path.exists() and not overwrite)):
             return super().save_weights(filepath, overwrite=overwrite, max_shard_size=max_shard_size)
         _files.write_file(path, lambda partial: super(AtomicSaving, self).save_weights(partial, overwrite=True))
+
+
+@contextlib.contextmanager
+def portable_optimizers(custom_objects: dict | None = None) -> Iterator[None]:
+    """Within it, an optimizer another backend's Keras recorded in a `.keras` file loads as Keras' public one.
+
+    Keras' PyTorch backend records its own optimizer classes (module
+    `keras.src.backend.torch.optimizers.torch_adam`, registered name "Adam"):
+    loaded on TensorFlow or JAX, that class is PyTorch's, and `fit` fails in
+    it. Here each such name resolves to `keras.optimizers.<name>`, which
+    every backend builds its own way. Names in `custom_objects` are the user's.
+    """
+    public = {name: value for name, value in vars(keras.optimizers).items()
+              if isinstance(value, type) and issubclass(value, keras.optimizers.Optimizer)
+              and name not in (custom_objects or {})}
+    with keras.saving.custom_object_scope(public):
+        yield
+
+
+def deserialize_compile_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved compile config as `compile`'s arguments, whichever backend wrote it."""
+    with portable_optimizers():
+        return keras.saving.deserialize_keras_object(config)
 
 
 class ModelFileError(ValueError):
@@ -98,7 +126,8 @@ def load_model(filepath: str | os.PathLike, *, safe_mode: bool = True, custom_ob
     if path.suffix != ".keras":
         raise ModelFileError(f"Expected a `.keras` file. Received: filepath='{path}'")
     try:
-        return keras.saving.load_model(path, safe_mode=safe_mode, custom_objects=custom_objects)
+        with portable_optimizers(custom_objects):
+            return keras.saving.load_model(path, safe_mode=safe_mode, custom_objects=custom_objects)
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as error:  # noqa: BLE001 - Keras, zipfile and h5py raise a dozen kinds for a bad file

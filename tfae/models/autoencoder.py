@@ -15,7 +15,7 @@ from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
-from tfae.models._saving import AtomicSaving
+from tfae.models._saving import AtomicSaving, deserialize_compile_config
 from tfae.models._training import FastTraining, Handoff
 
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
@@ -328,7 +328,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
     def compile_from_config(self, config: dict[str, Any]) -> None:
         # Keras skips recompiling models that override `compile()` on load, which
         # would drop the optimizer state; our `compile` takes Keras' arguments.
-        config = keras.saving.deserialize_keras_object(config)
+        config = deserialize_compile_config(config)
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)

@@ -12,7 +12,7 @@ from tfae.models._adversarial import TwoPlayers, check_discriminator, discrimina
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._prior import prior_codes
-from tfae.models._saving import AtomicSaving
+from tfae.models._saving import AtomicSaving, deserialize_compile_config
 from tfae.models._training import FastTraining
 
 
@@ -143,7 +143,7 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
-        config = keras.saving.deserialize_keras_object(config)
+        config = deserialize_compile_config(config)
         self.compile(**{k: v for k, v in config.items() if v is not None})
         self.optimizer.build(self.trainable_variables)
 
