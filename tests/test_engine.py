@@ -246,16 +246,13 @@ def test_encode_and_decode_with_a_batch_size_or_a_dataset_give_the_array_result_
 
 
 def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(monkeypatch):
-    from tfae._engine import tensorflow as tf_engine
-
     built = []
 
-    def build(layer, call_kwargs, shape):
+    def build(self, shape):
         built.append(shape)
         return lambda x: x
 
-    monkeypatch.setattr(tf_engine, "one_graph_runner", build)
-    monkeypatch.setattr(inference, "_batch_by_batch", build)
+    monkeypatch.setattr(inference.BatchedRunner, "_program", build)
     runner = inference.BatchedRunner(keras.layers.Identity())
     x = np.zeros((64, 2), np.float32)
     for batch_size in range(1, inference.MAX_PROGRAMS + 1):
@@ -268,6 +265,29 @@ def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(m
     assert len(built) == inference.MAX_PROGRAMS + 1
     runner(x, 2)
     assert len(built) == inference.MAX_PROGRAMS + 2
+
+
+def test_batch_by_batch_calls_with_full_padded_batches_all_before_reading_any_and_keeps_the_order():
+    events = []
+
+    class Pending:  # a result a backend has not computed yet: reading it is what waits
+        def __init__(self, batch):
+            self.batch = batch
+
+        def __array__(self, dtype=None, copy=None):
+            events.append("read")
+            return self.batch * 2.0
+
+    def function(batch):
+        events.append(batch.shape)
+        return Pending(batch)
+
+    x = np.arange(10 * 3, dtype=np.float32).reshape(10, 3)
+    out = inference.batch_by_batch(function, 4)(x)
+    assert events == [(4, 3)] * 3 + ["read"] * 3  # the last batch, 2 rows, padded to 4
+    np.testing.assert_array_equal(out, x * 2.0)
+    assert out.dtype == np.float32 and out.shape == (10, 3)
+    assert inference.batch_by_batch(function, 4)(x[:4]).shape == (4, 3)
 
 
 def test_a_keras_cap_on_steps_per_epoch_is_honoured_as_keras_honours_it(tmp_path):

@@ -19,7 +19,6 @@ import keras
 import numpy as np
 
 from tfae import _validation
-from tfae.layers._common import training_kwargs
 
 DEFAULT_BATCH_SIZE = 1024
 # Runners kept per layer, one per (requested batch size, bucket); the oldest goes first.
@@ -45,41 +44,14 @@ def bucket(n: int, batch_size: int) -> int:
     return min(batch_size, 1 << max(0, (n - 1).bit_length()))
 
 
-def _compile(layer: keras.layers.Layer, call_kwargs: dict[str, Any]) -> Callable[[Any], Any]:
-    """`layer`'s inference forward pass as one compiled function of a batch (JAX, PyTorch)."""
-    if keras.backend.backend() == "jax":
-        import jax
+def batch_by_batch(function: Callable[[np.ndarray], Any], batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """`function` (a backend's compiled forward pass of one batch) over an array, one call per batch.
 
-        @jax.jit
-        def stateless(trainable, non_trainable, x):
-            return layer.stateless_call(trainable, non_trainable, x, **training_kwargs(layer, False), **call_kwargs)[0]
-
-        def function(x):
-            return stateless(
-                [v.value for v in layer.trainable_variables],
-                [v.value for v in layer.non_trainable_variables],
-                x,
-            )
-
-        return function
-    import torch
-
-    def function(x):
-        with torch.no_grad():
-            return layer(keras.ops.convert_to_tensor(x), training=False, **call_kwargs)
-
-    return function
-
-
-def _batch_by_batch(layer: keras.layers.Layer, call_kwargs: dict[str, Any],
-                    batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
-    """One compiled call per fixed-size batch (the last one padded, so nothing retraces).
-
-    Every batch is dispatched before any result is read back: JAX and
-    PyTorch-on-GPU run asynchronously, so the next batch's transfer and
-    launch overlap the current one's work instead of waiting for it.
+    Every call gets exactly `batch_size` rows (the last batch is padded), so
+    nothing retraces. Every batch is dispatched before any result is read
+    back: JAX and PyTorch-on-GPU run asynchronously, so the next batch's
+    transfer and launch overlap the current one's work instead of waiting for it.
     """
-    function = _compile(layer, call_kwargs)
 
     def run(x: np.ndarray) -> np.ndarray:
         n = x.shape[0]
@@ -117,17 +89,26 @@ class BatchedRunner:
     def __len__(self) -> int:
         return len(self._programs)
 
+    def _program(self, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+        """The layer over arrays of at least `batch_size` rows, compiled the backend's way."""
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            from tfae._engine.tensorflow import one_graph_runner
+
+            return one_graph_runner(self._layer, self._call_kwargs, batch_size)
+        if backend == "jax":
+            from tfae._engine.jax import inference_function
+        else:
+            from tfae._engine.torch import inference_function
+        return batch_by_batch(inference_function(self._layer, self._call_kwargs), batch_size)
+
     def __call__(self, x: np.ndarray, batch_size: int | None) -> np.ndarray:
         n = x.shape[0]
         batch_size = DEFAULT_BATCH_SIZE if batch_size is None else _validation.batch_size(batch_size)
         shape = bucket(n, batch_size)
         program = self._programs.get(shape)
         if program is None:
-            if keras.backend.backend() == "tensorflow":
-                from tfae._engine.tensorflow import one_graph_runner as build
-            else:
-                build = _batch_by_batch
-            program = self._programs[shape] = build(self._layer, self._call_kwargs, shape)
+            program = self._programs[shape] = self._program(shape)
             if len(self._programs) > MAX_PROGRAMS:
                 self._programs.popitem(last=False)
         else:

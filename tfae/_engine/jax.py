@@ -1,8 +1,11 @@
-"""The engine on the JAX backend: chunks of `train_step` as one jitted `lax.scan` over device-resident arrays."""
+"""The engine on the JAX backend: chunks of `train_step` as one jitted `lax.scan` over device-resident arrays,
+and a layer's inference pass as one jitted function of a batch."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +13,7 @@ import keras
 import numpy as np
 
 from tfae._engine.training import step_data
+from tfae.layers._common import training_kwargs
 
 
 class ResidentTrainer:
@@ -98,3 +102,16 @@ class _Dispatcher:
             logs, state = self._session.execution(state)
             return logs, state
         return self.keras_function(state, data)
+
+
+def inference_function(layer: keras.layers.Layer, call_kwargs: dict[str, Any]) -> Callable[[Any], Any]:
+    """`layer`'s inference forward pass of one batch, jitted; reads the layer's current weights at each call."""
+
+    @jax.jit
+    def stateless(trainable, non_trainable, x):
+        return layer.stateless_call(trainable, non_trainable, x, **training_kwargs(layer, False), **call_kwargs)[0]
+
+    def function(x):
+        return stateless([v.value for v in layer.trainable_variables], [v.value for v in layer.non_trainable_variables], x)
+
+    return function
