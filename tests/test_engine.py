@@ -6,6 +6,8 @@ epoch plan, when it runs ahead of the callbacks and when not, that the fast
 path is really taken, and the memory it shares with the backend.
 """
 
+import importlib
+
 import keras
 import numpy as np
 import pytest
@@ -265,6 +267,65 @@ def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(m
     assert len(built) == inference.MAX_PROGRAMS + 1
     runner(x, 2)
     assert len(built) == inference.MAX_PROGRAMS + 2
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 8, 9, 17])
+def test_inference_of_any_length_is_the_layers_own_inference_pass_row_for_row(n):
+    # Dropout makes any training-mode call visible; 4-row batches put n on every side of a batch's edge.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=3, hidden_units=(5,), dropout=0.5)
+    x = np.random.default_rng(n).random((n, 6), dtype=np.float32)
+    z = keras.ops.convert_to_numpy(ae.encoder(x, training=False))
+    logits = keras.ops.convert_to_numpy(ae(x, training=False, return_logits=True))
+    for batch_size in (4, None):
+        encoded = ae.encode(x, batch_size=batch_size)
+        assert encoded.dtype == np.float32 and encoded.shape == (n, 3)
+        np.testing.assert_allclose(encoded, z, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ae.decode(z, batch_size=batch_size),
+                                   keras.ops.convert_to_numpy(ae.decoder(z, training=False)), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ae.reconstruction_error(x, reduction="sum", batch_size=batch_size),
+                                   (np.logaddexp(0.0, logits) - x * logits).sum(axis=1), rtol=1e-5)
+
+
+def test_inference_takes_float64_after_float32_and_returns_a_writeable_array_of_its_own():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=3)
+    x = np.random.default_rng(0).random((5, 6))
+    z32, z64 = ae.encode(x.astype(np.float32)), ae.encode(x)
+    np.testing.assert_allclose(z64, z32, rtol=1e-6, atol=1e-6)
+    z64[0, 0] = 123.0  # the caller owns the result
+    assert z64[0, 0] == 123.0
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's zero-copy hand-over")
+def test_an_output_sharing_the_inputs_memory_is_copied_so_writing_it_never_changes_the_input():
+    from tfae._engine import tensorflow as tf_engine
+
+    x = tfae.datasets.load_mnist_sample()[0][0][:64]  # aligned, so TensorFlow reads it in place
+    before = x.copy()
+    tensor = tf_engine.shared_tensor(x)
+    out = tf_engine.owned_array(tensor, x)  # an output that is the input's own memory
+    out[:] = -1.0
+    np.testing.assert_array_equal(x, before)
+    fresh = tf_engine.owned_array(tensor * 2.0, x)  # a fresh output: handed over as it is, writeable
+    assert fresh.flags.writeable and not fresh.flags.owndata
+    np.testing.assert_array_equal(fresh, before * 2.0)
+
+
+def test_on_tensorflow_an_array_runs_as_one_graph_elsewhere_batch_by_batch(monkeypatch):
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax"}.get(backend, "torch")
+    built = []
+    if backend == "tensorflow":
+        from tfae._engine import tensorflow as engine_module
+
+        monkeypatch.setattr(engine_module, "one_graph_runner", lambda *args: built.append(args) or (lambda x: x))
+    else:
+        engine_module = importlib.import_module(f"tfae._engine.{module}")
+        monkeypatch.setattr(engine_module, "inference_function", lambda *args: built.append(args) or (lambda x: x))
+    layer = keras.layers.Identity()
+    program = inference.BatchedRunner(layer, return_logits=True)._program(8)
+    assert built == ([(layer, {"return_logits": True}, 8)] if backend == "tensorflow" else
+                     [(layer, {"return_logits": True})])
+    assert program(np.ones((8, 2), np.float32)).shape == (8, 2)
 
 
 def test_batch_by_batch_calls_with_full_padded_batches_all_before_reading_any_and_keeps_the_order():

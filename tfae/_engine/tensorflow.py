@@ -204,14 +204,12 @@ def one_graph_runner(layer: keras.layers.Layer, call_kwargs: dict[str, Any],
         )
         return outputs.concat()
 
-    traced: dict[tuple[Any, ...], Any] = {}
+    traced = []  # one program, traced on first use: a runner's arrays share one sample shape and dtype
 
     def run(x: np.ndarray) -> np.ndarray:
-        key = (x.shape[1:], x.dtype.str)
-        function = traced.get(key)
-        if function is None:
+        if not traced:
             signature = [tf.TensorSpec((None,) + x.shape[1:], x.dtype)]
-            function = traced[key] = tf.function(program, input_signature=signature, autograph=False)
-        return owned_array(function(shared_tensor(x)), x)
+            traced.append(tf.function(program, input_signature=signature, autograph=False))
+        return owned_array(traced[0](shared_tensor(x)), x)
 
     return run
