@@ -372,3 +372,21 @@ def test_a_train_step_with_per_sample_logs_trains_through_a_short_last_batch():
     model.fit(conformance.data()["x"], epochs=1, batch_size=16, shuffle=False, verbose=0,
               callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))])
     assert [np.shape(logs["first_pixel"]) for logs in seen] == [(16,)] * 6 + [(4,)]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's retracing warning")
+def test_only_the_retracing_warning_of_tfaes_own_inference_programs_is_dropped():
+    import logging
+
+    from tfae._engine import tensorflow as tf_engine
+
+    def record(message):
+        return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, message, None, None)
+
+    ours = ("5 out of the last 9 calls to <function one_graph_runner.<locals>.program at 0x7f> triggered "
+            "tf.function retracing. Tracing is expensive")
+    theirs = "5 out of the last 9 calls to <function train_step at 0x7f> triggered tf.function retracing."
+    other = "Compiled the loaded model, but the compiled metrics have yet to be built: one_graph_runner.<locals>.program"
+    kept = [tf_engine._OwnProgramsRetracing().filter(record(message)) for message in (ours, theirs, other)]
+    assert kept == [False, True, True]
+    assert any(isinstance(f, tf_engine._OwnProgramsRetracing) for f in tf_engine.tf.get_logger().filters)
