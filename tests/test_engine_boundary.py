@@ -95,3 +95,15 @@ def test_validation_data_with_its_own_targets_is_validated_against_them():
     assert history["val_loss"][0] == pytest.approx(ae.evaluate(R, y_val, verbose=0, return_dict=True)["loss"],
                                                    rel=1e-5)
     assert history["val_loss"][0] != pytest.approx(ae.evaluate(R, R, verbose=0, return_dict=True)["loss"], rel=1e-3)
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_sample_weights_beside_a_dataset_are_refused_as_keras_refuses_them_not_as_targets(method):
+    import tensorflow as tf
+
+    ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2)
+    ae.compile()
+    dataset = tf.data.Dataset.from_tensor_slices(np.ones((8, 4), np.float32)).batch(4)
+    with pytest.raises(ValueError, match=r"^When providing `x` as a tf.data.Dataset, `sample_weights` should not be "
+                                         r"passed"):
+        getattr(ae, method)(dataset, sample_weight=np.ones(8), verbose=0)
