@@ -216,6 +216,11 @@ def test_on_tensorflow_without_a_strategy_the_engine_compiles_with_xla():
     assert training.default_jit_compile() is True
 
 
+def test_xla_by_default_on_tensorflow_and_jax_and_keras_choice_on_pytorch():
+    assert training.default_jit_compile() == training.default_jit_compile(BACKEND)
+    assert [training.default_jit_compile(backend) for backend in ("tensorflow", "jax", "torch")] == [True, True, "auto"]
+
+
 # ------------------------------------------------------------------------- inference
 def test_buckets_bound_the_programs_for_any_input_length():
     assert [inference.bucket(n, 1024) for n in (1, 2, 3, 5, 100, 1023, 1024, 5000)] == [

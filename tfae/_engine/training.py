@@ -195,15 +195,16 @@ def _trainer(model: keras.Model):
     return trainer
 
 
-def default_jit_compile() -> bool | str:
-    """`jit_compile` for a model of tfae's dense layers: `True` where XLA is known to work, else Keras' "auto".
+def default_jit_compile(backend: str | None = None) -> bool | str:
+    """`jit_compile` for a model of tfae's dense layers on `backend` (by default Keras' own): `True` where XLA
+    is known to work, else Keras' "auto".
 
     Keras' "auto" leaves XLA off on CPU TensorFlow, where it is what fuses the
     small element-wise ops that dominate an autoencoder's step. Under a
     TensorFlow distribution strategy XLA cannot reach variables mirrored on
     other devices, so Keras' choice stands there.
     """
-    backend = keras.backend.backend()
+    backend = backend or keras.backend.backend()
     if backend == "jax":
         return True
     if backend == "tensorflow":
