@@ -219,6 +219,9 @@ class Case:
     interrupted: bool = False  # the first fit is interrupted, a second one resumes
     tfae_compile: Callable[[], dict[str, Any]] | None = None  # when tfae's spelling differs
     dtype_policy: str | None = None  # a global Keras dtype policy for both models (mixed precision)
+    # How `fit` gets its data: "arrays", or a batched `tf.data.Dataset` ("dataset"; "dataset_shuffled",
+    # reshuffled every epoch; "dataset_unknown_length", whose length Keras learns when it runs out).
+    data: str = "arrays"
 
 
 def _plain_validation(value):
@@ -237,6 +240,8 @@ def _fit(model, d, case: Case, folder: Path, *, plain: bool):
     y = d["y"] if case.targets else (x if plain else None)
     if plain and "validation_data" in arguments:
         arguments["validation_data"] = _plain_validation(arguments["validation_data"])
+    if case.data != "arrays":
+        x, y = _dataset(case.data, x, y, arguments), None
     recorder_kind = StepRecorder if any(isinstance(cb, StepRecorder) for cb in case.callbacks(d, folder)) \
         else EpochRecorder
     callbacks = [cb for cb in case.callbacks(d, folder) if not isinstance(cb, StepRecorder)]
@@ -264,6 +269,35 @@ def _fit(model, d, case: Case, folder: Path, *, plain: bool):
             evaluate["y"] = evaluate["x"]
         result["evaluate"] = model.evaluate(**evaluate, verbose=0, return_dict=True)
     return result
+
+
+def _dataset(kind: str, x: np.ndarray, y: np.ndarray | None, arguments: dict[str, Any]):
+    """`fit`'s data and arguments as a batched `tf.data.Dataset` (validation data too), as a user would pass them.
+
+    The dataset's elements are `x`, `(x, y)` or `(x, y, sample_weight)`
+    (targets `x` where sample weights need a place); `batch_size` goes, as
+    Keras takes none with a dataset; `steps_per_epoch` gets an endless
+    dataset, as Keras needs.
+    """
+    import tensorflow as tf
+
+    batch_size = arguments.pop("batch_size")
+    weights = arguments.pop("sample_weight", None)
+    if weights is not None:
+        elements = (x, x if y is None else y, weights)
+    else:
+        elements = x if y is None else (x, y)
+    dataset = tf.data.Dataset.from_tensor_slices(elements)
+    if kind == "dataset_shuffled":
+        dataset = dataset.shuffle(64, seed=3)
+    dataset = dataset.batch(batch_size)
+    if kind == "dataset_unknown_length":
+        dataset = dataset.filter(lambda *element: True)
+    if "steps_per_epoch" in arguments:
+        dataset = dataset.repeat()
+    if "validation_data" in arguments:
+        arguments["validation_data"] = tf.data.Dataset.from_tensor_slices(arguments["validation_data"]).batch(8)
+    return dataset
 
 
 def _extra(callback) -> Any:
@@ -417,4 +451,24 @@ CASES = [
     Case("mixed_bfloat16", dtype_policy="mixed_bfloat16", tolerance=1e-2),
     Case("evaluate_weighted", evaluate=lambda d: {"x": d["x_val"], "sample_weight": d["w_val"]}),
     Case("evaluate_steps", evaluate=lambda d: {"x": d["x"], "batch_size": 8, "steps": 3}),
+    # A tf.data.Dataset: streamed in chunks on TensorFlow, Keras' own loop elsewhere.
+    Case("dataset", data="dataset"),
+    Case("dataset_partial_last_batch", data="dataset", fit=lambda d: {"batch_size": 7}),
+    Case("dataset_unknown_length", data="dataset_unknown_length", fit=lambda d: {"batch_size": 7}),
+    Case("dataset_unknown_length_recorded", data="dataset_unknown_length", callbacks=lambda d, f: [StepRecorder()]),
+    Case("dataset_shuffled", data="dataset_shuffled"),
+    Case("dataset_targets", data="dataset", targets=True),
+    Case("dataset_sample_weight", data="dataset", fit=lambda d: {"sample_weight": d["w"]}),
+    Case("dataset_validation", data="dataset", fit=lambda d: {"validation_data": (d["x_val"], d["x_val"])}),
+    Case("dataset_steps_recorded", data="dataset", callbacks=lambda d, f: [StepRecorder()]),
+    Case("dataset_steps_per_epoch", data="dataset", fit=lambda d: {"steps_per_epoch": 3}),
+    Case("dataset_stop_training_mid_epoch", data="dataset", callbacks=lambda d, f: [StopAt(1, 3)]),
+    Case("dataset_stop_training_at_epoch_begin", data="dataset", callbacks=lambda d, f: [StopAtEpochBegin()]),
+    Case("dataset_train_on_batch_from_callback", data="dataset", callbacks=lambda d, f: [TrainOnBatch(d["x"][:8])]),
+    Case("dataset_fit_inside_a_callback", data="dataset", callbacks=lambda d, f: [NestedFit(d["x"][:20])]),
+    Case("dataset_model_checkpoint_save_freq", data="dataset", callbacks=lambda d, f: [_checkpoint(f, save_freq=4)]),
+    Case("dataset_steps_per_execution", data="dataset", compile=lambda: {"steps_per_execution": 3}),
+    Case("dataset_no_jit", data="dataset", compile=lambda: {"jit_compile": False}),
+    Case("dataset_interrupted_and_resumed", data="dataset", interrupted=True, fit=lambda d: {"epochs": 4},
+         callbacks=lambda d, f: [keras.callbacks.BackupAndRestore(str(f / "backup"))]),
 ]

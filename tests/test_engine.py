@@ -395,3 +395,134 @@ def test_only_the_retracing_warning_of_tfaes_own_inference_programs_is_dropped()
     kept = [tf_engine._OwnProgramsRetracing().filter(record(message)) for message in (ours, theirs, other)]
     assert kept == [False, True, True]
     assert any(isinstance(f, tf_engine._OwnProgramsRetracing) for f in tf_engine.tf.get_logger().filters)
+
+
+# ----------------------------------------------------------------------- datasets
+def _streamed_chunks(monkeypatch) -> list:
+    """`(limit, steps run)` of every streamed chunk, `(limit, "end")` for a call that found the data exhausted."""
+    chunks = []
+    original = training.StreamSession.__init__
+
+    def record(self, model, run, callbacks):
+        def recorded(iterator, limit):
+            try:
+                logs, count = run(iterator, limit)
+            except Exception:
+                chunks.append((limit, "end"))
+                raise
+            chunks.append((limit, int(count)))
+            return logs, count
+
+        original(self, model, recorded, callbacks)
+
+    monkeypatch.setattr(training.StreamSession, "__init__", record)
+    return chunks
+
+
+def _batches(n: int = 100, batch_size: int = 16, *, unknown_length: bool = False):
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(conformance.data(n)["x"]).batch(batch_size)
+    return dataset.filter(lambda x: True) if unknown_length else dataset
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+def test_a_dataset_streams_each_epoch_as_one_chunk_on_keras_own_iterators(monkeypatch):
+    chunks = _streamed_chunks(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(_batches(), epochs=2, verbose=0)  # 7 batches, a length the dataset knows
+    assert chunks == [(training.CHUNK_STEPS, 7)] * 2
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
+    assert not hasattr(model.train_function, "keras_function")
+    assert getattr(model, "_tfae_session", None) is None
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+def test_a_dataset_of_unknown_length_ends_each_epoch_with_keras_end_of_data_call(monkeypatch):
+    chunks = _streamed_chunks(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(_batches(unknown_length=True), epochs=2, verbose=0)
+    # Keras learns the length when a call finds the data exhausted, and asks once more in later epochs too.
+    assert chunks == [(training.CHUNK_STEPS, 7), (training.CHUNK_STEPS, "end")] * 2
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+def test_a_long_epoch_streams_in_chunks_of_at_most_chunk_steps(monkeypatch):
+    chunks = _streamed_chunks(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(_batches(150, 1), epochs=1, verbose=0)
+    assert chunks == [(64, 64), (64, 64), (64, 22)]
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 150
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+def test_with_a_step_observer_a_stream_runs_one_step_per_chunk(monkeypatch):
+    chunks = _streamed_chunks(monkeypatch)
+    conformance.tfae_model({}).fit(_batches(), epochs=1, callbacks=[conformance.StepRecorder()], verbose=0)
+    assert chunks == [(1, 1)] * 7
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+def test_a_second_stream_of_another_length_reuses_the_traced_program():
+    model = conformance.tfae_model({})
+    model.fit(_batches(), epochs=1, verbose=0)
+    model.fit(_batches(40, 8, unknown_length=True), epochs=1, verbose=0,
+              callbacks=[conformance.StepRecorder()])  # other lengths and limits: arguments, not shapes
+    assert model._tfae_trainer._stream_program.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+def test_a_train_step_with_per_sample_logs_streams_one_step_per_chunk(monkeypatch):
+    chunks = _streamed_chunks(monkeypatch)
+
+    class PerSampleLogs(tfae.AutoEncoder):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            return {**logs, "first_pixel": data[:, 0]}
+
+    model = PerSampleLogs(input_shape=(conformance.FEATURES,), latent_dim=3)
+    model.compile()
+    seen = []
+    model.fit(_batches(), epochs=1, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(logs))])
+    assert chunks == [(training.CHUNK_STEPS, 1)] * 7
+    assert np.shape(seen[0]["first_pixel"]) == (4,)  # the epoch's logs are its last step's
+
+
+def _generator():
+    x = conformance.data()["x"]
+    for start in range(0, 100, 16):
+        yield x[start : start + 16], x[start : start + 16]
+
+
+class _Batches(keras.utils.PyDataset):
+    def __len__(self):
+        return 7
+
+    def __getitem__(self, i):
+        x = conformance.data()["x"][i * 16 : (i + 1) * 16]
+        return x, x
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
+@pytest.mark.parametrize("inputs, arguments, compile_arguments, streams", [
+    ("dataset", {}, {}, True),
+    ("dataset", {"steps_per_epoch": 3}, {}, False),  # Keras keeps one iterator across epochs
+    ("dataset", {"class_weight": {i: 1.0 for i in range(conformance.FEATURES)}}, {}, False),
+    ("dataset", {}, {"steps_per_execution": 2}, False),
+    ("dataset", {}, {"run_eagerly": True}, False),
+    ("generator", {"steps_per_epoch": 7}, {}, False),
+    ("py_dataset", {}, {}, False),
+], ids=["dataset", "steps_per_epoch", "class_weight", "steps_per_execution", "run_eagerly", "generator",
+        "py_dataset"])
+def test_a_dataset_streams_and_other_inputs_and_arguments_take_keras_loop(monkeypatch, inputs, arguments,
+                                                                          compile_arguments, streams):
+    chunks = _streamed_chunks(monkeypatch)
+    dataset = _batches().map(lambda x: (x, x)) if "class_weight" in arguments else _batches()  # Keras weighs y
+    data = {"dataset": lambda: dataset.repeat() if "steps_per_epoch" in arguments else dataset,
+            "generator": _generator, "py_dataset": _Batches}[inputs]()
+    model = conformance.tfae_model(compile_arguments)
+    model.fit(data, epochs=1, verbose=0, **arguments)
+    assert bool(chunks) is streams
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == arguments.get("steps_per_epoch", 7)

@@ -55,6 +55,11 @@ class ResidentTrainer:
 
         return tokens(), run
 
+    @staticmethod
+    def stream(dataset) -> None:
+        """None: datasets are Keras' own loop here (its JAX trainer reads them batch by batch in Python)."""
+        return None
+
     def dispatcher(self, session, keras_function):
         return _Dispatcher(session, keras_function)
 

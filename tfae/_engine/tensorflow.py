@@ -1,4 +1,4 @@
-"""The engine on the TensorFlow backend: resident training chunks, one-graph inference, shared memory."""
+"""The engine on the TensorFlow backend: resident and streamed training chunks, one-graph inference, shared memory."""
 
 from __future__ import annotations
 
@@ -64,6 +64,11 @@ class ResidentTrainer:
     def __init__(self, model: keras.Model) -> None:
         self._model = model
         self._program = tf.function(self._chunk, jit_compile=bool(model.jit_compile), autograph=False)
+        # A dataset's iterator cannot live in an XLA program: its chunk loop runs
+        # outside XLA, each step inside it, as in Keras' own train function.
+        self._stream_step = tf.function(model.train_step, jit_compile=bool(model.jit_compile), autograph=False,
+                                        reduce_retracing=True)
+        self._stream_program = tf.function(self._stream_chunk, autograph=False)
         self._feed_spec = tf.TensorSpec((), tf.int8)
 
     @staticmethod
@@ -87,8 +92,55 @@ class ResidentTrainer:
 
         return feed, run
 
+    def stream(self, dataset) -> Callable[..., Any] | None:
+        """`StreamSession`'s chunk runner for `dataset`, or None where Keras' own loop must train on it.
+
+        An endless dataset is left to Keras, which needs `steps_per_epoch` for it.
+        """
+        if not isinstance(dataset, tf.data.Dataset) or dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+            return None
+
+        def run(iterator, limit):
+            return self._stream_program(iterator, tf.constant(limit, tf.int32))
+
+        return run
+
     def dispatcher(self, session, keras_function):
         return _Dispatcher(session, keras_function, self._feed_spec)
+
+    def _stream_chunk(self, iterator, limit):
+        """`(logs, count)`: up to `limit` steps on batches pulled from `iterator`, every step's logs stacked.
+
+        The first batch is pulled with `get_next`, so an exhausted iterator
+        raises `OutOfRangeError` exactly as Keras' own call does; each later
+        one is pulled only when a step is still to run.
+        """
+        step = self._stream_step
+        first = step(iterator.get_next())
+        if any(value.shape.rank != 0 for value in tf.nest.flatten(first)):
+            # Logs shaped like the batch cannot be stacked when a short last batch
+            # may follow: one step per chunk, as Keras runs them.
+            return tf.nest.map_structure(lambda value: value[tf.newaxis], first), tf.constant(1)
+        logs = [tf.TensorArray(value.dtype, size=0, dynamic_size=True, element_shape=value.shape).write(0, value)
+                for value in tf.nest.flatten(first)]
+
+        def body(i, more, logs):
+            optional = iterator.get_next_as_optional()
+            more = optional.has_value()
+
+            def train():
+                return [a.write(i, v) for a, v in zip(logs, tf.nest.flatten(step(optional.get_value())))]
+
+            logs = tf.cond(more, train, lambda: logs)
+            return i + tf.cast(more, tf.int32), more, logs
+
+        count, _, logs = tf.while_loop(
+            lambda i, more, _: tf.logical_and(more, i < limit),
+            body,
+            (tf.constant(1), tf.constant(True), logs),
+            parallel_iterations=1,  # each step reads the weights the previous one wrote
+        )
+        return tf.nest.pack_sequence_as(first, [a.stack() for a in logs]), count
 
     def _chunk(self, arrays, batches, last):
         """`(full_logs, last_logs)`: every full-batch step's logs stacked, and the short last batch's."""
@@ -125,7 +177,10 @@ class _Dispatcher:
         self._feed_spec = feed_spec
 
     def __call__(self, iterator):
-        if getattr(iterator, "element_spec", None) == self._feed_spec:
+        if self._session.streams:
+            if isinstance(iterator, tf.data.Iterator):
+                return self._session.execution(iterator)
+        elif getattr(iterator, "element_spec", None) == self._feed_spec:
             return self._session.execution()[0]
         return self.keras_function(iterator)  # e.g. `train_on_batch` from a callback
 

@@ -14,15 +14,21 @@ function for that one call:
 - Keras then calls the callbacks once per execution, with that execution's
   logs, exactly as its own loop would.
 
+A `tf.data.Dataset` on the TensorFlow backend takes the same shortcut without
+holding any data (a *stream*): Keras keeps its own iterator, step count and
+end-of-data handling, and each chunk pulls its batches from that iterator
+inside the program, never past the end of Keras' epoch.
+
 Running ahead of Keras' callback calls is invisible only when no callback
 looks at the model between steps. A callback that overrides a batch hook
 (`on_train_batch_begin/end`, `on_batch_begin/end`) may read weights, save,
 stop training or call `train_on_batch` there, so with one present a chunk is
 exactly one execution: the model is then in the very state Keras' own loop
 would leave it in at every callback call. Anything the engine cannot
-reproduce (datasets, generators, `class_weight`, `steps_per_epoch`,
-`shuffle="batch"`, a distribution strategy, `run_eagerly`, the PyTorch
-backend) is handed to Keras' own `fit` unchanged.
+reproduce (generators, `PyDataset`s, datasets on other backends or with
+targets given apart, `class_weight`, `steps_per_epoch`, `shuffle="batch"`,
+a distribution strategy, `run_eagerly`, the PyTorch backend) is handed to
+Keras' own `fit` unchanged.
 """
 
 from __future__ import annotations
@@ -123,6 +129,16 @@ class Plan:
         return batches, last, ends
 
 
+def one_at_a_time(model: keras.Model, callbacks: list) -> bool:
+    """Whether the next chunk must be a single execution, because running ahead would show.
+
+    Decided afresh for every chunk, from the callbacks as Keras has set them
+    up (a callback may install a hook in `set_model` or `on_train_begin`).
+    With `stop_training` already set, Keras stops after this very execution.
+    """
+    return bool(model.stop_training) or any(observes_steps(callback) for callback in callbacks)
+
+
 class Session:
     """One `fit` call on the fast path: the epoch position, and the logs of executions already run.
 
@@ -130,6 +146,8 @@ class Session:
     `((full_logs, last_logs), *state)`: the logs of every full-batch step
     stacked (or None), and those of the epoch's short last batch (or None).
     """
+
+    streams = False
 
     def __init__(self, model: keras.Model, plan: Plan, run: Callable[..., Any], callbacks: list) -> None:
         self._model = model
@@ -141,16 +159,8 @@ class Session:
         self._order = None
 
     def _chunk_executions(self) -> int | None:
-        """How many executions the next chunk may run: all of a chunk, unless someone would see the difference.
-
-        Decided afresh for every chunk, from the callbacks as Keras has set
-        them up (a callback may install a hook in `set_model` or
-        `on_train_begin`). With `stop_training` already set, Keras stops after
-        this very execution.
-        """
-        if self._model.stop_training or any(observes_steps(callback) for callback in self._callbacks):
-            return 1
-        return None
+        """How many executions the next chunk may run: all of a chunk (None), or 1 when someone would see it."""
+        return 1 if one_at_a_time(self._model, self._callbacks) else None
 
     def execution(self, *state):
         """Answer Keras' next execution: `(logs, *state)`, running a new chunk when none is ready."""
@@ -167,6 +177,39 @@ class Session:
                 )
         self._execution = (self._execution + 1) % plan.executions
         return (self._ready.popleft(), *state)
+
+
+class StreamSession:
+    """One `fit` call on a dataset on the fast path: Keras' calls on its own iterators, answered in chunks.
+
+    Keras creates an iterator per epoch, counts the steps and ends an epoch
+    when a call finds the data exhausted. `run(iterator, limit)` trains on
+    up to `limit` batches pulled from `iterator` in one program and returns
+    `(logs, count)`: every step's logs stacked, and how many steps ran. It
+    raises the backend's end-of-data error, as Keras' own call would, when
+    the iterator holds no batch. A chunk never pulls a batch Keras would not
+    ask for: Keras' epoch is one pass over its iterator (`fit` streams only
+    without `steps_per_epoch`) and a chunk stops at its end, so no logs are
+    left over when Keras moves on to the next epoch's iterator.
+    """
+
+    streams = True
+
+    def __init__(self, model: keras.Model, run: Callable[..., Any], callbacks: list) -> None:
+        self._model = model
+        self._run = run
+        self._callbacks = callbacks
+        self._ready: collections.deque = collections.deque()
+
+    def execution(self, iterator):
+        """The logs of Keras' next call on `iterator`, running a new chunk when none is ready."""
+        if not self._ready:
+            limit = 1 if one_at_a_time(self._model, self._callbacks) else CHUNK_STEPS
+            logs, count = self._run(iterator, limit)
+            logs = keras.tree.map_structure(keras.ops.convert_to_numpy, logs)
+            for i in range(int(count)):
+                self._ready.append(keras.tree.map_structure(lambda v, i=i: v[i], logs))
+        return self._ready.popleft()
 
 
 def step_data(arrays: tuple, indices, take: Callable[[Any, Any], Any]):
@@ -247,15 +290,20 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     if arrays and arguments["batch_size"] is not None:
         _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
     trainer = None
-    if (
-        arrays
-        and arguments["class_weight"] is None
+    plain_epochs = (
+        arguments["class_weight"] is None
         and arguments["steps_per_epoch"] is None
-        and arguments["shuffle"] in (True, False)
         and not getattr(keras.config, "max_steps_per_epoch", lambda: None)()  # Keras then caps each epoch
         and model.compiled
-    ):
+    )
+    if plain_epochs and (arrays and arguments["shuffle"] in (True, False) or _streamable(model, x, y, sample_weight)):
         trainer = _trainer(model)
+    if trainer is not None and not arrays:
+        run = trainer.stream(x)  # the chunk runner, or None
+        if run is not None:
+            session = StreamSession(model, run, callback_list(arguments["callbacks"]))
+            return _in_session(model, session, lambda: keras_fit(x, None, **arguments))
+        trainer = None
     if trainer is None:
         return keras_fit(x, keras_targets(x, y, sample_weight), sample_weight=sample_weight, **arguments)
 
@@ -275,11 +323,23 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     _keras_private.symbolic_build(model, step_data((x, y, sample_weight), slice(0, batch_size), lambda a, i: a[i]))
     del arguments["steps_per_epoch"], arguments["class_weight"]  # None: checked above
     feed, run = trainer.start(x, y, sample_weight)  # run holds the arrays until the session ends
+    session = Session(model, plan, run, callback_list(arguments["callbacks"]))
+    return _in_session(model, session, lambda: keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False,
+                                                         **arguments))
+
+
+def _streamable(model: keras.Model, x: Any, y: Any, sample_weight: Any) -> bool:
+    """Whether `fit(x)` may stream: a dataset whose elements hold their own targets, one step per execution."""
+    return _validation.is_dataset(x) and y is None and sample_weight is None and model.steps_per_execution == 1
+
+
+def _in_session(model: keras.Model, session: Session | StreamSession, keras_fit: Callable[[], Any]):
+    """`keras_fit()` with `session` answering the model's train function, as `make_train_function` installs it."""
     # A fit inside a callback of another fit gets a session of its own; the outer one resumes after it.
     outer = (getattr(model, "_tfae_session", None), model.train_function)
-    object.__setattr__(model, "_tfae_session", Session(model, plan, run, callback_list(arguments["callbacks"])))
+    object.__setattr__(model, "_tfae_session", session)
     try:
-        return keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False, **arguments)
+        return keras_fit()
     finally:
         object.__setattr__(model, "_tfae_session", outer[0])
         if outer[0] is not None:
