@@ -186,9 +186,10 @@ def peak_rss_of_fit(contender: str, samples: int | None) -> None:
     print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def child(args: list[str], backend: str) -> dict:
+def child(args: list[str], backend: str, module: str = "benchmarks.run") -> dict:
+    """`python -m module ARGS` in a fresh process with Keras on `backend`: the JSON line it prints last."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": child_path()}
-    out = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], env=env, cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", module, *args], env=env, cwd=REPO,
                          capture_output=True, text=True, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not lines:

@@ -20,14 +20,12 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.run import RESULTS, child_path, environment, interleaved, load_data
+from benchmarks.run import RESULTS, child, environment, interleaved, load_data
 
 SHARDS = 10
 PIXELS = 784
@@ -69,8 +67,7 @@ def _records(paths: list[str]):
     import tensorflow as tf
 
     for path in paths:
-        for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
-            yield record
+        yield from tf.data.TFRecordDataset(path).as_numpy_iterator()
 
 
 def _images(records: list[bytes]) -> np.ndarray:
@@ -111,27 +108,32 @@ def py_dataset(paths: list[str], batch_size: int):
     return Records()
 
 
-def time_streaming(paths: list[str], samples: int, repeats: int) -> dict:
+def contenders(paths: list[str], samples: int, batch_size: int) -> dict:
+    """name -> one epoch of training, for one batch size (generator and PyDataset at batch 256 only)."""
     from benchmarks import baselines
 
+    ours, theirs = baselines.tfae_autoencoder(), baselines.keras_sequential()
+    jobs = {
+        "tfae fit, tf.data": lambda: ours.fit(tf_dataset(paths, batch_size, pairs=False), epochs=1, verbose=0),
+        "plain Keras fit, tf.data": lambda: theirs.fit(tf_dataset(paths, batch_size, pairs=True), epochs=1,
+                                                       verbose=0),
+    }
+    if batch_size == 256:
+        steps = -(-samples // batch_size)
+        sequence = py_dataset(paths, batch_size)
+        jobs["tfae fit, generator"] = lambda: ours.fit(generator(paths, batch_size), steps_per_epoch=steps,
+                                                       epochs=1, verbose=0)
+        jobs["plain Keras fit, generator"] = lambda: theirs.fit(generator(paths, batch_size), steps_per_epoch=steps,
+                                                                epochs=1, verbose=0)
+        jobs["tfae fit, PyDataset"] = lambda: ours.fit(sequence, epochs=1, verbose=0)
+        jobs["plain Keras fit, PyDataset"] = lambda: theirs.fit(sequence, epochs=1, verbose=0)
+    return jobs
+
+
+def time_streaming(paths: list[str], samples: int, repeats: int) -> dict:
     result = {}
     for batch_size in (32, 256):
-        ours, theirs = baselines.tfae_autoencoder(), baselines.keras_sequential()
-        jobs = {
-            "tfae fit, tf.data": lambda: ours.fit(tf_dataset(paths, batch_size, pairs=False), epochs=1, verbose=0),
-            "plain Keras fit, tf.data": lambda: theirs.fit(tf_dataset(paths, batch_size, pairs=True), epochs=1,
-                                                           verbose=0),
-        }
-        if batch_size == 256:
-            steps = -(-samples // batch_size)
-            jobs["tfae fit, generator"] = lambda: ours.fit(generator(paths, batch_size), steps_per_epoch=steps,
-                                                           epochs=1, verbose=0)
-            jobs["plain Keras fit, generator"] = lambda: theirs.fit(generator(paths, batch_size),
-                                                                    steps_per_epoch=steps, epochs=1, verbose=0)
-            sequence = py_dataset(paths, batch_size)
-            jobs["tfae fit, PyDataset"] = lambda: ours.fit(sequence, epochs=1, verbose=0)
-            jobs["plain Keras fit, PyDataset"] = lambda: theirs.fit(sequence, epochs=1, verbose=0)
-        speeds = interleaved(jobs, repeats, samples)
+        speeds = interleaved(contenders(paths, samples, batch_size), repeats, samples)
         result[str(batch_size)] = {name: {"samples_per_s": statistics.median(v), "runs": v}
                                    for name, v in speeds.items()}
     return result
@@ -146,16 +148,6 @@ def peak_rss(contender: str, paths: list[str], passes: int) -> None:
     else:
         baselines.keras_sequential().fit(tf_dataset(paths, 256, pairs=True, passes=passes), epochs=1, verbose=0)
     print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-
-
-def _child(args: list[str]) -> dict:
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": child_path()}
-    out = subprocess.run([sys.executable, "-m", "benchmarks.streaming", *args], env=env, capture_output=True,
-                         text=True, check=False)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if out.returncode != 0 or not lines:
-        raise RuntimeError(f"streaming child {args} failed:\n{out.stderr[-3000:]}")
-    return json.loads(lines[-1])
 
 
 def markdown(report: dict) -> str:
@@ -193,7 +185,8 @@ def main(argv: list[str] | None = None) -> dict:
         for passes in (1, 5):
             report["peak_rss_mib"][str(passes)] = {
                 "samples": passes * len(x),
-                **{contender: _child(["--rss-child", contender, folder, str(passes)])["peak_rss_mib"]
+                **{contender: child(["--rss-child", contender, folder, str(passes)], "tensorflow",
+                                   "benchmarks.streaming")["peak_rss_mib"]
                    for contender in ("tfae", "keras")},
             }
     table = markdown(report)

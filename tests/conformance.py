@@ -472,3 +472,17 @@ CASES = [
     Case("dataset_interrupted_and_resumed", data="dataset", interrupted=True, fit=lambda d: {"epochs": 4},
          callbacks=lambda d, f: [keras.callbacks.BackupAndRestore(str(f / "backup"))]),
 ]
+
+
+def selected_cases(names: str | None) -> list[Case]:
+    """The cases named in `names` (comma-separated; all of them when None), refusing a name no case has.
+
+    tests/mutation.py runs a subset against each mutant (`TFAE_CONFORMANCE_CASES`).
+    """
+    if names is None:
+        return CASES
+    wanted = names.split(",")
+    unknown = sorted(set(wanted) - {case.name for case in CASES})
+    if unknown:
+        raise ValueError(f"Expected names of conformance cases. Received unknown: {', '.join(unknown)}")
+    return [case for case in CASES if case.name in wanted]

@@ -47,8 +47,23 @@ PYTEST_ARGS: dict[str, list[str]] = {
     group: ["-m", "", "--deselect", "tests/test_conformance.py::test_conformance_and_engine_hold_on_jax"]
     for group in ("engine", "engine-jax")
 }
-# Environment of a group beyond ENV: the backend its modules run on.
-ENVIRONMENTS: dict[str, dict[str, str]] = {"engine-jax": {"KERAS_BACKEND": "jax"}}
+# The conformance cases the engine groups run against each mutant: every path the engine takes (arrays,
+# datasets, Keras' own loop), each way a callback can watch or stop it, validation, weights, mixed precision.
+# All of them (about 90 cases of a few seconds) made a surviving mutant cost minutes; the README's slow
+# suite runs them all.
+ENGINE_CONFORMANCE = (
+    "defaults", "steps_recorded", "shuffle_false_partial_last_batch", "targets", "validation_weighted",
+    "validation_split_weighted", "sample_weight", "initial_epoch", "steps_per_epoch", "backup_and_restore",
+    "stop_training_mid_epoch", "train_on_batch_from_callback", "stop_training_at_epoch_begin",
+    "batch_hook_installed_in_set_model", "fit_inside_a_callback", "steps_per_execution_recorded", "no_jit",
+    "mixed_float16", "evaluate_weighted", "dataset", "dataset_unknown_length_recorded", "dataset_sample_weight",
+    "dataset_stop_training_at_epoch_begin", "dataset_train_on_batch_from_callback", "dataset_fit_inside_a_callback",
+)
+# Environment of a group beyond ENV: the backend its modules run on, the conformance cases it runs.
+ENVIRONMENTS: dict[str, dict[str, str]] = {
+    "engine": {"TFAE_CONFORMANCE_CASES": ",".join(ENGINE_CONFORMANCE)},
+    "engine-jax": {"KERAS_BACKEND": "jax", "TFAE_CONFORMANCE_CASES": ",".join(ENGINE_CONFORMANCE)},
+}
 # Each group's package, `tfae.layers` for `tfae/layers/*`: the prefix of its mutants' names.
 PACKAGES = {group: files[0].rsplit("/", 1)[0].replace("/", ".") for group, (files, _) in GROUPS.items()}
 DETECTED = {"killed", "timeout", "segfault"}

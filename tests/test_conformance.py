@@ -16,7 +16,8 @@ from tests.test_backends import run_pytest_on_backend
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", conformance.CASES, ids=lambda case: case.name)
+@pytest.mark.parametrize("case", conformance.selected_cases(os.environ.get("TFAE_CONFORMANCE_CASES")),
+                         ids=lambda case: case.name)
 def test_tfae_fit_matches_plain_keras(case, tmp_path):
     conformance.run_case(case, tmp_path)
 

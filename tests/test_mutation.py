@@ -95,3 +95,17 @@ def test_again_reruns_the_survivors_but_not_the_listed_equivalents_and_learns_th
     mutation.run_group("graph", sample=None, again=True)
     assert runs == [["tfae.graph.m.x_f__mutmut_2", "tfae.graph.m.x_f__mutmut_4"]]
     assert not (tmp_path / "mutants" / "mutmut-stats.json").exists()
+
+
+def test_the_engine_groups_run_a_subset_of_conformance_cases_that_all_exist():
+    from tests import conformance
+
+    for group in ("engine", "engine-jax"):
+        names = mutation.ENVIRONMENTS[group]["TFAE_CONFORMANCE_CASES"]
+        selected = conformance.selected_cases(names)
+        assert [case.name for case in selected] == [c.name for c in conformance.CASES if c.name in names.split(",")]
+        assert len(selected) == len(mutation.ENGINE_CONFORMANCE)
+    assert conformance.selected_cases(None) is conformance.CASES
+    with pytest.raises(ValueError) as error:
+        conformance.selected_cases("defaults,no_such_case")
+    assert str(error.value) == "Expected names of conformance cases. Received unknown: no_such_case"
