@@ -2,7 +2,8 @@
 epoch compiled as one JAX program (the practical speed limit of this model on a machine).
 
 All are the article's Keras model, 784-256-128-784 (a relu hidden layer, a linear 128-unit code named
-`bottleneck`, a sigmoid output), trained with Adam(1e-3) on the per-pixel mean sigmoid cross-entropy.
+`bottleneck`, a sigmoid output), trained with Adam(1e-3) on the per-pixel mean sigmoid cross-entropy;
+`hidden=` and `latent=` change the two widths (the scaling curves, `benchmarks/scaling.py`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import numpy as np
 LAYERS = (784, 256, 128, 784)
 
 
-def keras_sequential():
+def keras_sequential(*, hidden: int = 256, latent: int = 128):
     import keras
 
     model = keras.Sequential(
         [
             keras.Input((784,)),
-            keras.layers.Dense(256, activation="relu"),
-            keras.layers.Dense(128, name="bottleneck"),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(latent, name="bottleneck"),
             keras.layers.Dense(784, activation="sigmoid"),
         ]
     )
@@ -35,15 +36,15 @@ class TorchAutoEncoder:
     waits for the host.
     """
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, *, hidden: int = 256, latent: int = 128):
         import torch
 
         torch.manual_seed(seed)
         self.torch = torch
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         nn = torch.nn
-        self.encoder = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128)).to(self.device)
-        self.decoder = nn.Sequential(nn.Linear(128, 784)).to(self.device)
+        self.encoder = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent)).to(self.device)
+        self.decoder = nn.Sequential(nn.Linear(latent, 784)).to(self.device)
         self.model = nn.Sequential(self.encoder, self.decoder)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.loss = nn.BCEWithLogitsLoss()
@@ -160,9 +161,9 @@ class JaxWholeEpoch:
         return np.asarray(self.jax.nn.sigmoid(self._logits(self.params, self.jnp.asarray(x))))
 
 
-def tfae_autoencoder():
+def tfae_autoencoder(*, hidden: int = 256, latent: int = 128):
     import tfae
 
-    model = tfae.AutoEncoder(tfae.Encoder(128, hidden_units=(256,)), tfae.Decoder(784), input_shape=(784,))
+    model = tfae.AutoEncoder(tfae.Encoder(latent, hidden_units=(hidden,)), tfae.Decoder(784), input_shape=(784,))
     model.compile()
     return model

@@ -186,6 +186,36 @@ def peak_rss_of_fit(contender: str, samples: int | None) -> None:
     print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def rss_mib() -> float:
+    """This process' resident memory now, in MiB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_during(function) -> tuple[object, float, float]:
+    """`(function(), peak resident MiB while it ran (sampled every 10 ms), resident MiB before it)`.
+
+    `ru_maxrss` would not do in a fresh process: TensorFlow's start-up peaks higher than a small model's
+    training.
+    """
+    import threading
+
+    before, peak, done = rss_mib(), [0.0], threading.Event()
+
+    def sample():
+        while not done.wait(0.01):
+            peak[0] = max(peak[0], rss_mib())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = function()
+    finally:
+        done.set()
+        sampler.join()
+    return result, max(peak[0], rss_mib()), before
+
+
 def child(args: list[str], backend: str, module: str = "benchmarks.run") -> dict:
     """`python -m module ARGS` in a fresh process with Keras on `backend`: the JSON line it prints last."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": child_path()}

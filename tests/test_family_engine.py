@@ -1,7 +1,8 @@
 """The engine gives every model of the family Keras' own results: its fast path against Keras' loop.
 
 Each model is built twice from the same seeds; one copy trains through
-`fit` as users call it (the engine's fast path on TensorFlow and JAX), the
+`fit` as users call it, on arrays and on a `tf.data.Dataset` (the engine's
+fast path on TensorFlow and JAX; datasets on TensorFlow), the
 other with the engine stepped aside, i.e. Keras' own `fit`. History,
 weights (seed states included) and optimizer steps must agree. Runs on JAX too
 (`test_conformance.py` runs this module in its JAX child process).
@@ -53,7 +54,7 @@ def _data(model):
             rng.uniform(size=(16, *shape)).astype("float32"))
 
 
-def _train(make, monkeypatch, *, fast):
+def _train(make, monkeypatch, *, fast, dataset=False):
     keras.utils.set_random_seed(7)
     model = make()
     model.compile()
@@ -61,17 +62,32 @@ def _train(make, monkeypatch, *, fast):
     with monkeypatch.context() as patch:
         if not fast:
             patch.setattr(training, "_trainer", lambda model: None)
-        history = model.fit(x, sample_weight=w, validation_data=x_val, epochs=2, batch_size=8, shuffle=False, verbose=0)
-        on_fast_path = getattr(model, "_tfae_trainer", None) is not None
+        if dataset:  # (x, x, w) batches: the targets hold the place before the weights
+            import tensorflow as tf
+
+            data = tf.data.Dataset.from_tensor_slices((x, x, w)).batch(8)
+            history = model.fit(data, validation_data=tf.data.Dataset.from_tensor_slices((x_val, x_val)).batch(8),
+                                epochs=2, verbose=0)
+        else:
+            history = model.fit(x, sample_weight=w, validation_data=x_val, epochs=2, batch_size=8, shuffle=False,
+                                verbose=0)
+        trainer = getattr(model, "_tfae_trainer", None)
+        streamed = getattr(trainer, "_stream_program", None)  # TensorFlow's trainer only
+        on_fast_path = trainer is not None and (not dataset or streamed is not None
+                                                and streamed.experimental_get_tracing_count() > 0)
     return model, history.history, on_fast_path
 
 
+FAST_BACKENDS = {False: ("tensorflow", "jax"), True: ("tensorflow",)}  # arrays, datasets
+
+
+@pytest.mark.parametrize("dataset", [False, True], ids=["arrays", "dataset"])
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_fast_fit_of_family_model_matches_keras_own_fit(name, monkeypatch):
+def test_fast_fit_of_family_model_matches_keras_own_fit(name, dataset, monkeypatch):
     rtol = ADVERSARIAL_RTOL if name in ("gan", "adversarial") and keras.backend.backend() == "tensorflow" else RTOL
-    fast, fast_history, took_fast_path = _train(MODELS[name], monkeypatch, fast=True)
-    keras_loop, keras_history, _ = _train(MODELS[name], monkeypatch, fast=False)
-    if keras.backend.backend() in ("tensorflow", "jax"):
+    fast, fast_history, took_fast_path = _train(MODELS[name], monkeypatch, fast=True, dataset=dataset)
+    keras_loop, keras_history, _ = _train(MODELS[name], monkeypatch, fast=False, dataset=dataset)
+    if keras.backend.backend() in FAST_BACKENDS[dataset]:
         assert took_fast_path
     assert sorted(fast_history) == sorted(keras_history)
     for key in fast_history:
