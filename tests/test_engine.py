@@ -252,6 +252,18 @@ def test_encode_and_decode_with_a_batch_size_or_a_dataset_give_the_array_result_
     assert model._tfae_runners is runners and list(runners) == ["encode", "decode"]
 
 
+def test_encode_refuses_an_empty_dataset_saying_so():
+    import tensorflow as tf
+
+    model = conformance.tfae_model({})
+    empty = tf.data.Dataset.from_tensor_slices(conformance.data(n=4)["x"]).take(0).batch(2)
+    with pytest.raises(ValueError) as error:
+        model.encode(empty)
+    assert str(error.value) == "Expected a dataset with at least one batch. Received: an empty dataset"
+    pairs = tf.data.Dataset.from_tensor_slices((conformance.data(n=4)["x"],) * 2).batch(3)
+    np.testing.assert_allclose(model.encode(pairs), model.encode(conformance.data(n=4)["x"]), rtol=1e-5, atol=1e-6)
+
+
 def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(monkeypatch):
     built = []
 
