@@ -469,6 +469,7 @@ CASES = [
     Case("dataset_model_checkpoint_save_freq", data="dataset", callbacks=lambda d, f: [_checkpoint(f, save_freq=4)]),
     Case("dataset_steps_per_execution", data="dataset", compile=lambda: {"steps_per_execution": 3}),
     Case("dataset_no_jit", data="dataset", compile=lambda: {"jit_compile": False}),
+    Case("dataset_mixed_float16", data="dataset", dtype_policy="mixed_float16", tolerance=1e-3),
     Case("dataset_interrupted_and_resumed", data="dataset", interrupted=True, fit=lambda d: {"epochs": 4},
          callbacks=lambda d, f: [keras.callbacks.BackupAndRestore(str(f / "backup"))]),
 ]
