@@ -151,7 +151,12 @@ def main(argv: list[str] | None = None) -> dict:
     print(markdown(report))
     if not args.quick:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "scaling.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        file = RESULTS / "scaling.json"
+        if file.exists() and set(args.sweeps) != set(SWEEPS):  # a rerun of some sweeps keeps the others
+            kept = json.loads(file.read_text(encoding="utf-8"))["sweeps"]
+            report["sweeps"] = {name: report["sweeps"].get(name, kept.get(name)) for name in SWEEPS
+                                if name in report["sweeps"] or name in kept}
+        file.write_text(json.dumps(report, indent=2), encoding="utf-8")
         plot(report, IMAGES / "scaling.png")
     return report
 
