@@ -81,7 +81,8 @@ def _train(make, monkeypatch, *, fast, dataset=False):
 FAST_BACKENDS = {False: ("tensorflow", "jax"), True: ("tensorflow",)}  # arrays, datasets
 
 
-@pytest.mark.parametrize("dataset", [False, True], ids=["arrays", "dataset"])
+# Datasets are marked slow: the README's suite keeps the arrays, `python -m pytest -m slow` adds them.
+@pytest.mark.parametrize("dataset", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["arrays", "dataset"])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_fast_fit_of_family_model_matches_keras_own_fit(name, dataset, monkeypatch):
     rtol = ADVERSARIAL_RTOL if name in ("gan", "adversarial") and keras.backend.backend() == "tensorflow" else RTOL
