@@ -345,6 +345,19 @@ def test_on_tensorflow_an_array_runs_as_one_graph_elsewhere_batch_by_batch(monke
     assert program(np.ones((8, 2), np.float32)).shape == (8, 2)
 
 
+def test_on_jax_a_runner_runs_batch_by_batch_in_the_batch_size_it_was_built_for(monkeypatch):
+    pytest.importorskip("jax")
+    from tfae._engine import jax as jax_engine
+
+    calls = []
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")  # the JAX branch, from any backend's process
+    monkeypatch.setattr(jax_engine, "inference_function",
+                        lambda layer, kwargs: lambda batch: calls.append(batch.shape) or batch * 2)
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    np.testing.assert_array_equal(inference.BatchedRunner(keras.layers.Identity())._program(4)(x), x * 2)
+    assert calls == [(4, 2)] * 3
+
+
 def test_batch_by_batch_calls_with_full_padded_batches_all_before_reading_any_and_keeps_the_order():
     events = []
 
