@@ -202,6 +202,15 @@ def test_the_fast_path_takes_arrays_and_steps_aside_for_what_it_cannot_reproduce
 
 
 @pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
+def test_a_backend_tensor_goes_to_keras_as_it_is(monkeypatch):
+    plans = _fast_fits(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(keras.ops.convert_to_tensor(conformance.data()["x"]), epochs=1, batch_size=16, verbose=0)
+    assert plans == []  # not copied into a numpy array for the fast path: Keras' loop takes it where it lies
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7
+
+
+@pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
 def test_a_second_fit_reuses_the_compiled_trainer():
     model = conformance.tfae_model({})
     x = conformance.data()["x"]
