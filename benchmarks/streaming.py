@@ -47,15 +47,21 @@ def write_shards(x: np.ndarray, folder: Path) -> list[str]:
     return paths
 
 
+def parse_images(records):
+    """A batch of serialized records as float32 images in [0, 1], shape `(n, PIXELS)` (TensorFlow ops)."""
+    import tensorflow as tf
+
+    spec = {"image": tf.io.FixedLenFeature([], tf.string)}
+    raw = tf.io.decode_raw(tf.io.parse_example(records, spec)["image"], tf.uint8)
+    return tf.cast(tf.reshape(raw, (-1, PIXELS)), tf.float32) / 255.0
+
+
 def tf_dataset(paths: list[str], batch_size: int, *, pairs: bool, passes: int = 1):
     """The pipeline a user writes: records batched, parsed and scaled in parallel, prefetched."""
     import tensorflow as tf
 
-    spec = {"image": tf.io.FixedLenFeature([], tf.string)}
-
     def parse(records):
-        raw = tf.io.decode_raw(tf.io.parse_example(records, spec)["image"], tf.uint8)
-        x = tf.cast(tf.reshape(raw, (-1, PIXELS)), tf.float32) / 255.0
+        x = parse_images(records)
         return (x, x) if pairs else x
 
     dataset = tf.data.TFRecordDataset(paths * passes, num_parallel_reads=tf.data.AUTOTUNE)
@@ -70,10 +76,7 @@ def _records(paths: list[str]):
 
 
 def _images(records: list[bytes]) -> np.ndarray:
-    import tensorflow as tf
-
-    parsed = tf.io.parse_example(records, {"image": tf.io.FixedLenFeature([], tf.string)})["image"].numpy()
-    return np.frombuffer(b"".join(parsed), np.uint8).reshape(-1, PIXELS).astype(np.float32) / 255.0
+    return parse_images(records).numpy()
 
 
 def generator(paths: list[str], batch_size: int):
