@@ -13,7 +13,7 @@ import numpy as np
 LAYERS = (784, 256, 128, 784)
 
 
-def keras_sequential(*, hidden: int = 256, latent: int = 128):
+def keras_sequential(*, hidden: int = 256, latent: int = 128, steps_per_execution: int = 1):
     import keras
 
     model = keras.Sequential(
@@ -24,7 +24,7 @@ def keras_sequential(*, hidden: int = 256, latent: int = 128):
             keras.layers.Dense(784, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["mse"])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["mse"], steps_per_execution=steps_per_execution)
     return model
 
 
@@ -161,9 +161,9 @@ class JaxWholeEpoch:
         return np.asarray(self.jax.nn.sigmoid(self._logits(self.params, self.jnp.asarray(x))))
 
 
-def tfae_autoencoder(*, hidden: int = 256, latent: int = 128):
+def tfae_autoencoder(*, hidden: int = 256, latent: int = 128, steps_per_execution: int = 1):
     import tfae
 
     model = tfae.AutoEncoder(tfae.Encoder(latent, hidden_units=(hidden,)), tfae.Decoder(784), input_shape=(784,))
-    model.compile()
+    model.compile(steps_per_execution=steps_per_execution)
     return model

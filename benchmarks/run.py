@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -175,15 +174,17 @@ def time_inference(x, repeats: int) -> dict:
 
 # --------------------------------------------------------------- fresh processes
 def peak_rss_of_fit(contender: str, samples: int | None) -> None:
-    """Child process: one epoch of a full-data fit, then print peak RSS in MiB."""
+    """Child process: one epoch of a full-data fit; print the peak RSS in MiB while it ran (not at start-up)."""
     from benchmarks import baselines
 
     x, _, _ = load_data(samples)
     if contender == "tfae":
-        baselines.tfae_autoencoder().fit(x, batch_size=256, epochs=1, verbose=0)
+        model = baselines.tfae_autoencoder()
+        _, peak, _ = peak_rss_during(lambda: model.fit(x, batch_size=256, epochs=1, verbose=0))
     else:
-        baselines.keras_sequential().fit(x, x, batch_size=256, epochs=1, verbose=0)
-    print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        model = baselines.keras_sequential()
+        _, peak, _ = peak_rss_during(lambda: model.fit(x, x, batch_size=256, epochs=1, verbose=0))
+    print(json.dumps({"peak_rss_mib": peak}))
 
 
 def rss_mib() -> float:

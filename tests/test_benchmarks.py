@@ -21,3 +21,33 @@ def test_the_streaming_benchmark_reads_back_every_image_it_wrote_through_each_in
     for batches in (list(streaming.generator(paths, 8)), [*streaming.py_dataset(paths, 8)]):
         assert [len(a) for a, _ in batches] == [8] * 5 + [5]
         np.testing.assert_array_equal(np.concatenate([a for a, _ in batches]), expected)
+
+
+def test_every_contender_of_the_epochs_benchmark_trains_the_epochs_of_a_timed_run():
+    from benchmarks import epochs
+
+    x = np.random.default_rng(0).random((20, 784), dtype=np.float32)
+    contenders = epochs.contenders(batch_size=8, epochs=3)
+    assert {"tfae AutoEncoder.fit", "plain Keras fit", "tfae AutoEncoder.fit, steps_per_execution=64",
+            "plain Keras fit, steps_per_execution=64"} <= set(contenders)
+    for name, (train, reconstruct) in contenders.items():
+        trained = train(x)
+        epochs_run = len(trained.history["loss"]) if hasattr(trained, "history") else len(trained)
+        assert epochs_run == 3, name
+        assert np.asarray(reconstruct(x)).shape == (20, 784), name
+
+
+def test_the_epochs_table_compares_each_keras_row_with_tfae_at_the_same_steps_per_execution():
+    from benchmarks import epochs
+
+    speeds = {"tfae AutoEncoder.fit": 100.0, "plain Keras fit": 50.0,
+              "tfae AutoEncoder.fit, steps_per_execution=64": 300.0, "plain Keras fit, steps_per_execution=64": 60.0,
+              epochs.LIMIT: 400.0}
+    run = {"backend": "jax", "data": "d", "epochs": 10,
+           "train": {"256": {name: {"samples_per_s": v, "test_bce": 0.1} for name, v in speeds.items()}}}
+    table = epochs.markdown({"date": "today", "command": "c", "backends": [run]})
+    rows = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[-1] for line in table.splitlines()
+            if line.startswith("| ") and "samples/s" not in line}
+    assert rows["plain Keras fit"] == "2.00x"
+    assert rows["plain Keras fit, steps_per_execution=64"] == "5.00x"
+    assert rows[epochs.LIMIT] == "0.25x"

@@ -7,6 +7,7 @@ import inspect
 
 import keras
 import numpy as np
+import pytest
 
 import tfae
 from tfae import _keras_private
@@ -15,7 +16,7 @@ from tfae import _keras_private
 def test_every_private_api_is_listed_and_exists():
     assert _keras_private.PRIVATE_APIS == (
         "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution",
-        "keras.Model._initial_epoch")
+        "keras.Model._initial_epoch", "keras.Model._jax_state")
     assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
     from keras.src.losses import loss
 
@@ -61,3 +62,25 @@ def test_resume_from_epoch_in_on_train_begin_makes_fit_start_there():
     x = np.zeros((4, 2), np.float32)
     history = model.fit(x, x[:, :1], epochs=5, verbose=0, callbacks=[Resume(), seen])
     assert epochs == [3, 4] and len(history.history["loss"]) == 2
+
+
+def test_keras_jax_loops_assign_their_step_state_to_model_jax_state_and_sync_from_it():
+    pytest.importorskip("jax")
+    from keras.src.backend.jax.trainer import JAXTrainer
+
+    for loop in (JAXTrainer.fit, JAXTrainer.evaluate, JAXTrainer.predict):
+        assert "self._jax_state = {" in inspect.getsource(loop), loop.__name__
+    assert "self._jax_state" in inspect.getsource(JAXTrainer.jax_state_sync)
+    assert _keras_private.is_untracked_step_state("_jax_state")
+
+
+def test_tfae_models_store_the_step_state_untracked_and_track_everything_else():
+    state = {"trainable_variables": [np.zeros(2, np.float32)], "optimizer_variables": [np.ones(3, np.float32)]}
+    model = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    model._jax_state = state
+    assert model._jax_state is state  # as assigned: no tracker wrapped it
+    model.extra = [1, 2]
+    assert type(model.extra) is not list  # Keras' tracker still wraps every other attribute
+    plain = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2)])
+    plain._jax_state = state
+    assert plain._jax_state is not state  # what tfae's models skip: Keras wraps it at every step

@@ -16,6 +16,12 @@ that test by name instead of breaking training somewhere deeper.
 - `Model._initial_epoch`: the epoch Keras' `fit` starts from when a callback
   sets it in `on_train_begin`, as Keras' own `BackupAndRestore` does; tfae's
   atomic `tfae.callbacks.BackupAndRestore` resumes through it.
+- `Model._jax_state`: the training state Keras' JAX `fit`, `evaluate` and
+  `predict` assign to the model after every step, so that a callback can
+  sync it into the variables. Assigned through `Layer.__setattr__`, it is
+  walked by Keras' attribute tracker, leaf by leaf, at every step, though it
+  holds arrays only, never a variable or layer to track; tfae's models store
+  it as a plain attribute (`is_untracked_step_state`).
 """
 
 from __future__ import annotations
@@ -28,7 +34,11 @@ PRIVATE_APIS = (
     "keras.Model._symbolic_build",
     "keras.src.losses.loss.unscale_loss_for_distribution",
     "keras.Model._initial_epoch",
+    "keras.Model._jax_state",
 )
+
+# Attributes Keras' own loops assign to the model at every step, holding arrays only (above).
+_STEP_STATE_ATTRIBUTES = frozenset({"_jax_state"})
 
 
 def symbolic_build(model: keras.Model, data_batch: Any) -> None:
@@ -49,3 +59,8 @@ def resume_from_epoch(model: keras.Model, epoch: int | None) -> None:
     Keras never resets it: `None` (from `on_train_end`) lets later `fit` calls start where they are told.
     """
     model._initial_epoch = epoch
+
+
+def is_untracked_step_state(name: str) -> bool:
+    """Whether attribute `name` of a model is the per-step state of Keras' loops, which needs no tracking."""
+    return name in _STEP_STATE_ATTRIBUTES

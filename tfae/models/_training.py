@@ -23,6 +23,13 @@ class FastTraining:
     # A NaN loss stops `fit` and restores the last good weights (tfae.callbacks.StopOnNaN); False: Keras' way.
     stop_on_nan: bool = True
 
+    def __setattr__(self, name, value):
+        if _keras_private.is_untracked_step_state(name):
+            # Keras' attribute tracker would walk the whole training state at every step, to track nothing.
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     def make_train_function(self, force: bool = False):
         return _engine.make_train_function(self, super().make_train_function, force)
 
