@@ -71,8 +71,13 @@ DETECTED = {"killed", "timeout", "segfault"}
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""}
 
 
+# Folders beside the package that the tests read: the benchmarks' reference models, the example scripts.
+COPIED = ("benchmarks", "examples")
+
+
 def scratch_copy(group: str) -> Path:
-    """A copy of the package, its tests (and the benchmarks' reference models they import) and pyproject.toml,
+    """A copy of the package, its tests (with the benchmarks' reference models and the example scripts they
+    import or run) and pyproject.toml,
     with a mutmut section that selects the group.
 
     The section lives only there: mutmut run by hand at the top of the repository would lack the plugin
@@ -80,11 +85,11 @@ def scratch_copy(group: str) -> Path:
     """
     files, tests = GROUPS[group]
     root = REPO / "build" / "mutation" / group
-    for name in ("tfae", "tests", "benchmarks"):
+    for name in ("tfae", "tests", *COPIED):
         shutil.rmtree(root / name, ignore_errors=True)
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "results"))
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    settings = {"source_paths": ["tfae"], "also_copy": ["benchmarks"], "only_mutate": files,
+    settings = {"source_paths": ["tfae"], "also_copy": list(COPIED), "only_mutate": files,
                 "pytest_add_cli_args_test_selection": tests,
                 "pytest_add_cli_args": ["-p", "tests.mutation_plugin", *PYTEST_ARGS.get(group, [])],
                 "process_isolation": "forkserver"}

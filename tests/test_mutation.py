@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import re
 import sys
 
 import pytest
@@ -34,6 +35,18 @@ def test_every_group_targets_test_files_that_exist():
     for files, tests in mutation.GROUPS.values():
         assert all((REPO / test).is_file() for test in tests)
         assert all(list(REPO.glob(pattern)) for pattern in files)
+
+
+def test_every_folder_of_the_repository_a_group_test_reads_is_copied_into_the_scratch_copies():
+    # A folder the tests read but the copy lacks fails mutmut's first, unmutated run of the whole group.
+    folders = {path.name for path in REPO.iterdir() if path.is_dir() and not path.name.startswith(".")} \
+        - {"tfae", "tests", "docs", "build", "site"}
+    for _, tests in mutation.GROUPS.values():
+        for test in tests:
+            text = (REPO / test).read_text(encoding="utf-8")
+            for folder in folders:
+                if re.search(rf'REPO / "{folder}"|^from {folder}[ .]|^import {folder}\b', text, flags=re.M):
+                    assert folder in mutation.COPIED, (test, folder)
 
 
 def test_the_mutmut_internal_the_plugin_patches_is_still_there():
