@@ -75,6 +75,9 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""}
 COPIED = ("benchmarks", "examples")
 
 
+SITECUSTOMIZE = "import tests.mutation_plugin  # noqa: F401  (written by tests/mutation.py)\n"
+
+
 def scratch_copy(group: str) -> Path:
     """A copy of the package, its tests (with the benchmarks' reference models and the example scripts they
     import or run) and pyproject.toml,
@@ -89,12 +92,15 @@ def scratch_copy(group: str) -> Path:
         shutil.rmtree(root / name, ignore_errors=True)
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "results"))
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    settings = {"source_paths": ["tfae"], "also_copy": list(COPIED), "only_mutate": files,
+    settings = {"source_paths": ["tfae"], "also_copy": [*COPIED, "sitecustomize.py"], "only_mutate": files,
                 "pytest_add_cli_args_test_selection": tests,
                 "pytest_add_cli_args": ["-p", "tests.mutation_plugin", *PYTEST_ARGS.get(group, [])],
                 "process_isolation": "forkserver"}
     section = "[tool.mutmut]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
     (root / "pyproject.toml").write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    # Python imports `sitecustomize` at start-up: the tests' child processes (PYTHONPATH is the copy) load
+    # the plugin too, or Keras could not build a mutated layer there.
+    (root / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     return root
 
 
