@@ -300,3 +300,239 @@ def test_gan_trains_with_layers_whose_call_takes_no_training_argument():
     gan.compile()
     history = gan.fit(np.random.default_rng(0).uniform(size=(16, 6)).astype("float32"), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+# ---------------------------------------------------------------- blind spots found by mutation testing
+_FLAT = np.random.default_rng(1).uniform(size=(24, 6)).astype(np.float32)
+
+
+def _fitted_detector():
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2), contamination=0.25)
+    return detector.fit(_FLAT, epochs=1, batch_size=8, verbose=0)
+
+
+def test_anomaly_predict_proba_is_the_score_min_max_scaled_by_the_training_scores():
+    detector = _fitted_detector()
+    probability = detector.predict_proba(_FLAT[:10])
+    low, high = detector.decision_scores_.min(), detector.decision_scores_.max()
+    expected = np.clip((detector.decision_function(_FLAT[:10]) - low) / (high - low), 0.0, 1.0)
+    assert probability.shape == (10, 2)
+    np.testing.assert_allclose(probability[:, 1], expected, rtol=1e-6)
+    np.testing.assert_allclose(probability.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_a_loaded_anomaly_detector_has_the_saved_scores_threshold_and_labels_with_their_dtypes(tmp_path):
+    detector = _fitted_detector()
+    detector.save(tmp_path / "det")
+    loaded = tfae.AnomalyDetector.load(tmp_path / "det")
+    assert loaded.decision_scores_.dtype == np.float32 and loaded.labels_.dtype == np.int64
+    np.testing.assert_array_equal(loaded.decision_scores_, detector.decision_scores_)
+    np.testing.assert_array_equal(loaded.labels_, detector.labels_)
+    assert loaded.threshold_ == detector.threshold_ and loaded.contamination == 0.25
+    np.testing.assert_array_equal(loaded.predict_proba(_FLAT), detector.predict_proba(_FLAT))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda d: d.fit(_FLAT, epochs=-1), "Expected `epochs` to be an integer >= 0. Received: epochs=-1"),
+    (lambda d: d.fit(_FLAT, batch_size=8), "`fit` arguments are used only with epochs > 0. Received: "
+                                           "['batch_size'] with epochs=0"),
+    (lambda d: tfae.AnomalyDetector.load(3), "Received: path=3"),
+])
+def test_anomaly_detector_errors_name_the_argument_and_value(call, message):
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2))
+    with pytest.raises((ValueError, TypeError)) as error:
+        call(detector)
+    assert message in str(error.value)
+
+
+def test_load_model_names_the_argument_and_the_underlying_error_type(tmp_path):
+    with pytest.raises((ValueError, TypeError), match="Received: filepath=3"):
+        tfae.load_model(3)
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"not a zip file")
+    with pytest.raises(tfae.ModelFileError, match=r"garbage.keras': ValueError: "):
+        tfae.load_model(garbage)
+
+
+def test_interpolate_and_reconstruction_error_name_the_argument_they_refuse():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with pytest.raises(ValueError, match="x_b"):
+        ae.interpolate(_FLAT[0], "seven", 3)
+    with pytest.raises(ValueError, match=r"Received: y"):
+        ae.reconstruction_error(_FLAT[:4], y=np.full((4, 6), np.nan, np.float32))
+
+
+@pytest.mark.parametrize("loss, elementwise", [
+    ("mse", lambda y, p: (y - p) ** 2),
+    ("mae", lambda y, p: np.abs(y - p)),
+])
+def test_reconstruction_error_of_another_loss_applies_it_element_by_element(loss, elementwise):
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(loss=loss)
+    y = np.random.default_rng(2).uniform(size=(5, 6)).astype(np.float32)
+    elements = elementwise(y, ae.reconstruct(_FLAT[:5]))
+    np.testing.assert_allclose(ae.reconstruction_error(_FLAT[:5], y), elements.mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(ae.reconstruction_error(_FLAT[:5], y, reduction="sum"), elements.sum(axis=1),
+                               rtol=1e-5)
+
+
+def test_vae_defaults_to_beta_one_and_takes_the_base_model_arguments():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, name="my_vae")
+    assert vae.beta == 1.0 and vae.get_config()["beta"] == 1.0
+    assert vae.name == "my_vae"
+
+
+def test_vae_encoder_of_odd_width_is_refused_with_the_expected_message():
+    with pytest.raises(ValueError, match=r"^Expected the encoder of a VariationalAutoEncoder to output 2 \* latent_dim"):
+        tfae.VariationalAutoEncoder(tfae.Encoder(3), tfae.Decoder((6,)), input_shape=(6,))
+
+
+def test_vae_samples_codes_of_tensors_with_the_seed_given_or_the_models_seed_generator():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    x = keras.ops.convert_to_tensor(_FLAT[:8])
+    mean = keras.ops.convert_to_numpy(vae.encode(x))
+    seeded = [keras.ops.convert_to_numpy(vae.encode(x, sample=True, seed=5)) for _ in range(2)]
+    np.testing.assert_array_equal(seeded[0], seeded[1])  # the seed given decides the noise
+    assert np.abs(seeded[0] - mean).max() > 1e-3
+    drawn = [keras.ops.convert_to_numpy(vae.encode(x, sample=True)) for _ in range(2)]
+    assert np.abs(drawn[0] - drawn[1]).max() > 1e-3  # the model's generator moves on
+
+
+def _train_from(model, weights, global_seed, x):
+    """`model` set to `weights`, one epoch on `x` with the global seed `global_seed`: its weights after."""
+    model.set_weights(weights)
+    keras.utils.set_random_seed(global_seed)
+    model.fit(x, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    return [np.array(w) for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfae.GAN(tfae.Decoder((6,)), _critic(), latent_dim=2, seed=3),
+    lambda: tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=3),
+], ids=["gan", "adversarial"])
+def test_the_models_seed_alone_decides_its_training_noise(make):
+    # Two runs from the same weights under different global seeds: the model's SeedGenerator draws the same
+    # noise (the GAN's codes, the AAE's prior samples), so they end with the same weights.
+    x = _FLAT[:16]
+    first = make()
+    first.compile()
+    first.build((None, 6))
+    start = [np.array(w) for w in first.get_weights()]
+    a = _train_from(first, start, 1, x)
+    second = make()
+    second.compile()
+    second.build((None, 6))
+    b = _train_from(second, start, 2, x)
+    for wa, wb in zip(a, b):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def _gan(**kwargs):
+    return tfae.GAN(tfae.Decoder((6,)), _critic(), latent_dim=2, **kwargs)
+
+
+def test_gan_defaults_its_name_keeps_its_seed_and_compiles_with_the_dcgan_adam():
+    assert [_gan().name, _gan().name] == ["gan", "gan"]  # its own default, not Keras' numbered one
+    gan = _gan(seed=3)
+    assert gan.seed == 3 and gan.get_config()["seed"] == 3
+    gan.compile()
+    assert float(gan.optimizer.beta_1) == 0.5
+    assert float(keras.ops.convert_to_numpy(gan.optimizer.learning_rate)) == pytest.approx(2e-4)
+
+
+def test_gan_output_shapes_name_the_outputs_of_its_call():
+    gan = _gan()
+    outputs = gan(_FLAT[:4])
+    assert gan.compute_output_shape((4, 6)) == {key: (4, 1) for key in outputs}
+
+
+@pytest.mark.parametrize("key", ["loss", "metrics", "loss_weights", "weighted_metrics"])
+def test_gan_compile_refuses_losses_and_metrics_of_its_own(key):
+    with pytest.raises(ValueError, match=f"A GAN's losses are its own .* Received: {key}="):
+        _gan().compile(**{key: ["mse"]})
+
+
+def test_gan_refuses_real_samples_of_another_shape_with_the_expected_shape():
+    with pytest.raises(ValueError, match=r"Expected real samples of the generator's output shape \(batch_size, \*\(6,\)\)"):
+        _gan().build((None, 5))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: _gan().generate(4, batch_size=0),
+    lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2).sample(4, batch_size=0),
+    lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2).interpolate(_FLAT[0], _FLAT[1], 3, batch_size=0),
+], ids=["gan.generate", "vae.sample", "interpolate"])
+def test_generating_methods_pass_their_batch_size_on(call):
+    with pytest.raises(ValueError, match="batch_size=0"):
+        call()
+
+
+def test_interpolate_returns_float32_points():
+    line = tfae.AutoEncoder(input_shape=(6,), latent_dim=2).interpolate(_FLAT[0], _FLAT[1], 4)
+    assert line.dtype == np.float32 and line.shape == (4, 6)
+
+
+@keras.saving.register_keras_serializable(package="tfae_tests")
+class RecordingDecoder(tfae.Decoder):
+    """A `tfae.Decoder` that records the `training` flag of each call."""
+
+    def call(self, inputs, training=None, return_logits=False):
+        self.seen = [*getattr(self, "seen", []), training]
+        return super().call(inputs, training=training, return_logits=return_logits)
+
+
+def test_adversarial_autoencoder_decodes_in_training_mode_when_training():
+    decoder = RecordingDecoder((6,))
+    aae = tfae.AdversarialAutoEncoder(tfae.Encoder(2), decoder, input_shape=(6,), seed=0)
+    aae(_FLAT[:4], training=True)
+    assert decoder.seen[-1] is True
+    aae(_FLAT[:4], training=False)
+    assert decoder.seen[-1] is False
+
+
+def test_adversarial_autoencoder_keeps_its_seed_in_its_config():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, seed=3)
+    assert aae.seed == 3 and aae.get_config()["seed"] == 3
+
+
+class UnregisteredCritic(keras.layers.Layer):
+    """A discriminator class no registry knows: loading needs it in `custom_objects`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+
+def test_an_adversarial_autoencoder_with_a_custom_discriminator_loads_with_custom_objects(tmp_path):
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, discriminator=UnregisteredCritic(), seed=0)
+    aae.save(tmp_path / "aae.keras")
+    loaded = keras.models.load_model(tmp_path / "aae.keras", custom_objects={"UnregisteredCritic": UnregisteredCritic})
+    assert isinstance(loaded.discriminator, UnregisteredCritic)
+    np.testing.assert_allclose(loaded.reconstruct(_FLAT), aae.reconstruct(_FLAT), rtol=1e-6)
+    # from_config itself, outside load_model's custom-object scope
+    rebuilt = tfae.AdversarialAutoEncoder.from_config(aae.get_config(),
+                                                      custom_objects={"UnregisteredCritic": UnregisteredCritic})
+    assert isinstance(rebuilt.discriminator, UnregisteredCritic)
+
+
+def test_zero_weighted_samples_leave_the_adversarial_losses_unchanged():
+    # The discriminator sees the codes of x as fakes: a sample of weight 0 must count in no loss. Both models
+    # start alike (weights, seed), so they draw the same prior samples.
+    weights = np.array([1, 1, 1, 1, 0, 0, 0, 0], np.float32)
+    other = _FLAT[:8].copy()
+    other[4:] = 1.0 - other[4:]  # differs only where the weight is 0
+    results = []
+    for x in (_FLAT[:8], other):
+        aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0)
+        aae.compile()
+        aae.set_weights(results[0][1] if results else aae.get_weights())
+        results.append((aae.evaluate(x, sample_weight=weights, batch_size=8, verbose=0, return_dict=True),
+                        aae.get_weights()))
+    for key in ("loss", "discriminator_loss", "generator_loss", "reconstruction_loss"):
+        assert results[0][0][key] == pytest.approx(results[1][0][key], rel=1e-5), key
