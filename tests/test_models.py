@@ -503,3 +503,15 @@ def test_images_outside_the_unit_interval_train_with_a_loss_that_allows_them():
     ae.compile(loss="mse")
     x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32) * 10
     assert np.isfinite(ae.fit(x, epochs=1, verbose=0).history["loss"]).all()
+
+
+def test_evaluate_with_sample_weights_and_no_targets_weighs_the_loss_against_the_inputs():
+    x = np.random.default_rng(0).uniform(size=(20, 6)).astype("float32")
+    weights = np.linspace(0.0, 1.0, 20).astype("float32")
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    result = ae.evaluate(x, sample_weight=weights, batch_size=32, verbose=0, return_dict=True)
+    expected = float((weights * ae.reconstruction_error(x)).sum() / len(x))  # Keras' "sum_over_batch_size"
+    assert result["loss"] == pytest.approx(expected, rel=1e-5)
+    assert result == pytest.approx(ae.evaluate(x, x, sample_weight=weights, batch_size=32, verbose=0,
+                                               return_dict=True), rel=1e-6)

@@ -56,6 +56,20 @@ def test_checkpoint_callbacks_write_whole_files_that_load(tmp_path):
     np.testing.assert_array_equal(last.reconstruct(x), ae.reconstruct(x))
 
 
+def test_the_cases_left_to_keras_keep_their_arguments_unzipped_and_sharded(tmp_path):
+    ae = _model()
+    x = np.random.default_rng(0).uniform(size=(4, 6)).astype("float32")
+    ae.save(tmp_path / "folder", zipped=False)  # Keras' unzipped format: a folder
+    assert (tmp_path / "folder").is_dir()
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "folder").reconstruct(x), ae.reconstruct(x),
+                               rtol=1e-6)
+    ae.save_weights(tmp_path / "sharded.weights.json", max_shard_size=0.0001)  # an index and its shards
+    assert (tmp_path / "sharded.weights.json").is_file() and list(tmp_path.glob("sharded_*.weights.h5"))
+    again = _model()
+    again.load_weights(tmp_path / "sharded.weights.json")
+    np.testing.assert_array_equal(again.reconstruct(x), ae.reconstruct(x))
+
+
 def test_a_partial_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
     stale = tmp_path / ".tfae-partial-deadbeef-ae.keras"
     stale.write_bytes(b"stub")
