@@ -515,3 +515,10 @@ def test_evaluate_with_sample_weights_and_no_targets_weighs_the_loss_against_the
     assert result["loss"] == pytest.approx(expected, rel=1e-5)
     assert result == pytest.approx(ae.evaluate(x, x, sample_weight=weights, batch_size=32, verbose=0,
                                                return_dict=True), rel=1e-6)
+
+
+def test_an_unbuilt_autoencoder_encodes_a_symbolic_input_and_builds_from_its_shape():
+    ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))
+    assert not ae.built
+    code = ae.encode(keras.Input((6,)))
+    assert ae.built and tuple(code.shape) == (None, 2)
