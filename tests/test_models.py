@@ -1,5 +1,6 @@
 import inspect
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -522,3 +523,39 @@ def test_an_unbuilt_autoencoder_encodes_a_symbolic_input_and_builds_from_its_sha
     assert not ae.built
     code = ae.encode(keras.Input((6,)))
     assert ae.built and tuple(code.shape) == (None, 2)
+
+
+def test_fit_weighs_each_sample_by_its_sample_weight():
+    x = np.random.default_rng(0).uniform(size=(16, 6)).astype("float32")
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    start = [np.array(w) for w in ae.get_weights()]
+    ae.fit(x, sample_weight=np.zeros(16, np.float32), epochs=1, batch_size=8, verbose=0)
+    # Zero weights, zero gradients: Adam leaves every weight where it was.
+    for before, after in zip(start, ae.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    ae.fit(x, sample_weight=np.ones(16, np.float32), epochs=1, batch_size=8, verbose=0)
+    assert any(np.abs(before - after).max() > 0 for before, after in zip(start, ae.get_weights()))
+
+
+def test_fit_names_a_bad_initial_epoch():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    with pytest.raises(ValueError, match=r"Received: initial_epoch=-1"):
+        ae.fit(np.zeros((4, 6), np.float32), initial_epoch=-1, verbose=0)
+
+
+def test_make_train_function_with_force_makes_a_new_one():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    first = ae.make_train_function()
+    assert ae.make_train_function() is first
+    assert ae.make_train_function(force=True) is not first
+
+
+def test_compile_run_eagerly_leaves_xla_off_without_keras_warning():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns when asked for XLA and eager execution at once
+        ae.compile(run_eagerly=True)
+    assert ae.run_eagerly and not ae.jit_compile
