@@ -559,3 +559,18 @@ def test_compile_run_eagerly_leaves_xla_off_without_keras_warning():
         warnings.simplefilter("error")  # Keras warns when asked for XLA and eager execution at once
         ae.compile(run_eagerly=True)
     assert ae.run_eagerly and not ae.jit_compile
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2), input_shape=(6,), tied=True),
+     "Expected no `encoder` or `decoder` with `tied=True`"),
+    (lambda: tfae.AutoEncoder(decoder=tfae.Decoder((6,)), input_shape=(6,), latent_dim=2, tied=True),
+     "Expected no `encoder` or `decoder` with `tied=True`"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2, name="enc"), input_shape=(6,), latent_dim=3),
+     "Pass either `encoder` or `latent_dim`, not both: the encoder fixes the code size. "
+     "Received: latent_dim=3 with encoder='enc'"),
+])
+def test_conflicting_halves_and_sizes_are_refused_with_the_reason(make, message):
+    with pytest.raises(ValueError) as error:
+        make()
+    assert message in str(error.value)
