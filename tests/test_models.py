@@ -574,3 +574,11 @@ def test_conflicting_halves_and_sizes_are_refused_with_the_reason(make, message)
     with pytest.raises(ValueError) as error:
         make()
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("options", [{}, {"tied": True}, {"hidden_units": (4,)}], ids=["dense", "tied", "deep"])
+def test_the_halves_a_model_builds_are_named_encoder_and_decoder(options):
+    # The names are part of every weight's path in saved files, and what users index the model by.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, **options)
+    assert (ae.encoder.name, ae.decoder.name) == ("encoder", "decoder")
+    assert ae.get_layer("decoder") is ae.decoder
