@@ -25,35 +25,36 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.run import RESULTS, bce_mse, child, environment, interleaved, load_data, optional, ratio
+from benchmarks.run import (
+    RESULTS,
+    bce_mse,
+    child,
+    environment,
+    interleaved,
+    load_data,
+    ratio,
+    training_contenders,
+)
 
 LIMIT = "whole-epoch JAX program (limit)"
+FAST_EXECUTIONS = ", steps_per_execution=64"  # the suffix of the rows at 64 steps per execution
 
 
 def contenders(batch_size: int, epochs: int) -> dict:
-    """name -> (train `epochs` epochs on x, reconstruct x), every model freshly built.
-
-    tfae and plain Keras run twice: with Keras' default of one step per execution (callbacks see every
-    step), and with `steps_per_execution=64` (callbacks see every 64th step, in both).
+    """name -> (train `epochs` epochs on x, reconstruct x), every model freshly built: `benchmarks.run`'s
+    contenders, and tfae and plain Keras again at `steps_per_execution=64` (callbacks see every 64th step,
+    in both).
     """
     from benchmarks import baselines
 
-    result = {}
-    for per_execution in (1, 64):
-        suffix = "" if per_execution == 1 else f", steps_per_execution={per_execution}"
-        ae = baselines.tfae_autoencoder(steps_per_execution=per_execution)
-        plain = baselines.keras_sequential(steps_per_execution=per_execution)
-        result[f"tfae AutoEncoder.fit{suffix}"] = (
-            lambda x, ae=ae: ae.fit(x, batch_size=batch_size, epochs=epochs, verbose=0), ae.reconstruct)
-        result[f"plain Keras fit{suffix}"] = (
-            lambda x, plain=plain: plain.fit(x, x, batch_size=batch_size, epochs=epochs, verbose=0),
-            lambda x, plain=plain: plain.predict(x, batch_size=1024, verbose=0))
-    if optional("torch"):
-        net = baselines.TorchAutoEncoder()
-        result["PyTorch eager"] = (lambda x: [net.fit_epoch(x, batch_size) for _ in range(epochs)], net.reconstruct)
-    if optional("jax"):
-        limit = baselines.JaxWholeEpoch()
-        result[LIMIT] = (lambda x: [limit.fit_epoch(x, batch_size) for _ in range(epochs)], limit.reconstruct)
+    result = training_contenders("keras", batch_size, epochs)
+    ae = baselines.tfae_autoencoder(steps_per_execution=64)
+    plain = baselines.keras_sequential(steps_per_execution=64)
+    result[f"tfae AutoEncoder.fit{FAST_EXECUTIONS}"] = (
+        lambda x: ae.fit(x, batch_size=batch_size, epochs=epochs, verbose=0), ae.reconstruct)
+    result[f"plain Keras fit{FAST_EXECUTIONS}"] = (
+        lambda x: plain.fit(x, x, batch_size=batch_size, epochs=epochs, verbose=0),
+        lambda x: plain.predict(x, batch_size=1024, verbose=0))
     return result
 
 
@@ -85,8 +86,8 @@ def markdown(report: dict) -> str:
         for name in run["train"][sizes[0]]:
             speeds = [run["train"][b][name]["samples_per_s"] for b in sizes]
             # Against tfae at the same steps_per_execution; the others against tfae at its default.
-            ours = "tfae AutoEncoder.fit" + name.partition(",")[1] + name.partition(",")[2] \
-                if name.startswith("plain Keras") else "tfae AutoEncoder.fit"
+            ours = name.replace("plain Keras fit", "tfae AutoEncoder.fit") if name.startswith("plain Keras") \
+                else "tfae AutoEncoder.fit"
             versus = ", ".join(ratio(run["train"][b][ours]["samples_per_s"], s) for b, s in zip(sizes, speeds))
             lines.append(f"| {name} | " + " | ".join(f"{s:,.0f}" for s in speeds)
                          + f" | {'' if name.startswith('tfae') else versus} |")

@@ -85,8 +85,9 @@ def interleaved(jobs: dict, repeats: int, samples: int) -> dict[str, list[float]
 
 
 # ------------------------------------------------------------------ contenders
-def training_contenders(group: str, batch_size: int):
-    """name -> (train_one_epoch(x), reconstruct(x)) for one group of contenders and a batch size.
+def training_contenders(group: str, batch_size: int, epochs: int = 1):
+    """name -> (train(x), reconstruct(x)) for one group of contenders and a batch size; train runs `epochs`
+    epochs (one `fit` call for the models that have one).
 
     The TF1 pair runs in a process of its own ("tf1"): PyTorch's and JAX's
     thread pools spin after their work, which would slow whatever runs next.
@@ -101,31 +102,33 @@ def training_contenders(group: str, batch_size: int):
         # The TF1 pair is the article's own first model (784-128-784, RMSProp, summed cost).
         article = ArticleAutoEncoder(seed=0)
         contenders["article TF1 feed_dict loop"] = (
-            lambda x: article.train(x, epochs=1, batch_size=batch_size),
+            lambda x: article.train(x, epochs=epochs, batch_size=batch_size),
             lambda x: article.session.run(article.X_hat, {article.X: x}),
         )
         graph = tfae.GraphAutoEncoder(784, 128, seed=0)
         contenders["tfae GraphAutoEncoder.fit"] = (
-            lambda x: graph.fit(x, epochs=1, batch_size=batch_size, verbose=0),
+            lambda x: graph.fit(x, epochs=epochs, batch_size=batch_size, verbose=0),
             graph.reconstruct,
         )
         return contenders
     ae = baselines.tfae_autoencoder()
     contenders["tfae AutoEncoder.fit"] = (
-        lambda x: ae.fit(x, batch_size=batch_size, epochs=1, verbose=0),
+        lambda x: ae.fit(x, batch_size=batch_size, epochs=epochs, verbose=0),
         lambda x: ae.reconstruct(x),
     )
     plain = baselines.keras_sequential()
     contenders["plain Keras fit"] = (
-        lambda x: plain.fit(x, x, batch_size=batch_size, epochs=1, verbose=0),
+        lambda x: plain.fit(x, x, batch_size=batch_size, epochs=epochs, verbose=0),
         lambda x: plain.predict(x, batch_size=1024, verbose=0),
     )
     if optional("torch"):
         net = baselines.TorchAutoEncoder()
-        contenders["PyTorch eager"] = (lambda x: net.fit_epoch(x, batch_size), net.reconstruct)
+        contenders["PyTorch eager"] = (lambda x: [net.fit_epoch(x, batch_size) for _ in range(epochs)],
+                                       net.reconstruct)
     if optional("jax"):
         limit = baselines.JaxWholeEpoch()
-        contenders["whole-epoch JAX program (limit)"] = (lambda x: limit.fit_epoch(x, batch_size), limit.reconstruct)
+        contenders["whole-epoch JAX program (limit)"] = (
+            lambda x: [limit.fit_epoch(x, batch_size) for _ in range(epochs)], limit.reconstruct)
     return contenders
 
 
@@ -178,12 +181,8 @@ def peak_rss_of_fit(contender: str, samples: int | None) -> None:
     from benchmarks import baselines
 
     x, _, _ = load_data(samples)
-    if contender == "tfae":
-        model = baselines.tfae_autoencoder()
-        _, peak, _ = peak_rss_during(lambda: model.fit(x, batch_size=256, epochs=1, verbose=0))
-    else:
-        model = baselines.keras_sequential()
-        _, peak, _ = peak_rss_during(lambda: model.fit(x, x, batch_size=256, epochs=1, verbose=0))
+    model, targets = (baselines.tfae_autoencoder(), None) if contender == "tfae" else (baselines.keras_sequential(), x)
+    _, peak, _ = peak_rss_during(lambda: model.fit(x, targets, batch_size=256, epochs=1, verbose=0))
     print(json.dumps({"peak_rss_mib": peak}))
 
 
