@@ -59,6 +59,18 @@ saturated.compile()
 loss = saturated.evaluate(np.zeros((8, 784), "float32"), verbose=0, return_dict=True)["loss"]
 assert 35 < loss < 45, loss
 
+# The largest seed tfae accepts is one this backend's seed state holds; the next is refused by tfae.
+from tfae._validation import MAX_SEED  # noqa: E402
+
+vae = tfae.VariationalAutoEncoder(input_shape=(784,), latent_dim=2, seed=MAX_SEED)
+assert vae.sample(2, seed=MAX_SEED).shape == (2, 784)
+assert keras.ops.convert_to_numpy(tfae.layers.Corruption(seed=MAX_SEED)(x[:2], training=True)).shape == (2, 784)
+try:
+    tfae.VariationalAutoEncoder(input_shape=(784,), latent_dim=2, seed=MAX_SEED + 1)
+    raise AssertionError("a seed above MAX_SEED was accepted")
+except ValueError as error:
+    assert str(error).endswith(f"Received: seed={MAX_SEED + 1}"), error
+
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "ae.keras"
     ae.save(path)

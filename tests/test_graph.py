@@ -687,7 +687,7 @@ def test_bad_input_is_a_clear_error(call, error, message):
 
 
 _ACTIVATIONS = "['relu', 'sigmoid', 'tanh', 'elu', 'selu', 'softplus', 'leaky_relu', 'linear', None]"
-_SEED = "Expected `seed` to be a non-negative integer or None. Received: seed="
+_SEED = "Expected `seed` to be None or an integer from 0 to 2147483647. Received: seed="
 
 
 @pytest.mark.parametrize(
@@ -705,6 +705,7 @@ _SEED = "Expected `seed` to be a non-negative integer or None. Received: seed="
         ({"hidden_units": (0,)},
          "Expected `hidden_units` to be a sequence of positive integers. Received: hidden_units=(0,)"),
         ({"seed": -1}, _SEED + "-1"),
+        ({"seed": 2**31}, _SEED + "2147483648"),
         ({"seed": 1.5}, _SEED + "1.5"),
         ({"seed": True}, _SEED + "True"),
         ({"seed": "0"}, _SEED + "'0'"),

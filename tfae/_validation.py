@@ -17,6 +17,9 @@ import numpy as np
 # No size, count or batch is larger: TensorFlow indexes tensors with int32 in many kernels, and no
 # such size fits in memory anyway. Refusing it up front beats an out-of-memory trace from a backend.
 MAX_SIZE = 2**31 - 1
+# No seed is larger: Keras keeps a seed generator's state as int32 on PyTorch (uint32 on JAX), so a larger
+# seed works on one backend and fails deep inside another's tensor conversion.
+MAX_SEED = 2**31 - 1
 
 
 def positive_int(value: Any, name: str) -> int:
@@ -88,10 +91,13 @@ def non_negative_float(value: Any, name: str) -> float:
 
 
 def seed(value: Any, name: str = "seed") -> int | None:
-    """A random seed: None or an integer >= 0."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
-        raise ValueError(f"Expected `{name}` to be None or an integer >= 0. Received: {name}={value!r}")
-    return value
+    """A random seed: None or an integer in [0, MAX_SEED], which every Keras backend can hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= MAX_SEED:
+        raise ValueError(f"Expected `{name}` to be None or an integer from 0 to {MAX_SEED}. "
+                         f"Received: {name}={value!r}")
+    return int(value)
 
 
 def units_tuple(value: Any, name: str) -> tuple[int, ...]:

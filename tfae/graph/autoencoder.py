@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import numbers
 import os
 import re
 import threading
@@ -229,8 +228,6 @@ class GraphAutoEncoder:
 
         No defaults here: they are the constructor's (`_DEFAULTS`), in one place.
         """
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-            raise ValueError(f"Expected `seed` to be a non-negative integer or None. Received: seed={seed!r}")
         return {
             "activation": _choice(activation, "activation", list(_ACTIVATIONS)),
             "latent_activation": _choice(latent_activation, "latent_activation", list(_ACTIVATIONS)),
@@ -238,7 +235,7 @@ class GraphAutoEncoder:
             "optimizer": _choice(optimizer, "optimizer", _OPTIMIZERS),
             "learning_rate": _validation.positive_float(learning_rate, "learning_rate"),
             "kernel_initializer": _choice(kernel_initializer, "kernel_initializer", _INITIALIZERS),
-            "seed": None if seed is None else int(seed),
+            "seed": _validation.seed(seed),
         }
 
     # ------------------------------------------------------------------ graph

@@ -52,8 +52,8 @@ class Corruption(keras.layers.Layer):
         super().__init__(**kwargs)
         self.noise = noise
         self.noise_level = noise_level
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = _validation.seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
         self.built = True
 
