@@ -17,6 +17,8 @@ from tests import conformance
 from tfae._engine import inference, training
 
 BACKEND = keras.backend.backend()
+# Backends with tfae's fast `fit`; on PyTorch every `fit` is Keras' own loop.
+FAST_PATH = pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
 
 
 def test_an_epoch_is_the_batches_keras_makes_grouped_into_chunks_of_executions():
@@ -38,6 +40,7 @@ def test_each_shuffled_epoch_is_a_fresh_permutation_of_every_sample():
     assert not np.array_equal(*orders)
 
 
+@FAST_PATH
 def test_shuffled_fit_trains_like_keras_fed_the_same_orders(monkeypatch):
     d = conformance.data()
     ours = conformance.tfae_model({})
@@ -86,6 +89,7 @@ def count_chunks(monkeypatch) -> list:
     return chunks
 
 
+@FAST_PATH
 def test_without_step_observers_an_epoch_runs_as_one_program(monkeypatch):
     chunks = count_chunks(monkeypatch)
     model = conformance.tfae_model({})
@@ -94,6 +98,7 @@ def test_without_step_observers_an_epoch_runs_as_one_program(monkeypatch):
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
 
 
+@FAST_PATH
 def test_with_a_step_observer_every_execution_is_a_program_of_its_own(monkeypatch):
     chunks = count_chunks(monkeypatch)
     model = conformance.tfae_model({"steps_per_execution": 2})
@@ -185,7 +190,7 @@ def _fast_fits(monkeypatch) -> list:
     return plans
 
 
-@pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
+@FAST_PATH
 @pytest.mark.parametrize("arguments, fast", [
     ({}, True),
     ({"y": "y"}, True),
@@ -201,7 +206,15 @@ def test_the_fast_path_takes_arrays_and_steps_aside_for_what_it_cannot_reproduce
     assert len(plans) == int(fast)
 
 
-@pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's choice")
+def test_on_pytorch_every_fit_is_keras_own_loop(monkeypatch):
+    plans = _fast_fits(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(conformance.data()["x"], epochs=1, batch_size=16, verbose=0)
+    assert plans == [] and int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7
+
+
+@FAST_PATH
 def test_a_backend_tensor_goes_to_keras_as_it_is(monkeypatch):
     plans = _fast_fits(monkeypatch)
     model = conformance.tfae_model({})
@@ -210,7 +223,7 @@ def test_a_backend_tensor_goes_to_keras_as_it_is(monkeypatch):
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7
 
 
-@pytest.mark.skipif(BACKEND not in ("tensorflow", "jax"), reason="the fast path's backends")
+@FAST_PATH
 def test_a_second_fit_reuses_the_compiled_trainer():
     model = conformance.tfae_model({})
     x = conformance.data()["x"]
