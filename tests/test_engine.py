@@ -380,6 +380,73 @@ def test_on_jax_a_runner_runs_batch_by_batch_in_the_batch_size_it_was_built_for(
     assert calls == [(4, 2)] * 3
 
 
+JAX_TOKEN = (np.zeros((), np.int8),)  # what the engine's feed yields on JAX
+
+
+@pytest.mark.parametrize("element, token", [
+    (JAX_TOKEN, True),
+    (JAX_TOKEN[0], True),  # Keras may unwrap a one-element tuple
+    ((JAX_TOKEN[0], np.zeros((4, 2), np.float32)), False),  # a batch whose first array looks like a token
+    ([JAX_TOKEN[0]], False),  # the feed yields tuples
+    ((np.zeros((), np.int32),), False),
+    ((np.zeros((3,), np.int8),), False),
+    ((np.zeros((4, 2), np.float32), np.zeros((4, 2), np.float32), None), False),
+    (type("ShapeOnly", (), {"shape": ()})(), False),  # no dtype: not a token, and no error
+    (None, False),
+])
+def test_on_jax_only_the_engines_token_is_taken_for_one(element, token):
+    pytest.importorskip("jax")
+    from tfae._engine import jax as jax_engine
+
+    assert jax_engine._is_token(element) is token
+
+
+def test_on_jax_the_dispatcher_sends_tokens_to_the_engine_and_every_keras_batch_to_keras():
+    pytest.importorskip("jax")
+    from tfae._engine import jax as jax_engine
+
+    class Session:
+        def execution(self, state):
+            return "engine logs", state + 1
+
+    seen = []
+
+    def keras_function(state, data):
+        seen.append(data if isinstance(data, list) else list(data))
+        return "keras logs", state
+
+    dispatch = jax_engine._Dispatcher(Session(), keras_function)
+    batch = (np.ones((4, 2), np.float32), None, None)
+    # Older Keras releases hand the batches of an execution as a list, current ones as an iterator.
+    assert dispatch(0, [JAX_TOKEN]) == ("engine logs", 1)
+    assert dispatch(0, iter([JAX_TOKEN])) == ("engine logs", 1)
+    assert dispatch(0, [batch]) == ("keras logs", 0)
+    assert dispatch(0, iter([batch, batch, batch])) == ("keras logs", 0)
+    assert dispatch(0, []) == ("keras logs", 0)
+    assert [len(data) for data in seen] == [1, 3, 0]  # the batch taken to look at is put back in front
+    assert all(data_batch is batch for data in seen for data_batch in data)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="the JAX engine's program")
+def test_on_jax_each_chunk_donates_the_training_state_as_keras_jitted_step_does(monkeypatch):
+    import jax
+
+    from tfae._engine import jax as jax_engine
+
+    passed = []
+    original = jax_engine.ResidentTrainer.start
+
+    def start(self, *args):
+        feed, run = original(self, *args)
+        return feed, lambda batches, last, state: passed.append(state) or run(batches, last, state)
+
+    monkeypatch.setattr(jax_engine.ResidentTrainer, "start", start)
+    model = conformance.tfae_model({})
+    model.fit(conformance.data()["x"], epochs=1, batch_size=16, verbose=0)
+    leaves = jax.tree_util.tree_leaves(passed)
+    assert passed and leaves and all(leaf.is_deleted() for leaf in leaves)  # one copy of the state, not two
+
+
 def test_batch_by_batch_calls_with_full_padded_batches_all_before_reading_any_and_keeps_the_order():
     events = []
 
