@@ -427,6 +427,25 @@ def test_on_jax_the_dispatcher_sends_tokens_to_the_engine_and_every_keras_batch_
     assert all(data_batch is batch for data in seen for data_batch in data)
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="the JAX engine's conditions")
+@pytest.mark.parametrize("setting", ["jit_compile=False", "keras.distribution"])
+def test_on_jax_the_fast_path_steps_aside_without_jit_or_under_a_distribution(monkeypatch, setting):
+    import jax
+
+    plans = _fast_fits(monkeypatch)
+    x = conformance.data()["x"]
+    if setting == "jit_compile=False":  # Keras runs train_step uncompiled, for debugging
+        conformance.tfae_model({"jit_compile": False}).fit(x, epochs=1, batch_size=16, verbose=0)
+        assert plans == []
+    else:
+        model = conformance.tfae_model({})
+        with keras.distribution.DataParallel(devices=jax.devices()[:1]).scope():
+            model.fit(x, epochs=1, batch_size=16, verbose=0)
+        assert plans == []
+        model.fit(x, epochs=1, batch_size=16, verbose=0)  # outside the scope, the fast path again
+        assert len(plans) == 1
+
+
 @pytest.mark.skipif(BACKEND != "jax", reason="the JAX engine's program")
 def test_on_jax_each_chunk_donates_the_training_state_as_keras_jitted_step_does(monkeypatch):
     import jax
