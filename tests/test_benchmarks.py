@@ -51,3 +51,28 @@ def test_the_epochs_table_compares_each_keras_row_with_tfae_at_the_same_steps_pe
     assert rows["plain Keras fit"] == "2.00x"
     assert rows["plain Keras fit, steps_per_execution=64"] == "5.00x"
     assert rows[epochs.LIMIT] == "0.25x"
+
+
+def test_the_torch_step_profile_splits_train_step_into_phases_that_add_up_to_the_whole_fit():
+    from types import SimpleNamespace
+
+    from benchmarks import torch_step
+
+    def entry(path, function, cumtime, tottime=0.0):
+        return (path, 1, function), (1, 1, tottime, cumtime, {})
+
+    keras = "/venv/site-packages/keras/src/"
+    stats = SimpleNamespace(total_tt=10.0, stats=dict([
+        entry(keras + "backend/torch/trainer.py", "train_step", 8.0),
+        entry(keras + "layers/layer.py", "__call__", 3.0),
+        entry(keras + "trainers/trainer.py", "_compute_loss", 1.0),
+        entry(keras + "trainers/trainer.py", "compute_metrics", 0.5),
+        entry("~", "<method 'run_backward' of 'torch._C._EngineBase' objects>", 1.5, tottime=1.5),
+        entry(keras + "optimizers/base_optimizer.py", "apply", 1.0),
+        entry(keras + "trainers/epoch_iterator.py", "__next__", 0.5),
+        entry("~", "<built-in method torch.matmul>", 0.7, tottime=0.7),
+        entry("/elsewhere/layer.py", "__call__", 9.0),  # another package's function of the same name
+    ]))
+    shares = torch_step.phase_shares(stats)
+    assert [round(share, 3) for share in shares.values()] == [0.3, 0.1, 0.05, 0.15, 0.1, 0.05, 0.1, 0.15, 0.22]
+    assert abs(sum(list(shares.values())[:-1]) - 1.0) < 1e-9
