@@ -20,7 +20,6 @@ import statistics
 import sys
 import time
 
-
 # Phases of Keras' PyTorch `train_step`: (name, file suffix, function) of the call whose cumulative time
 # is the phase's; a recursive call (a layer's `__call__`) counts once, at its outermost level.
 PHASES = (
