@@ -164,6 +164,7 @@ TARGETS = [
     ("evaluate.x", "x", lambda v: models()["ae"].evaluate(v, verbose=0)),
     ("sample.n", "n", lambda v: models()["vae"].sample(v)),
     ("sample.seed", "seed", lambda v: models()["vae"].sample(2, seed=v)),
+    ("VariationalAutoEncoder.encode.seed", "seed", lambda v: models()["vae"].encode(X, sample=True, seed=v)),
     ("encode_distribution.x", "x", lambda v: models()["vae"].encode_distribution(v)),
     ("split_autoencoder.model", "model", lambda v: tfae.split_autoencoder(v)),
     ("split_autoencoder.bottleneck", "bottleneck", lambda v: tfae.split_autoencoder(models()["ae"], v)),

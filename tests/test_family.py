@@ -398,6 +398,11 @@ def test_vae_samples_codes_of_tensors_with_the_seed_given_or_the_models_seed_gen
     assert np.abs(drawn[0] - drawn[1]).max() > 1e-3  # the model's generator moves on
 
 
+def test_vae_takes_a_numpy_integer_seed_as_its_twins_do_and_keeps_it_as_an_int():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=np.int64(3))
+    assert type(vae.seed) is int and vae.get_config()["seed"] == 3
+
+
 def _train_from(model, weights, global_seed, x):
     """`model` set to `weights`, one epoch on `x` with the global seed `global_seed`: its weights after."""
     model.set_weights(weights)

@@ -97,8 +97,7 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
         **kwargs: Any,
     ) -> None:
         beta = _validation.non_negative_float(beta, "beta")
-        if seed is not None:
-            _validation.seed(seed)
+        seed = _validation.seed(seed)
         super().__init__(encoder, decoder, input_shape=input_shape, latent_dim=latent_dim, hidden_units=hidden_units,
                          activation=activation, output_activation=output_activation, dropout=dropout,
                          noise=noise, noise_level=noise_level, **kwargs)
@@ -196,6 +195,7 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
             Codes of shape `(n, latent_dim)`: numpy for array inputs, otherwise
             a tensor of the same kind as `x`.
         """
+        seed = _validation.seed(seed)
         mean, log_var = self.encode_distribution(x, batch_size=batch_size)
         if not sample:
             return mean
