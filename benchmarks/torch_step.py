@@ -18,7 +18,6 @@ import os
 import pstats
 import statistics
 import sys
-import time
 
 # Phases of Keras' PyTorch `train_step`: (name, file suffix, function) of the call whose cumulative time
 # is the phase's; a recursive call (a layer's `__call__`) counts once, at its outermost level.
@@ -30,6 +29,7 @@ PHASES = (
     ("optimizer: Keras' Adam (torch._foreach ops)", "keras/src/optimizers/base_optimizer.py", "apply"),
     ("data: Keras' epoch iterator", "keras/src/trainers/epoch_iterator.py", "__next__"),
 )
+DATA = PHASES[-1][0]  # outside train_step: Keras' iterator feeds it
 STEP = ("keras/src/backend/torch/trainer.py", "train_step")
 
 
@@ -43,9 +43,8 @@ def phase_shares(stats: pstats.Stats) -> dict[str, float]:
     total = stats.total_tt
     shares = {phase: cumulative.get((suffix, name), 0.0) / total for phase, suffix, name in PHASES}
     step = cumulative.get(STEP, 0.0) / total
-    shares["other Keras work inside train_step"] = step - sum(share for phase, share in shares.items()
-                                                              if not phase.startswith("data"))
-    shares["outside train_step: fit's loop, callbacks"] = 1.0 - step - shares[PHASES[-1][0]]
+    shares["other Keras work inside train_step"] = step - sum(share for phase, share in shares.items() if phase != DATA)
+    shares["outside train_step: fit's loop, callbacks"] = 1.0 - step - shares[DATA]
     # Across the phases: the time spent inside PyTorch's compiled functions, the rest being Python.
     kernels = sum(tottime for (filename, _, function), (_, _, tottime, _, _) in stats.stats.items()
                   if filename == "~" and "torch" in function)
@@ -64,26 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("benchmarks.torch_step needs a fresh process: Keras was imported on another backend")
 
     from benchmarks import baselines
-    from benchmarks.run import load_data
+    from benchmarks.run import interleaved, load_data
 
     x, _, source = load_data(args.samples)
     ae, net = baselines.tfae_autoencoder(), baselines.TorchAutoEncoder()
     contenders = {"tfae AutoEncoder.fit (Keras' PyTorch loop)":
                   lambda: ae.fit(x, batch_size=args.batch_size, epochs=1, verbose=0),
                   "PyTorch eager": lambda: net.fit_epoch(x, args.batch_size)}
-    for run in contenders.values():  # warm-up: PyTorch's and Keras' first-call costs
-        run()
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(args.repeats):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+    speeds = interleaved(contenders, args.repeats, len(x))  # warmed up, then in turn
     steps = -(-len(x) // args.batch_size)
     print(f"{source}; batch {args.batch_size}, {steps} steps per epoch, median of {args.repeats} epochs:")
-    for name, seconds in times.items():
-        median = statistics.median(seconds)
-        print(f"  {name}: {len(x) / median:,.0f} samples/s, {median / steps * 1e3:.2f} ms per step")
+    for name, runs in speeds.items():
+        speed = statistics.median(runs)
+        print(f"  {name}: {speed:,.0f} samples/s, {len(x) / speed / steps * 1e3:.2f} ms per step")
     profile = cProfile.Profile()
     profile.runcall(contenders["tfae AutoEncoder.fit (Keras' PyTorch loop)"])
     print("share of a profiled tfae epoch:")
