@@ -63,6 +63,17 @@ def keras_io_conv_autoencoder() -> keras.Model:
     return keras.Model(inputs, outputs)
 
 
+def keras_blog_dense_autoencoder(hidden_units: tuple[int, ...], latent_dim: int) -> keras.Model:
+    """The Keras blog's dense autoencoders ("Building Autoencoders in Keras"): relu layers, a sigmoid output."""
+    inputs = keras.Input((784,))
+    x = inputs
+    for units in (*hidden_units, latent_dim, *reversed(hidden_units)):
+        x = keras.layers.Dense(units, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(784, activation="sigmoid")(x))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
 def conv_halves() -> tuple[keras.Model, keras.Model]:
     """The same architecture as an encoder (to the 7x7x32 maps, flattened) and a decoder."""
     model = keras_io_conv_autoencoder()
@@ -122,15 +133,15 @@ class KerasIoVAE(keras.Model):
 
 
 # ------------------------------------------------------------------ measurement
-def epoch_seconds(models: dict, x, repeats: int) -> dict[str, float]:
+def epoch_seconds(models: dict, x, repeats: int, batch_size: int = BATCH) -> dict[str, float]:
     """Median seconds of one epoch per model, trained in turn (a first full epoch each warms up and compiles)."""
     for model in models.values():
-        model.fit(x, epochs=1, batch_size=BATCH, verbose=0)
+        model.fit(x, epochs=1, batch_size=batch_size, verbose=0)
     times = {name: [] for name in models}
     for _ in range(repeats):
         for name, model in models.items():
             start = time.perf_counter()
-            model.fit(x, epochs=1, batch_size=BATCH, verbose=0)
+            model.fit(x, epochs=1, batch_size=batch_size, verbose=0)
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
@@ -206,19 +217,24 @@ def row_vae(data, epochs, repeats):
             "epoch_s_tfae": speed["tfae"], "epoch_s_reference": speed["keras-io"]}
 
 
-def row_dense(data, epochs, hidden_units, latent_dim):
+def row_dense(data, epochs, repeats, hidden_units, latent_dim, reference_epochs):
+    """The blog's dense model in tfae, timed against the blog's plain Keras code (batch 256, as the blog)."""
     x, xt = data["flat"], data["test_flat"]
     keras.utils.set_random_seed(0)
+    reference = keras_blog_dense_autoencoder(hidden_units, latent_dim)
     ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=latent_dim, hidden_units=hidden_units,
                           latent_activation="relu")
     ae.compile()
+    speed = epoch_seconds({"keras blog": _Paired(reference, x, x), "tfae": ae}, x, repeats, batch_size=256)
     start = time.perf_counter()
-    ae.fit(x, epochs=epochs, batch_size=256, verbose=0)
-    wall = time.perf_counter() - start
+    ae.fit(x, epochs=max(0, epochs - repeats - 1), batch_size=256, verbose=0)
+    wall = time.perf_counter() - start + speed["tfae"] * (repeats + 1)
     reconstructions = ae.reconstruct(xt)
     bce, mse = bce_mse(xt, reconstructions)
     picture(f"dense_{'_'.join(map(str, (*hidden_units, latent_dim)))}", np.concatenate([xt[:10], reconstructions[:10]]))
-    return {"test_bce": bce, "test_mse": mse, "epochs": epochs, "wall_s": wall}
+    return {"test_bce": bce, "test_mse": mse, "epochs": epochs, "wall_s": wall,
+            "epoch_s_tfae": speed["tfae"], "epoch_s_reference": speed["keras blog"],
+            "reference_epochs": reference_epochs}
 
 
 def row_aae(data, epochs):
@@ -254,8 +270,8 @@ ROWS = {
     "conv": lambda d, a: row_conv(d, a.epochs or 10, a.repeats),
     "denoising": lambda d, a: row_conv(d, a.epochs or 10, a.repeats, noise=True),
     "vae": lambda d, a: row_vae(d, a.epochs or 15, a.repeats),
-    "dense32": lambda d, a: row_dense(d, a.epochs or 50, (), 32),
-    "deep": lambda d, a: row_dense(d, a.epochs or 50, (128, 64), 32),
+    "dense32": lambda d, a: row_dense(d, a.epochs or 50, a.repeats, (), 32, reference_epochs=50),
+    "deep": lambda d, a: row_dense(d, a.epochs or 100, a.repeats, (128, 64), 32, reference_epochs=100),
     "aae": lambda d, a: row_aae(d, a.epochs or 10),
     "anomaly": lambda d, a: row_anomaly(d, a.epochs or 5),
 }

@@ -76,3 +76,18 @@ def test_the_torch_step_profile_splits_train_step_into_phases_that_add_up_to_the
     shares = torch_step.phase_shares(stats)
     assert [round(share, 3) for share in shares.values()] == [0.3, 0.1, 0.05, 0.15, 0.1, 0.05, 0.1, 0.15, 0.22]
     assert abs(sum(list(shares.values())[:-1]) - 1.0) < 1e-9
+
+
+@pytest.mark.parametrize("hidden_units", [(), (128, 64)])
+def test_the_family_benchmarks_keras_blog_contender_is_the_architecture_of_the_tfae_row(hidden_units):
+    import tfae
+    from benchmarks import family
+
+    blog = family.keras_blog_dense_autoencoder(hidden_units, 32)
+    ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=32, hidden_units=hidden_units, latent_activation="relu")
+    assert [w.shape for w in blog.weights] == [w.shape for w in ae.weights]
+    rng = np.random.default_rng(0)
+    data = {"flat": rng.random((64, 784), dtype=np.float32), "test_flat": rng.random((16, 784), dtype=np.float32)}
+    row = family.row_dense(data, 3, 1, hidden_units, 32, reference_epochs=50)
+    assert row["epochs"] == 3 and row["reference_epochs"] == 50
+    assert row["epoch_s_tfae"] > 0 and row["epoch_s_reference"] > 0 and 0 < row["test_bce"] < 1
