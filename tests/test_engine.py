@@ -367,6 +367,19 @@ def test_on_tensorflow_an_array_runs_as_one_graph_elsewhere_batch_by_batch(monke
     assert program(np.ones((8, 2), np.float32)).shape == (8, 2)
 
 
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="TensorFlow runs an array as one graph")
+def test_batch_by_batch_reads_each_result_without_a_copy_and_bfloat16_through_keras():
+    engine_module = importlib.import_module(f"tfae._engine.{keras.backend.backend()}")
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    result = keras.ops.convert_to_tensor(values)
+    read = engine_module.to_numpy(result)
+    np.testing.assert_array_equal(read, values)
+    assert np.shares_memory(read, engine_module.to_numpy(result))  # views of the result's one buffer
+    half = engine_module.to_numpy(keras.ops.convert_to_tensor(values, dtype="bfloat16"))
+    assert str(half.dtype) == "bfloat16"
+    np.testing.assert_array_equal(half.astype(np.float32), values)
+
+
 def test_on_jax_a_runner_runs_batch_by_batch_in_the_batch_size_it_was_built_for(monkeypatch):
     pytest.importorskip("jax")
     from tfae._engine import jax as jax_engine

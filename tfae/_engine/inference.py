@@ -44,13 +44,16 @@ def bucket(n: int, batch_size: int) -> int:
     return min(batch_size, 1 << max(0, (n - 1).bit_length()))
 
 
-def batch_by_batch(function: Callable[[np.ndarray], Any], batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+def batch_by_batch(function: Callable[[np.ndarray], Any], batch_size: int, *,
+                   to_numpy: Callable[[Any], np.ndarray] = np.asarray) -> Callable[[np.ndarray], np.ndarray]:
     """`function` (a backend's compiled forward pass of one batch) over an array, one call per batch.
 
     Every call gets exactly `batch_size` rows (the last batch is padded), so
     nothing retraces. Every batch is dispatched before any result is read
     back: JAX and PyTorch-on-GPU run asynchronously, so the next batch's
     transfer and launch overlap the current one's work instead of waiting for it.
+    `to_numpy` reads a result without copying it where it can (the backend's
+    own), since each batch is copied into the output anyway.
     """
 
     def run(x: np.ndarray) -> np.ndarray:
@@ -64,7 +67,7 @@ def batch_by_batch(function: Callable[[np.ndarray], Any], batch_size: int) -> Ca
             pending.append((start, rows, function(batch)))
         outputs = None
         for start, rows, result in pending:
-            result = keras.ops.convert_to_numpy(result)
+            result = to_numpy(result)
             if outputs is None:  # written in place: no list of batches to concatenate
                 outputs = np.empty((n,) + result.shape[1:], result.dtype)
             outputs[start : start + rows] = result[:rows]
@@ -97,10 +100,10 @@ class BatchedRunner:
 
             return one_graph_runner(self._layer, self._call_kwargs, batch_size)
         if backend == "jax":
-            from tfae._engine.jax import inference_function
+            from tfae._engine.jax import inference_function, to_numpy
         else:
-            from tfae._engine.torch import inference_function
-        return batch_by_batch(inference_function(self._layer, self._call_kwargs), batch_size)
+            from tfae._engine.torch import inference_function, to_numpy
+        return batch_by_batch(inference_function(self._layer, self._call_kwargs), batch_size, to_numpy=to_numpy)
 
     def __call__(self, x: np.ndarray, batch_size: int | None) -> np.ndarray:
         n = x.shape[0]

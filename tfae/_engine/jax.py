@@ -109,6 +109,11 @@ class _Dispatcher:
         return self.keras_function(state, data)
 
 
+def to_numpy(result: jax.Array) -> np.ndarray:
+    """A result as numpy: on the CPU a read-only view of JAX's buffer, not Keras' copy of it."""
+    return np.asarray(result)
+
+
 def inference_function(layer: keras.layers.Layer, call_kwargs: dict[str, Any]) -> Callable[[Any], Any]:
     """`layer`'s inference forward pass of one batch, jitted; reads the layer's current weights at each call."""
 

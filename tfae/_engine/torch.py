@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
+import numpy as np
 import torch
 
 
@@ -17,3 +18,10 @@ def inference_function(layer: keras.layers.Layer, call_kwargs: dict[str, Any]) -
             return layer(keras.ops.convert_to_tensor(x), training=False, **call_kwargs)
 
     return function
+
+
+def to_numpy(result: Any) -> np.ndarray:
+    """A result as numpy: a CPU tensor's own memory, not Keras' copy of it (bfloat16, which numpy lacks, by Keras)."""
+    if isinstance(result, torch.Tensor) and result.dtype != torch.bfloat16:
+        return result.detach().cpu().numpy()
+    return keras.ops.convert_to_numpy(result)
