@@ -541,3 +541,180 @@ def test_zero_weighted_samples_leave_the_adversarial_losses_unchanged():
                         aae.get_weights()))
     for key in ("loss", "discriminator_loss", "generator_loss", "reconstruction_loss"):
         assert results[0][0][key] == pytest.approx(results[1][0][key], rel=1e-5), key
+
+
+# ------------------------------------------------- blind spots found by a second sample (mutants ending in 3)
+def test_an_unbuilt_autoencoder_interpolates_between_two_single_samples():
+    ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))  # built by the first data it sees
+    line = ae.interpolate(_FLAT[0], _FLAT[1], 3)
+    assert ae.sample_shape == (6,) and line.shape == (3, 6)
+    np.testing.assert_allclose(line[0], ae.reconstruct(_FLAT[:1])[0], rtol=1e-5)
+
+
+def test_reconstruction_error_of_another_loss_checks_its_batch_size():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(loss="mse")
+    with pytest.raises(ValueError, match="Received: batch_size=0"):
+        ae.reconstruction_error(_FLAT[:4], batch_size=0)
+
+
+def test_vae_builds_its_default_halves_from_every_argument_it_takes():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(5,), activation="tanh",
+                                      output_activation="linear", dropout=0.25)
+    encoder, decoder = vae.encoder.get_config(), vae.decoder.get_config()
+    assert encoder["latent_dim"] == 4 and list(encoder["hidden_units"]) == [5]  # mean and log-variance
+    assert encoder["activation"] == "tanh" and encoder["dropout"] == 0.25
+    assert list(decoder["hidden_units"]) == [5] and decoder["output_activation"] == "linear"
+    assert vae.get_config()["output_activation"] == "linear"
+    assert vae.decode(np.full((1, 2), 50.0, np.float32)).max() > 1.0  # no sigmoid after the last layer
+
+
+def test_vae_trains_on_the_reparameterised_code_mean_plus_sigma_times_its_seeded_noise():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=5)
+    x = keras.ops.convert_to_tensor(_FLAT[:8])
+    mean, log_var = (keras.ops.convert_to_numpy(m) for m in vae.encode_distribution(x))
+    noise = keras.ops.convert_to_numpy(keras.random.normal((8, 2), seed=keras.random.SeedGenerator(5)))
+    expected = vae.decode(mean + np.exp(0.5 * log_var) * noise)  # the model's generator, from its first draw
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(vae(x, training=True)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_vae_return_logits_gives_the_logits_of_its_reconstruction():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    x = keras.ops.convert_to_tensor(_FLAT[:4])
+    logits = keras.ops.convert_to_numpy(vae(x, return_logits=True))
+    probabilities = keras.ops.convert_to_numpy(vae(x))
+    np.testing.assert_allclose(1.0 / (1.0 + np.exp(-logits)), probabilities, rtol=1e-5)
+    assert np.abs(logits - probabilities).max() > 1e-2
+
+
+def test_vae_loss_takes_the_kl_of_the_forward_pass_it_is_given_without_encoding_again():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), dropout=0.5, seed=0)
+    vae.compile()
+    calls = []
+    original = vae.encoder.call
+    vae.encoder.call = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
+    x = keras.ops.convert_to_tensor(_FLAT[:8])
+    y_pred = vae(x, training=True)
+    vae.compute_loss(x, x, y_pred)
+    assert len(calls) == 1
+
+
+def test_vae_samples_codes_of_arrays_with_the_seed_given_and_the_right_spread():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    x = np.repeat(_FLAT[:1], 4000, axis=0)
+    first, second = (vae.encode(x, sample=True, seed=7) for _ in range(2))
+    np.testing.assert_array_equal(first, second)
+    mean, log_var = vae.encode_distribution(x[:1])
+    np.testing.assert_allclose(first.mean(axis=0), mean[0], atol=0.1)
+    np.testing.assert_allclose(first.std(axis=0), np.exp(0.5 * log_var[0]), rtol=0.1)
+
+
+def test_vae_samples_codes_of_tensors_as_mean_plus_sigma_times_the_seeded_normal_noise():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    x = keras.ops.convert_to_tensor(_FLAT[:8])
+    mean, log_var = (keras.ops.convert_to_numpy(m) for m in vae.encode_distribution(x))
+    noise = keras.ops.convert_to_numpy(keras.random.normal((8, 2), seed=5))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(vae.encode(x, sample=True, seed=5)),
+                               mean + np.exp(0.5 * log_var) * noise, rtol=1e-5, atol=1e-6)
+
+
+def test_a_loaded_gan_keeps_the_optimizer_it_was_compiled_with(tmp_path):
+    gan = tfae.GAN(tfae.Decoder((6,)), _critic(), latent_dim=2, seed=0)
+    gan.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05))
+    gan.fit(_FLAT, epochs=1, batch_size=8, verbose=0)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    assert isinstance(loaded.optimizer, keras.optimizers.SGD)
+    assert float(keras.ops.convert_to_numpy(loaded.optimizer.learning_rate)) == pytest.approx(0.05)
+
+
+def test_a_gan_with_a_custom_discriminator_rebuilds_from_config_with_custom_objects():
+    gan = tfae.GAN(tfae.Decoder((6,)), UnregisteredCritic(), latent_dim=2, seed=0)
+    rebuilt = tfae.GAN.from_config(gan.get_config(), custom_objects={"UnregisteredCritic": UnregisteredCritic})
+    assert isinstance(rebuilt.discriminator, UnregisteredCritic)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda d: d.predict(_FLAT), "`predict()` needs a fitted detector"),
+    (lambda d: d.predict_proba(_FLAT), "`predict_proba()` needs a fitted detector"),
+    (lambda d: d.save("unused"), "`save()` needs a fitted detector"),
+    (lambda d: d.fit(_FLAT, epochs=True), "Expected `epochs` to be an integer >= 0. Received: epochs=True"),
+    (lambda d: d.fit(_FLAT, epochs=1.5), "Expected `epochs` to be an integer >= 0. Received: epochs=1.5"),
+    (lambda d: tfae.AnomalyDetector("an autoencoder"), "Expected `autoencoder` to be a tfae autoencoder"),
+])
+def test_an_unfitted_anomaly_detector_and_bad_arguments_get_errors_naming_the_call(call, message):
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2))
+    with pytest.raises(ValueError) as error:
+        call(detector)
+    assert message in str(error.value)
+    assert not detector.autoencoder.compiled  # refused before anything was done
+
+
+def test_anomaly_detector_load_of_a_folder_without_a_detector_names_the_folder(tmp_path):
+    with pytest.raises(ValueError) as error:
+        tfae.AnomalyDetector.load(tmp_path)
+    assert f"Received: path={str(tmp_path)!r}" in str(error.value)
+
+
+def test_anomaly_detector_fit_hands_its_fit_arguments_to_the_autoencoder():
+    batches = []
+    callback = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.append(batch))
+    tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(
+        _FLAT, epochs=1, batch_size=8, callbacks=[callback], verbose=0)
+    assert batches == [0, 1, 2]  # 24 samples in batches of 8
+
+
+def test_sample_of_an_unbuilt_model_names_the_method():
+    vae = tfae.VariationalAutoEncoder(tfae.Encoder(4), tfae.Decoder((6,)))
+    with pytest.raises(ValueError, match=r"^`sample\(\)` needs a built model"):
+        vae.sample(3)
+
+
+def test_adversarial_autoencoder_builds_its_discriminator_from_discriminator_units_and_keeps_it_out_of_its_config():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, discriminator_units=(7,), seed=0)
+    assert list(aae.discriminator.get_config()["hidden_units"]) == [7]
+    config = aae.get_config()
+    assert config["discriminator"] is None and config["discriminator_units"] == [7]  # rebuilt from the units
+
+
+def test_adversarial_autoencoder_refuses_a_discriminator_that_does_not_give_one_logit_per_code():
+    with pytest.raises(ValueError, match=r"^Expected the discriminator to output one logit per code, shape "):
+        tfae.AdversarialAutoEncoder(input_shape=(4,), latent_dim=2, discriminator=keras.layers.Dense(3))
+
+
+def test_adversarial_autoencoder_loss_takes_the_logits_of_the_forward_pass_it_is_given():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0)
+    aae.compile()
+    calls = []
+    original = aae.encoder.call
+    aae.encoder.call = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
+    x = keras.ops.convert_to_tensor(_FLAT[:8])
+    y_pred = aae(x, training=True)
+    aae.compute_loss(x, x, y_pred)
+    assert len(calls) == 1
+
+
+def test_adversarial_autoencoder_called_on_a_symbolic_input_in_training_mode_gives_a_symbolic_output():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    state = keras.ops.convert_to_numpy(aae.seed_generator.state)
+    outputs = aae(keras.Input((6,)), training=True)  # as inside a functional model
+    assert isinstance(outputs, keras.KerasTensor) and tuple(outputs.shape) == (None, 6)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(aae.seed_generator.state), state)  # nothing drawn
+
+
+class RecordingCritic(UnregisteredCritic):
+    """A discriminator that records the `training` flag of each call."""
+
+    def call(self, inputs, training=None):
+        self.seen = [*getattr(self, "seen", []), training]
+        return self.dense(inputs)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_both_passes_through_the_discriminator_get_the_training_flag_given(training):
+    from tfae.models._adversarial import discriminate
+
+    critic = RecordingCritic()
+    real, fake = keras.ops.convert_to_tensor(_FLAT[:4]), keras.ops.convert_to_tensor(_FLAT[4:8])
+    discriminate(critic, real, fake, training=training)  # the joint pass, then the frozen one
+    assert critic.seen[-2:] == [training, training]

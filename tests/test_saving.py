@@ -70,6 +70,16 @@ def test_the_cases_left_to_keras_keep_their_arguments_unzipped_and_sharded(tmp_p
     np.testing.assert_array_equal(again.reconstruct(x), ae.reconstruct(x))
 
 
+def test_an_atomic_save_hands_keras_its_other_arguments_and_an_unknown_one_is_refused_as_keras_refuses_it(tmp_path):
+    ae = _model()
+    ae.save(tmp_path / "ae.keras")
+    saved = (tmp_path / "ae.keras").read_bytes()
+    with pytest.raises(ValueError, match="not supported: \\['colour'\\]"):
+        ae.save(tmp_path / "ae.keras", colour="blue")
+    assert (tmp_path / "ae.keras").read_bytes() == saved  # the earlier file, untouched
+    assert [path.name for path in tmp_path.iterdir()] == ["ae.keras"]  # no partial file left
+
+
 def test_a_partial_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
     stale = tmp_path / ".tfae-partial-deadbeef-ae.keras"
     stale.write_bytes(b"stub")
