@@ -718,3 +718,29 @@ def test_both_passes_through_the_discriminator_get_the_training_flag_given(train
     real, fake = keras.ops.convert_to_tensor(_FLAT[:4]), keras.ops.convert_to_tensor(_FLAT[4:8])
     discriminate(critic, real, fake, training=training)  # the joint pass, then the frozen one
     assert critic.seen[-2:] == [training, training]
+
+
+def test_evaluate_honours_steps():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    first_batch = ae.evaluate(_FLAT[:8], batch_size=8, verbose=0)
+    assert ae.evaluate(_FLAT, batch_size=8, steps=1, verbose=0) == pytest.approx(first_batch, rel=1e-6)
+    assert ae.evaluate(_FLAT, batch_size=8, verbose=0) != pytest.approx(first_batch, rel=1e-3)
+
+
+class UnregisteredEncoder(tfae.Encoder):
+    """An encoder class no registry knows: rebuilding needs it in `custom_objects`."""
+
+
+def test_an_autoencoder_with_a_custom_encoder_rebuilds_from_config_with_custom_objects():
+    ae = tfae.AutoEncoder(UnregisteredEncoder(2), tfae.Decoder((6,)), input_shape=(6,))
+    rebuilt = tfae.AutoEncoder.from_config(ae.get_config(), custom_objects={"UnregisteredEncoder": UnregisteredEncoder})
+    assert isinstance(rebuilt.encoder, UnregisteredEncoder)
+
+
+@pytest.mark.parametrize("filepath", ["gs://bucket/ae.keras", "s3://bucket/ae.weights.h5", "memory://ae.keras"])
+def test_a_remote_filepath_is_left_to_keras_own_writing(filepath):
+    from tfae.models import _saving
+
+    assert _saving._local_file(filepath) is None
+    assert _saving._local_file(filepath.replace("://", "/")) is not None
