@@ -744,3 +744,26 @@ def test_a_remote_filepath_is_left_to_keras_own_writing(filepath):
 
     assert _saving._local_file(filepath) is None
     assert _saving._local_file(filepath.replace("://", "/")) is not None
+
+
+def test_decode_of_an_unbuilt_autoencoder_says_how_to_build_it():
+    ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))
+    with pytest.raises(ValueError) as error:
+        ae.decode(np.zeros((1, 2), np.float32))
+    assert str(error.value) == ("`decode()` needs a built model: pass `input_shape=` to AutoEncoder, or call "
+                                "`fit`, `encode` or the model on data first.")
+
+
+def test_a_gan_is_built_once_constructed_and_names_a_bad_discriminator():
+    assert tfae.GAN(tfae.Decoder((6,)), _critic(), latent_dim=2).built is True
+    with pytest.raises(ValueError, match=r"Expected `discriminator` .*Received: discriminator of type str"):
+        tfae.GAN(tfae.Decoder((6,)), "critic", latent_dim=2)
+
+
+def test_a_gan_passes_its_training_flag_to_both_discriminator_passes_and_its_compile_arguments_to_keras():
+    critic = RecordingCritic()
+    gan = tfae.GAN(tfae.Decoder((6,)), critic, latent_dim=2, seed=0)
+    gan(keras.ops.convert_to_tensor(_FLAT[:4]), training=True)
+    assert critic.seen[-2:] == [True, True]
+    gan.compile(run_eagerly=True, steps_per_execution=2)
+    assert gan.run_eagerly is True and gan.steps_per_execution == 2
