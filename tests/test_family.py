@@ -767,3 +767,26 @@ def test_a_gan_passes_its_training_flag_to_both_discriminator_passes_and_its_com
     assert critic.seen[-2:] == [True, True]
     gan.compile(run_eagerly=True, steps_per_execution=2)
     assert gan.run_eagerly is True and gan.steps_per_execution == 2
+
+
+def test_a_decoder_without_logits_gets_the_loss_plain_keras_gives_it_even_where_its_sigmoid_saturates():
+    decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(6, activation="sigmoid")])
+    ae = tfae.AutoEncoder(tfae.Encoder(2), decoder, input_shape=(6,))
+    decoder.layers[-1].bias.assign(np.full(6, 40.0, np.float32))  # outputs of 1.0 in float32
+    ae.compile()
+    inputs = keras.Input((6,))
+    plain = keras.Model(inputs, decoder(ae.encoder(inputs)))
+    plain.compile(loss="binary_crossentropy")
+    expected = plain.evaluate(_FLAT, _FLAT, verbose=0)
+    assert ae.evaluate(_FLAT, verbose=0, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_fit_and_evaluate_default_every_argument_as_keras_does(method):
+    import inspect
+
+    ours = inspect.signature(getattr(tfae.AutoEncoder, method)).parameters
+    keras_own = inspect.signature(getattr(keras.Model, method)).parameters
+    shared = [name for name in keras_own if name in ours and keras_own[name].default is not inspect.Parameter.empty]
+    assert len(shared) >= 8
+    assert {name: ours[name].default for name in shared} == {name: keras_own[name].default for name in shared}
