@@ -790,3 +790,20 @@ def test_fit_and_evaluate_default_every_argument_as_keras_does(method):
     shared = [name for name in keras_own if name in ours and keras_own[name].default is not inspect.Parameter.empty]
     assert len(shared) >= 8
     assert {name: ours[name].default for name in shared} == {name: keras_own[name].default for name in shared}
+
+
+def test_fit_refuses_targets_outside_zero_one_for_the_cross_entropy_and_prints_as_verbose_asks(capsys):
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    with pytest.raises(ValueError, match=r"^Expected targets in \[0, 1\] .* Received: x with values in \[2, 2\]"):
+        ae.fit(np.full((4, 6), 2.0, np.float32), verbose=0)
+    ae.fit(_FLAT, epochs=1, batch_size=8, verbose=2)
+    assert "3/3" in capsys.readouterr().out  # Keras' one line per epoch: steps, time, loss
+
+
+def test_a_sparse_autoencoder_called_on_a_symbolic_input_adds_no_penalty():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, sparsity=0.1)
+    ae(keras.Input((6,)))
+    assert ae.losses == []
+    ae(_FLAT[:4])
+    assert len(ae.losses) == 1  # an eager call adds it
