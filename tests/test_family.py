@@ -807,3 +807,26 @@ def test_a_sparse_autoencoder_called_on_a_symbolic_input_adds_no_penalty():
     assert ae.losses == []
     ae(_FLAT[:4])
     assert len(ae.losses) == 1  # an eager call adds it
+
+
+def test_the_halves_a_model_builds_are_named_encoder_and_decoder_whatever_was_built_before():
+    tfae.Encoder(2), tfae.Decoder((6,))  # these take Keras' automatic names "encoder" and "decoder" first
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    assert (ae.encoder.name, ae.decoder.name) == ("encoder", "decoder")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2)),
+     "Expected `input_shape` when no `decoder` is given: the decoder must know what shape to reconstruct. "
+     "Received: input_shape=None"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,))).build((None, None)),
+     "Expected an input shape with a batch axis and known sample axes, e.g. (None, 784). "
+     "Received: input_shape=(None, None)"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((5,)), input_shape=(6,)),
+     "Expected the decoder to reconstruct samples of the input's shape (6,). "
+     "Received: decoder output shape=(None, 5)"),
+])
+def test_an_autoencoder_that_cannot_be_built_says_why_in_full(make, message):
+    with pytest.raises(ValueError) as error:
+        make()
+    assert str(error.value) == message
