@@ -587,15 +587,19 @@ def test_vae_return_logits_gives_the_logits_of_its_reconstruction():
     assert np.abs(logits - probabilities).max() > 1e-2
 
 
-def test_vae_loss_takes_the_kl_of_the_forward_pass_it_is_given_without_encoding_again():
-    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), dropout=0.5, seed=0)
-    vae.compile()
+@pytest.mark.parametrize("make", [
+    lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), dropout=0.5, seed=0),
+    lambda: tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0),
+], ids=["vae_kl", "aae_discriminator_logits"])
+def test_the_loss_takes_what_the_forward_pass_left_for_it_without_encoding_again(make):
+    model = make()
+    model.compile()
     calls = []
-    original = vae.encoder.call
-    vae.encoder.call = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
+    original = model.encoder.call
+    model.encoder.call = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
     x = keras.ops.convert_to_tensor(_FLAT[:8])
-    y_pred = vae(x, training=True)
-    vae.compute_loss(x, x, y_pred)
+    y_pred = model(x, training=True)
+    model.compute_loss(x, x, y_pred)
     assert len(calls) == 1
 
 
@@ -680,18 +684,6 @@ def test_adversarial_autoencoder_builds_its_discriminator_from_discriminator_uni
 def test_adversarial_autoencoder_refuses_a_discriminator_that_does_not_give_one_logit_per_code():
     with pytest.raises(ValueError, match=r"^Expected the discriminator to output one logit per code, shape "):
         tfae.AdversarialAutoEncoder(input_shape=(4,), latent_dim=2, discriminator=keras.layers.Dense(3))
-
-
-def test_adversarial_autoencoder_loss_takes_the_logits_of_the_forward_pass_it_is_given():
-    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0)
-    aae.compile()
-    calls = []
-    original = aae.encoder.call
-    aae.encoder.call = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
-    x = keras.ops.convert_to_tensor(_FLAT[:8])
-    y_pred = aae(x, training=True)
-    aae.compute_loss(x, x, y_pred)
-    assert len(calls) == 1
 
 
 def test_adversarial_autoencoder_called_on_a_symbolic_input_in_training_mode_gives_a_symbolic_output():
