@@ -791,6 +791,8 @@ def test_fit_refuses_targets_outside_zero_one_for_the_cross_entropy_and_prints_a
         ae.fit(np.full((4, 6), 2.0, np.float32), verbose=0)
     ae.fit(_FLAT, epochs=1, batch_size=8, verbose=2)
     assert "3/3" in capsys.readouterr().out  # Keras' one line per epoch: steps, time, loss
+    ae.fit(_FLAT, epochs=1, batch_size=8)  # Keras' default, "auto": a progress bar
+    assert "3/3" in capsys.readouterr().out
 
 
 def test_a_sparse_autoencoder_called_on_a_symbolic_input_adds_no_penalty():
