@@ -146,6 +146,17 @@ def epoch_seconds(models: dict, x, repeats: int, batch_size: int = BATCH) -> dic
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def train_rest(model, x, epochs: int, repeats: int, epoch_s: float, batch_size: int = BATCH):
+    """Train `model` for what is left of `epochs` after `epoch_seconds` (a warm-up and `repeats` timed epochs).
+
+    Returns `(history, wall)`: the rest's history and the wall time of all `epochs`, the timed ones counted
+    at their median.
+    """
+    start = time.perf_counter()
+    history = model.fit(x, epochs=max(0, epochs - repeats - 1), batch_size=batch_size, verbose=0).history
+    return history, time.perf_counter() - start + epoch_s * (repeats + 1)
+
+
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     """Area under the ROC curve: the chance a positive outscores a negative (ties count half)."""
     order = np.argsort(scores, kind="mergesort")
@@ -174,9 +185,7 @@ def row_conv(data, epochs, repeats, *, noise=False):
     else:
         reference_models = {"keras-io": _Paired(reference, x, x), "tfae": ae}
     speed = epoch_seconds(reference_models, x, repeats)
-    start = time.perf_counter()
-    ae.fit(x, epochs=max(0, epochs - repeats - 1), batch_size=BATCH, verbose=0)
-    wall = time.perf_counter() - start + speed["tfae"] * (repeats + 1)
+    _, wall = train_rest(ae, x, epochs, repeats, speed["tfae"])
     inputs = np.clip(xt + 0.4 * rng.standard_normal(xt.shape), 0, 1).astype("float32") if noise else xt
     reconstructions = ae.reconstruct(inputs)
     bce, mse = bce_mse(xt, reconstructions)
@@ -205,9 +214,7 @@ def row_vae(data, epochs, repeats):
     vae = tfae.VariationalAutoEncoder(*vae_halves(), seed=0)
     vae.compile()
     speed = epoch_seconds({"keras-io": reference, "tfae": vae}, x, repeats)
-    start = time.perf_counter()
-    history = vae.fit(x, epochs=max(0, epochs - repeats - 1), batch_size=BATCH, verbose=0).history
-    wall = time.perf_counter() - start + speed["tfae"] * (repeats + 1)
+    history, wall = train_rest(vae, x, epochs, repeats, speed["tfae"])
     last = {key: values[-1] for key, values in history.items()} if history else {}
     picture("vae_samples", vae.sample(40, seed=0))
     picture("vae_latent", codes=vae.encode(data["test_images"]), labels=data["test_labels"],
@@ -226,9 +233,7 @@ def row_dense(data, epochs, repeats, hidden_units, latent_dim, reference_epochs)
                           latent_activation="relu")
     ae.compile()
     speed = epoch_seconds({"keras blog": _Paired(reference, x, x), "tfae": ae}, x, repeats, batch_size=256)
-    start = time.perf_counter()
-    ae.fit(x, epochs=max(0, epochs - repeats - 1), batch_size=256, verbose=0)
-    wall = time.perf_counter() - start + speed["tfae"] * (repeats + 1)
+    _, wall = train_rest(ae, x, epochs, repeats, speed["tfae"], batch_size=256)
     reconstructions = ae.reconstruct(xt)
     bce, mse = bce_mse(xt, reconstructions)
     picture(f"dense_{'_'.join(map(str, (*hidden_units, latent_dim)))}", np.concatenate([xt[:10], reconstructions[:10]]))
