@@ -582,3 +582,48 @@ def test_the_halves_a_model_builds_are_named_encoder_and_decoder(options):
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, **options)
     assert (ae.encoder.name, ae.decoder.name) == ("encoder", "decoder")
     assert ae.get_layer("decoder") is ae.decoder
+
+
+def test_reconstruction_error_refuses_targets_of_another_shape_naming_them():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    x = np.zeros((4, 6), np.float32)
+    with pytest.raises(ValueError) as error:
+        ae.reconstruction_error(x, y=np.zeros((4, 5), np.float32))
+    assert str(error.value) == "Expected `y` to have samples of shape (6,) (6 values each). Received: y.shape=(4, 5)"
+
+
+def test_interpolate_runs_both_halves_in_the_batch_size_given(monkeypatch):
+    # The batch size bounds the memory an interpolation of many pairs takes, in encode and in decode.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    sizes = []
+    for method in ("encode", "decode"):
+        original = getattr(ae, method)
+        monkeypatch.setattr(ae, method, lambda *args, _run=original, **kwargs: (
+            sizes.append((_run.__name__, kwargs.get("batch_size"))) or _run(*args, **kwargs)))
+    x = np.random.default_rng(0).uniform(size=(6, 6)).astype(np.float32)
+    assert ae.interpolate(x[:3], x[3:], 4, batch_size=5).shape == (3, 4, 6)
+    assert sizes == [("encode", 5), ("decode", 5)]
+
+
+def test_compile_keeps_the_jit_compile_the_user_asked_for():
+    # XLA is tfae's default for its dense layers only where the user left Keras' "auto".
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(jit_compile=False)
+    assert ae.jit_compile is False
+    ae.compile()
+    assert ae.jit_compile is (keras.backend.backend() != "torch")
+
+
+def test_fit_shuffles_by_default_as_keras_does():
+    # mutmut's wrapper reports the original signature, so the default is pinned by what `fit` does.
+    x = np.random.default_rng(0).uniform(size=(16, 6)).astype(np.float32)
+    weights = {}
+    for shuffle in ("default", True, False):
+        keras.utils.set_random_seed(1)
+        ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+        ae.compile(optimizer="sgd")
+        ae.fit(x, batch_size=4, verbose=0, **({} if shuffle == "default" else {"shuffle": shuffle}))
+        weights[shuffle] = ae.get_weights()
+    for default, shuffled in zip(weights["default"], weights[True]):
+        np.testing.assert_array_equal(default, shuffled)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights["default"], weights[False]))

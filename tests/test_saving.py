@@ -348,3 +348,35 @@ def test_a_crash_between_the_two_renames_of_a_folder_save_loses_nothing(tmp_path
         for restored_weight, weight in zip(restored.get_weights(), weights):
             np.testing.assert_array_equal(restored_weight, weight)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g"]
+
+
+class Adam(keras.optimizers.Adam):
+    """A user's optimizer that shares Keras' name: it must load as itself, from `custom_objects`."""
+
+
+@pytest.mark.parametrize("load", [tfae.load_model, keras.saving.load_model], ids=["tfae", "keras"])
+def test_a_users_optimizer_named_like_keras_own_loads_as_the_users_class(tmp_path, load):
+    model = _model()
+    model.compile(optimizer=Adam(learning_rate=0.01))
+    model.save(tmp_path / "ae.keras")
+    loaded = load(tmp_path / "ae.keras", custom_objects={"Adam": Adam})
+    assert type(loaded.optimizer) is Adam
+    assert float(keras.ops.convert_to_numpy(loaded.optimizer.learning_rate)) == pytest.approx(0.01)
+
+
+def test_an_optimizer_another_backend_recorded_as_its_own_class_is_read_as_keras_public_one():
+    from tfae.models._saving import portable_config
+
+    def recorded(module, name, **config):
+        return {"module": module, "class_name": name, "config": config, "registered_name": name}
+
+    torch_adam = recorded("keras.src.backend.torch.optimizers.torch_adam", "Adam", learning_rate=0.01)
+    scaled = recorded("keras.optimizers", "LossScaleOptimizer", inner_optimizer=torch_adam)
+    users = recorded("my_package.optimizers", "Adam")
+    portable = portable_config({"optimizer": scaled, "loss": "mse", "other": users})
+    inner = portable["optimizer"]["config"]["inner_optimizer"]
+    assert (inner["module"], inner["class_name"], inner["registered_name"]) == ("keras.optimizers", "Adam", None)
+    assert inner["config"] == {"learning_rate": 0.01}
+    assert portable["other"] == users and portable["loss"] == "mse"  # a user's class keeps its module
+    optimizer = keras.saving.deserialize_keras_object(portable["optimizer"])
+    assert type(optimizer.inner_optimizer) is keras.optimizers.Adam

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,32 @@ def portable_optimizers(custom_objects: dict | None = None) -> Iterator[None]:
         yield
 
 
+# The module Keras records for a backend's own optimizer class, e.g. `keras.src.backend.torch.optimizers.torch_adam`.
+_BACKEND_OPTIMIZER = re.compile(r"keras\.src\.backend\.\w+\.optimizers(\.|$)")
+
+
+def portable_config(config: Any) -> Any:
+    """`config` (a serialized object) with each backend's own optimizer class named as Keras' public one.
+
+    Only entries whose module is a Keras backend's optimizers change (see
+    `portable_optimizers`); a user's class, even one named `Adam`, keeps its
+    own module and loads from `custom_objects` as in Keras.
+    """
+    if isinstance(config, list):
+        return [portable_config(value) for value in config]
+    if not isinstance(config, dict):
+        return config
+    config = {key: portable_config(value) for key, value in config.items()}
+    module, name = config.get("module"), config.get("class_name")
+    if (isinstance(module, str) and _BACKEND_OPTIMIZER.match(module) and isinstance(name, str)
+            and isinstance(getattr(keras.optimizers, name, None), type)):
+        config.update(module="keras.optimizers", registered_name=None)
+    return config
+
+
 def deserialize_compile_config(config: dict[str, Any]) -> dict[str, Any]:
     """A saved compile config as `compile`'s arguments, whichever backend wrote it."""
-    with portable_optimizers():
-        return keras.saving.deserialize_keras_object(config)
+    return keras.saving.deserialize_keras_object(portable_config(config))
 
 
 class ModelFileError(ValueError):
