@@ -530,20 +530,24 @@ def test_an_adversarial_autoencoder_with_a_custom_discriminator_loads_with_custo
     assert isinstance(rebuilt.discriminator, UnregisteredCritic)
 
 
-def test_zero_weighted_samples_leave_the_adversarial_losses_unchanged():
-    # The discriminator sees the codes of x as fakes: a sample of weight 0 must count in no loss. Both models
-    # start alike (weights, seed), so they draw the same prior samples.
+@pytest.mark.parametrize("cls, keys", [
+    (tfae.AdversarialAutoEncoder, ("loss", "discriminator_loss", "generator_loss", "reconstruction_loss")),
+    (tfae.VariationalAutoEncoder, ("loss", "kl_loss", "reconstruction_loss")),
+], ids=["aae", "vae"])
+def test_zero_weighted_samples_leave_every_loss_term_unchanged(cls, keys):
+    # The AAE's discriminator sees the codes of x as fakes: a sample of weight 0 must count in no loss. Both
+    # models start alike (weights, seed), so they draw the same prior samples.
     weights = np.array([1, 1, 1, 1, 0, 0, 0, 0], np.float32)
     other = _FLAT[:8].copy()
     other[4:] = 1.0 - other[4:]  # differs only where the weight is 0
     results = []
     for x in (_FLAT[:8], other):
-        aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0)
-        aae.compile()
-        aae.set_weights(results[0][1] if results else aae.get_weights())
-        results.append((aae.evaluate(x, sample_weight=weights, batch_size=8, verbose=0, return_dict=True),
-                        aae.get_weights()))
-    for key in ("loss", "discriminator_loss", "generator_loss", "reconstruction_loss"):
+        model = cls(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0)
+        model.compile()
+        model.set_weights(results[0][1] if results else model.get_weights())
+        results.append((model.evaluate(x, sample_weight=weights, batch_size=8, verbose=0, return_dict=True),
+                        model.get_weights()))
+    for key in keys:
         assert results[0][0][key] == pytest.approx(results[1][0][key], rel=1e-5), key
 
 
@@ -912,3 +916,101 @@ def test_a_discriminator_with_batch_normalization_trains_and_updates_its_statist
     history = model.fit(_FLAT, epochs=1, batch_size=8, verbose=0).history
     assert np.isfinite(history["loss"]).all()
     assert not np.array_equal(keras.ops.convert_to_numpy(critic.layers[1].moving_mean), before)
+
+
+# ------------------------------------------------- blind spots found by a fourth sample (mutants ending in 1)
+def test_interpolate_takes_eight_points_by_default_and_says_why_it_refuses_fewer_than_two():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    assert ae.interpolate(_FLAT[0], _FLAT[1]).shape == (8, 6)
+    with pytest.raises(ValueError) as error:
+        ae.interpolate(_FLAT[0], _FLAT[1], 1)
+    assert str(error.value) == "Expected `steps` to be an integer >= 2 (both ends). Received: steps=1"
+
+
+def test_an_unbuilt_autoencoder_interpolates_between_two_batches():
+    ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))  # built from one sample of the batch
+    lines = ae.interpolate(_FLAT[:3], _FLAT[3:6], 4)
+    assert ae.sample_shape == (6,) and lines.shape == (3, 4, 6)
+
+
+def test_reconstruction_error_of_an_uncompiled_model_without_tfae_sigmoid_is_keras_cross_entropy():
+    decoder = keras.Sequential([keras.layers.Dense(6, activation="sigmoid")], name="plain")
+    ae = tfae.AutoEncoder(tfae.Encoder(2), decoder, input_shape=(6,))
+    p = np.clip(ae.reconstruct(_FLAT), keras.config.epsilon(), 1 - keras.config.epsilon())
+    expected = -(_FLAT * np.log(p) + (1 - _FLAT) * np.log(1 - p)).mean(axis=1)
+    np.testing.assert_allclose(ae.reconstruction_error(_FLAT), expected, rtol=1e-4)
+
+
+def test_vae_loss_outside_a_step_is_that_of_the_mean_codes_in_inference_mode():
+    # Given an output of no call of its own (Keras' symbolic build, a user's y_pred), the KL term is computed
+    # from x in inference mode: with dropout in the encoder, the same value every time.
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(16,), dropout=0.5, seed=0)
+    vae.compile()
+    x = keras.ops.convert_to_tensor(_FLAT[:8])
+    y_pred = keras.ops.convert_to_tensor(_FLAT[8:16])
+    losses = [float(keras.ops.convert_to_numpy(vae.compute_loss(x, x, y_pred))) for _ in range(3)]
+    assert losses[0] == losses[1] == losses[2]
+    mean, log_var = vae.encode_distribution(_FLAT[:8])
+    kl = (-0.5 * (1 + log_var - mean**2 - np.exp(log_var)).sum(axis=1)).mean()
+    assert float(keras.ops.convert_to_numpy(vae.kl_loss_tracker.result())) == pytest.approx(kl, rel=1e-4)
+
+
+@pytest.mark.parametrize("dtype, expected", [(None, np.float32), ("mixed_float16", np.float16)])
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["array", "tensor"])
+def test_vae_sampled_codes_come_in_the_dtype_of_its_mean_codes(dtype, expected, as_tensor):
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0, dtype=dtype)
+    x = keras.ops.convert_to_tensor(_FLAT[:4]) if as_tensor else _FLAT[:4]
+    codes = keras.ops.convert_to_numpy(vae.encode(x, sample=True, seed=1))
+    assert codes.dtype == expected == keras.ops.convert_to_numpy(vae.encode(x)).dtype
+
+
+@pytest.mark.parametrize("contamination, accepted", [(0.0, False), (1e-6, True), (0.5, True), (0.5001, False)])
+def test_anomaly_detector_contamination_lies_in_zero_excluded_to_one_half(contamination, accepted):
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    if accepted:
+        assert tfae.AnomalyDetector(ae, contamination=contamination).contamination == contamination
+    else:
+        with pytest.raises(ValueError, match=f"Received: contamination={contamination}"):
+            tfae.AnomalyDetector(ae, contamination=contamination)
+
+
+def test_anomaly_detector_load_refuses_pickled_scores(tmp_path):
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(_FLAT, epochs=1, verbose=0)
+    detector.save(tmp_path / "det")
+    scores = next((tmp_path / "det").glob("*.npy"))
+    np.save(scores, np.array([{"runs": "code when unpickled"}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="Expected a folder written by AnomalyDetector.save"):
+        tfae.AnomalyDetector.load(tmp_path / "det")
+
+
+def test_adversarial_autoencoder_defaults_its_adversarial_weight_to_twenty():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    assert aae.adversarial_weight == 20.0 and aae.get_config()["adversarial_weight"] == 20.0
+
+
+def test_a_sparse_adversarial_autoencoder_adds_the_penalty_of_its_codes():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, sparsity=0.1, seed=0)
+    aae(_FLAT[:4])
+    codes = aae.encode(_FLAT[:4])
+    assert len(aae.losses) == 1
+    assert float(keras.ops.convert_to_numpy(aae.losses[0])) == pytest.approx(0.1 * np.abs(codes).sum() / 4, rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(12,), (5,), (3, 5), ()])
+def test_interpolate_refuses_points_of_another_shape_naming_the_shape_given(shape):
+    # The points were once concatenated first, and the error named `x` with the shape of both together.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with pytest.raises(ValueError) as error:
+        ae.interpolate(np.zeros(shape), np.zeros(shape), 3)
+    assert str(error.value) == ("Expected `x_a` and `x_b` to be one sample of shape (6,) (6 values), or a batch of "
+                                f"them of shape (n, *(6,)). Received: x_a.shape={shape}")
+
+
+def test_interpolate_takes_an_image_model_s_samples_flat_or_shaped_one_at_a_time_or_in_batches():
+    ae = tfae.AutoEncoder(input_shape=(2, 3, 1), latent_dim=2)
+    image = _FLAT[:2].reshape(2, 2, 3, 1)
+    expected = ae.interpolate(image, image[::-1], 3)
+    assert expected.shape == (2, 3, 2, 3, 1)
+    np.testing.assert_allclose(ae.interpolate(_FLAT[:2], _FLAT[1::-1], 3), expected, rtol=1e-6)
+    np.testing.assert_allclose(ae.interpolate(image[0], image[1], 3), expected[0], rtol=1e-6)
+    np.testing.assert_allclose(ae.interpolate(_FLAT[0], _FLAT[1], 3), expected[0], rtol=1e-6)

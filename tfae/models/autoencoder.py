@@ -442,7 +442,13 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             raise ValueError(f"Expected `x_a` and `x_b` of the same shape. Received: x_a.shape={a.shape}, "
                              f"x_b.shape={b.shape}")
         self._ensure_built(a if a.ndim > 1 else a[None])
-        single = a.shape == self.sample_shape or (a.ndim == 1 and len(self.sample_shape) > 1)
+        size = int(np.prod(self.sample_shape))
+        single = a.shape in (self.sample_shape, (size,))
+        if not single and a.shape[1:] not in (self.sample_shape, (size,)):
+            raise ValueError(
+                f"Expected `x_a` and `x_b` to be one sample of shape {self.sample_shape} ({size} values), or a "
+                f"batch of them of shape (n, *{self.sample_shape}). Received: x_a.shape={a.shape}"
+            )
         codes = self.encode(np.concatenate([a[None], b[None]]) if single else np.concatenate([a, b]),
                             batch_size=batch_size)
         z_a, z_b = np.split(codes, 2)
