@@ -1014,3 +1014,14 @@ def test_interpolate_takes_an_image_model_s_samples_flat_or_shaped_one_at_a_time
     np.testing.assert_allclose(ae.interpolate(_FLAT[:2], _FLAT[1::-1], 3), expected, rtol=1e-6)
     np.testing.assert_allclose(ae.interpolate(image[0], image[1], 3), expected[0], rtol=1e-6)
     np.testing.assert_allclose(ae.interpolate(_FLAT[0], _FLAT[1], 3), expected[0], rtol=1e-6)
+
+
+def test_evaluate_prints_as_verbose_asks_and_a_progress_bar_by_default(capsys):
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    ae.evaluate(_FLAT, batch_size=8, verbose=0)
+    assert capsys.readouterr().out == ""
+    ae.evaluate(_FLAT, batch_size=8, verbose=2)
+    assert "3/3 - " in capsys.readouterr().out  # Keras' one line: steps, time, loss
+    ae.evaluate(_FLAT, batch_size=8)  # Keras' default, "auto": a progress bar
+    assert "3/3" in capsys.readouterr().out
