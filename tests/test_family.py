@@ -1025,3 +1025,30 @@ def test_evaluate_prints_as_verbose_asks_and_a_progress_bar_by_default(capsys):
     assert "3/3 - " in capsys.readouterr().out  # Keras' one line: steps, time, loss
     ae.evaluate(_FLAT, batch_size=8)  # Keras' default, "auto": a progress bar
     assert "3/3" in capsys.readouterr().out
+
+
+def test_fit_trains_one_epoch_by_default_and_honours_validation_steps():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    history = ae.fit(_FLAT[:8], batch_size=8, validation_data=(_FLAT,), validation_steps=1, verbose=0).history
+    assert len(history["loss"]) == 1
+    first_batch = ae.evaluate(_FLAT[:8], batch_size=8, verbose=0, return_dict=True)["loss"]
+    assert history["val_loss"][0] == pytest.approx(first_batch, rel=1e-5)
+    assert history["val_loss"][0] != pytest.approx(ae.evaluate(_FLAT, batch_size=8, verbose=0), rel=1e-3)
+
+
+def test_fit_hands_every_argument_to_the_engine_as_given(monkeypatch):
+    import tfae._engine
+
+    seen = {}
+    monkeypatch.setattr(tfae._engine, "fit", lambda model, keras_fit, x, y, sample_weight, arguments: seen.update(
+        arguments, x=x, y=y, sample_weight=sample_weight))
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    callback = keras.callbacks.Callback()
+    given = dict(batch_size=4, epochs=3, verbose=2, validation_split=0.25, shuffle=False, class_weight=None,
+                 initial_epoch=1, steps_per_epoch=2, validation_steps=1, validation_batch_size=2, validation_freq=2)
+    ae.fit(_FLAT, callbacks=[callback], **given)
+    assert {key: seen[key] for key in given} == given
+    assert seen["callbacks"][-1] is callback and seen["validation_data"] is None
+    np.testing.assert_array_equal(seen["x"], _FLAT)
