@@ -832,6 +832,11 @@ def test_the_halves_a_model_builds_are_named_encoder_and_decoder_whatever_was_bu
     (lambda: tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((5,)), input_shape=(6,)),
      "Expected the decoder to reconstruct samples of the input's shape (6,). "
      "Received: decoder output shape=(None, 5)"),
+    (lambda: tfae.AutoEncoder(decoder=tfae.Decoder((6,)), input_shape=(6,)),
+     "Expected `latent_dim` (an integer > 0) when no `encoder` is given. Received: latent_dim=None"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2, name="enc"), input_shape=(6,), tied=True),
+     "Expected no `encoder` or `decoder` with `tied=True`: the model builds a tfae.Encoder and the TiedDecoder "
+     "that mirrors it. Received: encoder=<Encoder name=enc, built=False>, decoder=None"),
 ])
 def test_an_autoencoder_that_cannot_be_built_says_why_in_full(make, message):
     with pytest.raises(ValueError) as error:
