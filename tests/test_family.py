@@ -1057,3 +1057,8 @@ def test_fit_hands_every_argument_to_the_engine_as_given(monkeypatch):
     assert {key: seen[key] for key in given} == given
     assert seen["callbacks"][-1] is callback and seen["validation_data"] is None
     np.testing.assert_array_equal(seen["x"], _FLAT)
+
+
+def test_the_default_decoder_takes_the_dropout():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(4,), dropout=0.25)
+    assert ae.encoder.get_config()["dropout"] == ae.decoder.get_config()["dropout"] == 0.25
