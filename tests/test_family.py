@@ -854,9 +854,10 @@ def test_an_autoencoder_that_cannot_be_built_says_why_in_full(make, message):
 ], ids=["denoising", "tied", "vae", "aae"])
 def test_every_layer_a_model_builds_takes_the_models_dtype_policy(make):
     model = make()
-    built = [getattr(model, name, None) for name in ("encoder", "decoder", "corruption", "discriminator")]
-    assert {layer.name: layer.dtype_policy.name for layer in built if layer is not None} == {
-        layer.name: "mixed_float16" for layer in built if layer is not None}
+    built = [layer for name in ("encoder", "decoder", "corruption", "discriminator")
+             if (layer := getattr(model, name, None)) is not None]
+    assert {layer.name: layer.dtype_policy.name for layer in built} == dict.fromkeys(
+        (layer.name for layer in built), "mixed_float16")
 
 
 @pytest.mark.parametrize("cls", [tfae.VariationalAutoEncoder, tfae.AdversarialAutoEncoder])
@@ -1011,12 +1012,20 @@ def test_interpolate_refuses_points_of_another_shape_naming_the_shape_given(shap
                                 f"them of shape (n, *(6,)). Received: x_a.shape={shape}")
 
 
+def test_interpolate_refuses_a_vector_for_a_model_of_one_value_per_sample():
+    # Each value of a 1-D array is one "value", not one sample: no batch axis, so no batch.
+    ae = tfae.AutoEncoder(input_shape=(1,), latent_dim=1)
+    with pytest.raises(ValueError, match=r"Received: x_a.shape=\(3,\)$"):
+        ae.interpolate(np.zeros(3), np.ones(3), 3)
+
+
 def test_interpolate_takes_an_image_model_s_samples_flat_or_shaped_one_at_a_time_or_in_batches():
     ae = tfae.AutoEncoder(input_shape=(2, 3, 1), latent_dim=2)
     image = _FLAT[:2].reshape(2, 2, 3, 1)
     expected = ae.interpolate(image, image[::-1], 3)
     assert expected.shape == (2, 3, 2, 3, 1)
     np.testing.assert_allclose(ae.interpolate(_FLAT[:2], _FLAT[1::-1], 3), expected, rtol=1e-6)
+    np.testing.assert_allclose(ae.interpolate(image[..., 0], image[::-1, ..., 0], 3), expected, rtol=1e-6)  # as encode
     np.testing.assert_allclose(ae.interpolate(image[0], image[1], 3), expected[0], rtol=1e-6)
     np.testing.assert_allclose(ae.interpolate(_FLAT[0], _FLAT[1], 3), expected[0], rtol=1e-6)
 

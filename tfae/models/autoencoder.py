@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -442,9 +443,10 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             raise ValueError(f"Expected `x_a` and `x_b` of the same shape. Received: x_a.shape={a.shape}, "
                              f"x_b.shape={b.shape}")
         self._ensure_built(a if a.ndim > 1 else a[None])
-        size = int(np.prod(self.sample_shape))
+        # One sample, shaped or flat; else a batch, each sample of any shape `encode` takes (the same size).
+        size = math.prod(self.sample_shape)
         single = a.shape in (self.sample_shape, (size,))
-        if not single and a.shape[1:] not in (self.sample_shape, (size,)):
+        if not single and (a.ndim < 2 or math.prod(a.shape[1:]) != size):
             raise ValueError(
                 f"Expected `x_a` and `x_b` to be one sample of shape {self.sample_shape} ({size} values), or a "
                 f"batch of them of shape (n, *{self.sample_shape}). Received: x_a.shape={a.shape}"
