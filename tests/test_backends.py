@@ -37,7 +37,8 @@ def run_pytest_on_backend(backend: str, *targets: str) -> str:
     return result.stdout
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
+# JAX comes with the test extra, so its pass runs in the README's suite; PyTorch's (CI installs it) with the slow ones.
+@pytest.mark.parametrize("backend", ["jax", pytest.param("torch", marks=pytest.mark.slow)])
 def test_keras_side_api_runs_on_other_backends(backend):
     assert f"OK {backend}" in run_on_backend(backend, "backend_check.py")
 
@@ -56,6 +57,10 @@ def keras_files(tmp_path_factory):
     return folders
 
 
+# Slow: every backend saves, then loads the others' files, each in a process of its own. Grouped so that
+# `pytest -n ... --dist loadgroup` saves the files once, on one worker.
+@pytest.mark.slow
+@pytest.mark.xdist_group("keras_files")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_keras_file_saved_on_any_backend_loads_on_this_one_with_the_same_outputs(keras_files, backend):
     others = [str(folder) for saver, folder in keras_files.items() if saver != backend]
