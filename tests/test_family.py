@@ -1071,3 +1071,146 @@ def test_fit_hands_every_argument_to_the_engine_as_given(monkeypatch):
 def test_the_default_decoder_takes_the_dropout():
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(4,), dropout=0.25)
     assert ae.encoder.get_config()["dropout"] == ae.decoder.get_config()["dropout"] == 0.25
+
+
+# ---- Blind spots a fifth untouched mutation sample of tfae.models (mutants numbered ...0) found.
+
+@pytest.mark.parametrize("output_activation", ["sigmoid", None], ids=["tfae_sigmoid", "no_sigmoid"])
+def test_stateless_call_in_training_mode_applies_the_decoders_dropout(output_activation):
+    # `stateless_call` (JAX users' functional step) runs `call` outside any layer call, so `call` must hand
+    # `training` to the decoder itself: no outer call context carries it there. Only the decoder drops out.
+    decoder = tfae.Decoder((6,), hidden_units=(32,), dropout=0.5, output_activation=output_activation)
+    ae = tfae.AutoEncoder(tfae.Encoder(2, hidden_units=(32,)), decoder)
+    ae.build((None, 6))
+    variables = ([v.value for v in ae.trainable_variables], [v.value for v in ae.non_trainable_variables])
+    trained, _ = ae.stateless_call(*variables, _FLAT, training=True)
+    inferred, _ = ae.stateless_call(*variables, _FLAT, training=False)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(inferred), ae.reconstruct(_FLAT), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(keras.ops.convert_to_numpy(trained), keras.ops.convert_to_numpy(inferred))
+
+
+def test_interpolate_with_two_steps_gives_the_two_end_points():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    line = ae.interpolate(_FLAT[0], _FLAT[1], 2)
+    np.testing.assert_allclose(line, ae.reconstruct(_FLAT[:2]), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="Received: steps=1"):
+        ae.interpolate(_FLAT[0], _FLAT[1], 1)
+
+
+def test_encode_distribution_passes_its_batch_size_on():
+    with pytest.raises(ValueError, match="batch_size=0"):
+        tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2).encode_distribution(_FLAT, batch_size=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2),
+    lambda: tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2),
+], ids=["variational", "adversarial"])
+def test_sample_with_a_seed_repeats_and_another_seed_differs(make):
+    model = make()
+    np.testing.assert_array_equal(model.sample(5, seed=3), model.sample(5, seed=3))
+    assert not np.allclose(model.sample(5, seed=3), model.sample(5, seed=4))
+
+
+def test_a_gan_discriminator_of_several_logits_is_refused_naming_one_per_sample():
+    critic = keras.Sequential([keras.layers.Dense(2)], name="critic")
+    with pytest.raises(ValueError, match=r"^Expected the discriminator to output one logit per sample, shape "):
+        tfae.GAN(tfae.Decoder((6,)), critic, latent_dim=2).build((None, 6))
+
+
+def test_a_gan_knows_its_generators_sample_shape_from_the_start():
+    assert _gan().sample_shape == (6,)
+    critic = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(1)])
+    assert tfae.GAN(tfae.Decoder((4, 3)), critic, latent_dim=2).sample_shape == (4, 3)
+
+
+def _gan_logits(gan, seed):
+    rng = np.random.default_rng(seed)
+    return {key: keras.ops.convert_to_tensor(rng.normal(size=(4, 1)).astype(np.float32))
+            for key in ("real", "fake", "fooled")}
+
+
+def test_a_gan_sample_of_weight_zero_does_not_count_in_the_discriminators_loss():
+    gan = _gan()
+    gan.compile()
+    gan.build((None, 6))
+    logits = _gan_logits(gan, 0)
+    weights = keras.ops.convert_to_tensor(np.array([1.0, 1.0, 0.0, 0.0], np.float32))
+    other_real = dict(logits, real=keras.ops.concatenate([logits["real"][:2], logits["real"][2:] - 100.0]))
+    loss = gan.compute_loss(_FLAT[:4], y_pred=logits, sample_weight=weights)
+    assert float(gan.compute_loss(_FLAT[:4], y_pred=other_real, sample_weight=weights)) == pytest.approx(float(loss))
+    assert float(gan.compute_loss(_FLAT[:4], y_pred=other_real)) != pytest.approx(float(loss), rel=1e-3)
+
+
+def test_a_gan_loss_adds_its_players_regularizers():
+    generator = tfae.Decoder((6,), kernel_regularizer=keras.regularizers.L2(10.0))
+    plain, regularized = _gan(), tfae.GAN(generator, _critic(), latent_dim=2)
+    for gan in (plain, regularized):
+        gan.compile()
+        gan.build((None, 6))
+    regularized.set_weights(plain.get_weights())
+    logits = _gan_logits(plain, 1)
+    penalty = float(keras.ops.sum(regularized.losses))
+    assert penalty > 0
+    assert float(regularized.compute_loss(_FLAT[:4], y_pred=logits)) == pytest.approx(
+        float(plain.compute_loss(_FLAT[:4], y_pred=logits)) + penalty, rel=1e-5)
+
+
+def test_an_adversarial_autoencoder_keeps_the_halves_it_is_given():
+    encoder, decoder = tfae.Encoder(2, hidden_units=(8,)), tfae.Decoder((6,), hidden_units=(8,))
+    aae = tfae.AdversarialAutoEncoder(encoder, decoder)
+    assert aae.encoder is encoder and aae.decoder is decoder
+    with pytest.raises(ValueError, match="Received: discriminator of type str"):
+        tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, discriminator="critic")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, seed=3),
+    lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=3),
+    lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, noise="gaussian"),
+], ids=["adversarial", "variational", "denoising"])
+def test_inference_leaves_the_models_training_noise_stream_alone(make):
+    # A call, predict or reconstruct outside training draws nothing: the next fit sees the noise a seeded run
+    # would have seen without them.
+    model = make()
+    streams = [v for v in model.non_trainable_variables if "seed_generator" in v.path]
+    before = [np.array(v) for v in streams]
+    assert streams
+    model(_FLAT)
+    model.predict(_FLAT, verbose=0)
+    model.reconstruct(_FLAT)
+    for variable, start in zip(streams, before):
+        np.testing.assert_array_equal(np.array(variable), start)
+
+
+def test_anomaly_labels_count_a_score_equal_to_the_threshold_as_normal(tmp_path):
+    # With 21 training samples the 0.75 quantile is the 16th score itself: 5 scores above it, not 6.
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2), contamination=0.25)
+    detector.fit(_FLAT[:21], epochs=0)
+    assert detector.threshold_ in detector.decision_scores_
+    assert detector.labels_.sum() == 5
+    detector.save(tmp_path / "det")
+    assert tfae.AnomalyDetector.load(tmp_path / "det").labels_.sum() == 5
+
+
+def test_anomaly_probabilities_stay_within_zero_and_one_far_from_the_training_data():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(loss="mse")  # the squared error of samples of 50s dwarfs every training score
+    detector = tfae.AnomalyDetector(ae).fit(_FLAT)
+    far = np.full((3, 6), 50.0, np.float32)
+    assert (detector.decision_function(far) > detector.decision_scores_.max()).all()
+    np.testing.assert_array_equal(detector.predict_proba(far), [[0.0, 1.0]] * 3)
+
+
+def test_anomaly_detector_save_names_its_path_argument():
+    with pytest.raises(ValueError, match="Received: path=3"):
+        _fitted_detector().save(3)
+
+
+@pytest.mark.parametrize("make, name", [
+    (tfae.AutoEncoder, "autoencoder"),
+    (tfae.VariationalAutoEncoder, "variational_autoencoder"),
+    (tfae.AdversarialAutoEncoder, "adversarial_autoencoder"),
+])
+def test_each_model_defaults_to_its_own_name_never_numbered(make, name):
+    assert [make(input_shape=(6,), latent_dim=2).name for _ in range(2)] == [name, name]

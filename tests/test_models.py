@@ -107,6 +107,18 @@ def test_mse_loss_and_denoising_pairs_train_towards_clean_targets(small_digits):
     assert denoiser.evaluate(noisy, x_train, verbose=0)[0] < 0.99 * copier.evaluate(noisy, x_train, verbose=0)[0]
 
 
+def test_metrics_of_denoising_pairs_compare_the_reconstruction_with_the_clean_targets(small_digits):
+    (x_train, _), _ = small_digits
+    clean = x_train[:128]
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1).astype("float32")
+    ae = article_model()
+    ae.compile(loss="mse")  # and the default metric, "mse": the same value when both read the targets
+    result = ae.evaluate(noisy, clean, batch_size=64, verbose=0, return_dict=True)
+    assert result["mse"] == pytest.approx(result["loss"], rel=1e-5)
+    against_inputs = ae.evaluate(noisy, noisy, batch_size=64, verbose=0, return_dict=True)["mse"]
+    assert result["mse"] != pytest.approx(against_inputs, rel=1e-3)
+
+
 def test_fit_accepts_a_tf_data_pipeline_of_inputs_only(small_digits):
     import tensorflow as tf
 
