@@ -13,6 +13,11 @@ def article_model(**kwargs):
     return tfae.AutoEncoder(input_shape=(784,), latent_dim=16, hidden_units=(32,), **kwargs)
 
 
+def noisy_copy(x):
+    """`x` with Gaussian noise of standard deviation 0.3, clipped to [0, 1]: a denoiser's inputs."""
+    return np.clip(x + np.random.default_rng(0).normal(0, 0.3, x.shape), 0, 1).astype("float32")
+
+
 def test_fit_with_inputs_only_reduces_the_loss_and_reports_validation(small_digits):
     (x_train, _), (x_test, _) = small_digits
     ae = article_model()
@@ -95,7 +100,7 @@ def test_fit_takes_one_optimizer_step_per_batch_of_the_requested_size(small_digi
 
 def test_mse_loss_and_denoising_pairs_train_towards_clean_targets(small_digits):
     (x_train, _), _ = small_digits
-    noisy = np.clip(x_train + np.random.default_rng(0).normal(0, 0.3, x_train.shape), 0, 1).astype("float32")
+    noisy = noisy_copy(x_train)
     # The same start, trained towards the clean targets and towards the noisy inputs themselves.
     denoiser, copier = article_model(), article_model()
     copier.set_weights(denoiser.get_weights())
@@ -110,7 +115,7 @@ def test_mse_loss_and_denoising_pairs_train_towards_clean_targets(small_digits):
 def test_metrics_of_denoising_pairs_compare_the_reconstruction_with_the_clean_targets(small_digits):
     (x_train, _), _ = small_digits
     clean = x_train[:128]
-    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1).astype("float32")
+    noisy = noisy_copy(clean)
     ae = article_model()
     ae.compile(loss="mse")  # and the default metric, "mse": the same value when both read the targets
     result = ae.evaluate(noisy, clean, batch_size=64, verbose=0, return_dict=True)
