@@ -535,6 +535,16 @@ def test_evaluate_with_sample_weights_and_no_targets_weighs_the_loss_against_the
                                                return_dict=True), rel=1e-6)
 
 
+def test_evaluate_runs_the_callbacks_it_is_given():
+    x = np.random.default_rng(0).uniform(size=(20, 6)).astype("float32")
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    batches = []
+    logger = keras.callbacks.LambdaCallback(on_test_batch_end=lambda batch, logs: batches.append(batch))
+    ae.evaluate(x, batch_size=8, verbose=0, callbacks=[logger])
+    assert batches == [0, 1, 2]
+
+
 def test_an_unbuilt_autoencoder_encodes_a_symbolic_input_and_builds_from_its_shape():
     ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))
     assert not ae.built
