@@ -1234,12 +1234,20 @@ def test_a_gans_stateless_call_in_training_mode_applies_the_generators_dropout()
     assert not np.allclose(keras.ops.convert_to_numpy(trained["fake"]), keras.ops.convert_to_numpy(inferred["fake"]))
 
 
-@pytest.mark.parametrize("make", [tfae.AutoEncoder, tfae.VariationalAutoEncoder, tfae.AdversarialAutoEncoder],
-                         ids=["autoencoder", "variational", "adversarial"])
-def test_a_stateless_call_in_training_mode_draws_from_every_random_layer_and_inference_from_none(make):
+def _half_with_seeded_dropout(units, name):
+    # Seeded: an unseeded Dropout on PyTorch draws from torch's own generator and leaves its seed state alone.
+    return keras.Sequential([keras.layers.Dense(8), keras.layers.Dropout(0.5, seed=1), keras.layers.Dense(units)],
+                            name=name)
+
+
+@pytest.mark.parametrize("make, code_width", [
+    (tfae.AutoEncoder, 2), (tfae.VariationalAutoEncoder, 4), (tfae.AdversarialAutoEncoder, 2),
+], ids=["autoencoder", "variational", "adversarial"])
+def test_a_stateless_call_in_training_mode_draws_from_every_random_layer_and_inference_from_none(make, code_width):
     # The corruption, both halves' dropout and the model's own draws each move their seed state when, and only
     # when, `stateless_call` says training: `call` must hand `training` to each sublayer (no call context does).
-    model = make(input_shape=(6,), latent_dim=2, hidden_units=(8,), dropout=0.5, noise="gaussian")
+    model = make(_half_with_seeded_dropout(code_width, "encoder"), _half_with_seeded_dropout(6, "decoder"),
+                 noise="gaussian")
     model.build((None, 6))
     trainable = [v.value for v in model.trainable_variables]
     states = [v.value for v in model.non_trainable_variables]
