@@ -1255,7 +1255,8 @@ def test_a_stateless_call_in_training_mode_draws_from_every_random_layer_and_inf
 
     def moved(training):
         _, new_states = model.stateless_call(trainable, states, _FLAT, training=training)
-        return [not np.array_equal(old, new) for old, new in zip(states, new_states)]
+        return [not np.array_equal(keras.ops.convert_to_numpy(old), keras.ops.convert_to_numpy(new))
+                for old, new in zip(states, new_states)]
 
     assert all(moved(True)) and not any(moved(False))
 
@@ -1264,3 +1265,51 @@ def test_an_anomaly_detector_trains_its_autoencoder_for_the_epochs_it_is_given()
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
     tfae.AnomalyDetector(ae).fit(_FLAT, epochs=3, batch_size=8, verbose=0)
     assert len(ae.history.history["loss"]) == 3
+
+
+def test_interpolate_decodes_the_float32_line_between_the_two_codes():
+    # (1 - t) z_a + t z_b in the codes' float32, as a user computing the line would: float64 weights round the
+    # inner points differently by an ulp or two.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    z_a, z_b = ae.encode(_FLAT[:2])
+    t = np.linspace(0.0, 1.0, 8, dtype=np.float32)[:, None]
+    np.testing.assert_array_equal(ae.interpolate(_FLAT[0], _FLAT[1], 8), ae.decode((1.0 - t) * z_a + t * z_b))
+
+
+def test_the_adversarial_loss_keeps_its_players_dtype_when_floatx_changes_later():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, adversarial_weight=0.1)
+    aae.compile()
+    x = keras.ops.convert_to_tensor(_FLAT[:4])
+    y_pred = aae(x)
+    try:
+        keras.config.set_floatx("float64")
+        loss = aae.compute_loss(x, y_pred=y_pred)
+    finally:
+        keras.config.set_floatx("float32")
+    assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+
+
+class _DtypeRecordingDecoder(keras.layers.Layer):
+    """A decoder that sees its inputs as they come (no autocast) and records their dtype."""
+
+    def __init__(self, **kwargs):
+        super().__init__(autocast=False, **kwargs)
+        self.dense = keras.layers.Dense(6, dtype=self.dtype_policy)
+        self.seen = []
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, inputs):
+        self.seen.append(keras.backend.standardize_dtype(inputs.dtype))
+        return self.dense(keras.ops.cast(inputs, self.compute_dtype))
+
+
+def test_a_variational_autoencoder_samples_its_training_code_in_the_compute_dtype():
+    # mean + exp(log_var / 2) * noise in float16 under mixed precision, as the mean: a float32 draw would
+    # turn the code into float32 (rounded once instead of per operation) before the decoder.
+    decoder = _DtypeRecordingDecoder(dtype="mixed_float16")
+    vae = tfae.VariationalAutoEncoder(tfae.Encoder(4, dtype="mixed_float16"), decoder, input_shape=(6,),
+                                      dtype="mixed_float16")
+    vae(_FLAT[:4], training=True)
+    assert decoder.seen[-1] == "float16"
