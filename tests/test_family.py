@@ -1082,6 +1082,11 @@ def test_the_default_decoder_takes_the_dropout():
 
 # ---- Blind spots a fifth untouched mutation sample of tfae.models (mutants numbered ...0) found.
 
+def _variable_values(model):
+    """`(trainable, non_trainable)`: the values of a model's variables, as `stateless_call` takes them."""
+    return [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables]
+
+
 @pytest.mark.parametrize("output_activation", ["sigmoid", None], ids=["tfae_sigmoid", "no_sigmoid"])
 def test_stateless_call_in_training_mode_applies_the_decoders_dropout(output_activation):
     # `stateless_call` (JAX users' functional step) runs `call` outside any layer call, so `call` must hand
@@ -1089,7 +1094,7 @@ def test_stateless_call_in_training_mode_applies_the_decoders_dropout(output_act
     decoder = tfae.Decoder((6,), hidden_units=(32,), dropout=0.5, output_activation=output_activation)
     ae = tfae.AutoEncoder(tfae.Encoder(2, hidden_units=(32,)), decoder)
     ae.build((None, 6))
-    variables = ([v.value for v in ae.trainable_variables], [v.value for v in ae.non_trainable_variables])
+    variables = _variable_values(ae)
     trained, _ = ae.stateless_call(*variables, _FLAT, training=True)
     inferred, _ = ae.stateless_call(*variables, _FLAT, training=False)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(inferred), ae.reconstruct(_FLAT), rtol=1e-5, atol=1e-6)
@@ -1226,7 +1231,7 @@ def test_each_model_defaults_to_its_own_name_never_numbered(make, name):
 def test_a_gans_stateless_call_in_training_mode_applies_the_generators_dropout():
     # As for the AutoEncoder above: outside a layer call only `call` can hand `training` to the generator.
     gan = tfae.GAN(tfae.Decoder((6,), hidden_units=(32,), dropout=0.5), _critic(), latent_dim=2)
-    variables = ([v.value for v in gan.trainable_variables], [v.value for v in gan.non_trainable_variables])
+    variables = _variable_values(gan)
     trained, _ = gan.stateless_call(*variables, _FLAT, training=True)
     inferred, _ = gan.stateless_call(*variables, _FLAT, training=False)  # the same codes: the same seed state
     np.testing.assert_allclose(keras.ops.convert_to_numpy(trained["real"]),
@@ -1249,8 +1254,7 @@ def test_a_stateless_call_in_training_mode_draws_from_every_random_layer_and_inf
     model = make(_half_with_seeded_dropout(code_width, "encoder"), _half_with_seeded_dropout(6, "decoder"),
                  noise="gaussian")
     model.build((None, 6))
-    trainable = [v.value for v in model.trainable_variables]
-    states = [v.value for v in model.non_trainable_variables]
+    trainable, states = _variable_values(model)
     assert len(states) >= 3  # the corruption's, the encoder's and the decoder's seed generators, at least
 
     def moved(training):
@@ -1281,11 +1285,12 @@ def test_the_adversarial_loss_keeps_its_players_dtype_when_floatx_changes_later(
     aae.compile()
     x = keras.ops.convert_to_tensor(_FLAT[:4])
     y_pred = aae(x)
+    floatx = keras.config.floatx()
     try:
         keras.config.set_floatx("float64")
         loss = aae.compute_loss(x, y_pred=y_pred)
     finally:
-        keras.config.set_floatx("float32")
+        keras.config.set_floatx(floatx)
     assert keras.backend.standardize_dtype(loss.dtype) == "float32"
 
 
