@@ -1318,3 +1318,80 @@ def test_a_variational_autoencoder_samples_its_training_code_in_the_compute_dtyp
                                       dtype="mixed_float16")
     vae(_FLAT[:4], training=True)
     assert decoder.seen[-1] == "float16"
+
+
+# ---- Blind spots a seventh untouched mutation sample of tfae.models (mutants numbered ...4) found.
+
+def test_a_variational_autoencoder_reconstructs_towards_the_targets_it_is_given():
+    # A denoising VAE trains on (noisy, clean) pairs: its reconstruction term compares with `y`, not with `x`.
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    vae.compile()
+    x, y = _FLAT[:8], _FLAT[8:16]
+    result = vae.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    # The VAE's default loss sums over each example's pixels: reconstruction_error's "sum".
+    expected = vae.reconstruction_error(x, y, reduction="sum")
+    assert result["reconstruction_loss"] == pytest.approx(float(expected.mean()), rel=1e-5)
+    assert result["reconstruction_loss"] != pytest.approx(float(vae.reconstruction_error(x, reduction="sum").mean()),
+                                                          rel=1e-3)
+    np.testing.assert_allclose(vae.reconstruction_error(x, y), expected / 6, rtol=1e-6)
+
+
+def _sigmoid_decoder():
+    return keras.Sequential([keras.layers.Dense(6, activation="sigmoid")], name="decoder")
+
+
+@pytest.mark.parametrize("loss, decoder", [
+    (keras.losses.MeanSquaredError(), None),
+    (keras.losses.BinaryCrossentropy(label_smoothing=0.1), None),
+    (tfae.losses.SigmoidCrossEntropy(), _sigmoid_decoder),
+    (tfae.losses.SigmoidCrossEntropy(feature_reduction="sum"), _sigmoid_decoder),
+], ids=["mse-object", "bce-object-smoothed", "sigmoid-ce-of-probabilities", "summed-sigmoid-ce-of-probabilities"])
+def test_reconstruction_error_applies_a_compiled_loss_object_per_example_as_evaluate_does(loss, decoder):
+    # A Loss object (not only a loss's name) and tfae's cross-entropy on a decoder of probabilities: each
+    # example's mean over its elements, as evaluate gives for it alone (for the summed loss: its sum).
+    decoder = tfae.Decoder((6,)) if decoder is None else decoder()
+    ae = tfae.AutoEncoder(tfae.Encoder(2), decoder, input_shape=(6,))
+    ae.compile(loss=loss, metrics=[])
+    reduction = "sum" if getattr(loss, "feature_reduction", "mean") == "sum" else "mean"
+    errors = ae.reconstruction_error(_FLAT[:4], reduction=reduction)
+    one_by_one = [ae.evaluate(_FLAT[i:i + 1], verbose=0) for i in range(4)]
+    np.testing.assert_allclose(errors, one_by_one, rtol=1e-5)
+
+
+def test_vae_samples_codes_of_arrays_as_mean_plus_sigma_times_numpys_seeded_normal_noise():
+    # The documented draw for arrays: numpy's generator seeded with `seed`, scaled by exp(log_var / 2).
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    mean, log_var = vae.encode_distribution(_FLAT[:8])
+    noise = np.random.default_rng(5).standard_normal((8, 2)).astype(np.float32)
+    np.testing.assert_allclose(vae.encode(_FLAT[:8], sample=True, seed=5), mean + np.exp(0.5 * log_var) * noise,
+                               rtol=1e-6)
+
+
+def test_an_adversarial_autoencoders_evaluation_reads_its_encoders_codes_in_inference_mode():
+    # evaluate() gets no codes from `call` and encodes x itself: with the encoder's dropout off, as Keras
+    # evaluates. The generator's loss reads only those codes (the discriminator's also reads fresh prior
+    # draws), so two evaluations of the same weights give the same generator loss.
+    aae = tfae.AdversarialAutoEncoder(tfae.Encoder(2, hidden_units=(16,), dropout=0.5), tfae.Decoder((6,)),
+                                      input_shape=(6,), seed=0)
+    aae.compile()
+    first, second = (aae.evaluate(_FLAT, batch_size=8, verbose=0, return_dict=True) for _ in range(2))
+    assert first["generator_loss"] == second["generator_loss"]
+    assert first["reconstruction_loss"] == second["reconstruction_loss"]
+
+
+def test_an_anomaly_detectors_labels_are_integers():
+    # scikit-learn's detectors label with integers (0 normal, 1 anomaly), not floats.
+    labels = _fitted_detector().predict(_FLAT)
+    assert labels.dtype == np.int64 and set(np.unique(labels)) <= {0, 1}
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["untied", "tied"])
+def test_an_autoencoders_output_activation_reaches_its_decoder_tied_or_not(tied):
+    # output_activation=None: unbounded reconstructions, whose sigmoid is the default model's with the same
+    # weights.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, tied=tied, output_activation=None)
+    with_sigmoid = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, tied=tied)
+    with_sigmoid.set_weights(ae.get_weights())
+    assert ae.decoder.output_activation is None
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.ops.sigmoid(ae.reconstruct(_FLAT))),
+                               with_sigmoid.reconstruct(_FLAT), rtol=1e-6)

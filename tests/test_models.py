@@ -545,6 +545,25 @@ def test_evaluate_runs_the_callbacks_it_is_given():
     assert batches == [0, 1, 2]
 
 
+def test_weighted_metrics_weigh_each_example_by_its_sample_weight():
+    # Keras' `weighted_metrics` see the sample weights (its `metrics` do not): Σ w·mae / Σ w.
+    x = np.random.default_rng(0).uniform(size=(16, 6)).astype("float32")
+    weights = np.linspace(0.0, 1.0, 16).astype("float32")
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(metrics=[], weighted_metrics=["mae"])
+    result = ae.evaluate(x, sample_weight=weights, batch_size=8, verbose=0, return_dict=True)
+    per_example = np.abs(ae.reconstruct(x) - x).mean(axis=1)
+    assert result["mae"] == pytest.approx(float((weights * per_example).sum() / weights.sum()), rel=1e-5)
+
+
+def test_evaluate_refuses_an_argument_keras_does_not_know_as_keras_does():
+    # Keras' evaluate takes private keyword arguments (fit's cached validation data) and refuses the rest.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    with pytest.raises(ValueError, match="Arguments not recognized"):
+        ae.evaluate(np.zeros((4, 6), np.float32), verbose=0, bacth_size=2)
+
+
 def test_an_unbuilt_autoencoder_encodes_a_symbolic_input_and_builds_from_its_shape():
     ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))
     assert not ae.built

@@ -22,6 +22,13 @@ from tfae.models._training import FastTraining, Handoff
 _DEFAULT_LOSS = "sigmoid_cross_entropy"
 
 
+def _probability_logits(probabilities):
+    """The logits of probabilities clipped to [epsilon, 1 - epsilon], as Keras' binary cross-entropy clips them."""
+    epsilon = keras.config.epsilon()
+    p = ops.clip(ops.convert_to_tensor(probabilities), epsilon, 1.0 - epsilon)
+    return ops.log(p) - ops.log1p(-p)
+
+
 @keras.saving.register_keras_serializable(package="tfae")
 class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
@@ -361,11 +368,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             if logits is not None:
                 y_pred = logits
             else:
-                # Probabilities only (a decoder of another kind, Keras' symbolic
-                # build): their logits, clipped as Keras' binary cross-entropy clips.
-                epsilon = keras.config.epsilon()
-                p = ops.clip(ops.convert_to_tensor(y_pred), epsilon, 1.0 - epsilon)
-                y_pred = ops.log(p) - ops.log1p(-p)
+                # Probabilities only (a decoder of another kind, Keras' symbolic build).
+                y_pred = _probability_logits(y_pred)
         return super().compute_loss(x, y, y_pred, sample_weight, training=training)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
@@ -464,17 +468,21 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
                              batch_size: int | None = None) -> np.ndarray:
         """The compiled loss of each example's reconstruction (without regularization terms).
 
-        With the default loss this is each example's sigmoid cross-entropy,
-        computed from the decoder's logits exactly as in training; any other
-        Keras loss of the last axis (`"mse"`, `"mae"`, ...) is applied element
-        by element. An uncompiled model uses the default loss.
+        The loss is applied element by element, then reduced over each
+        example: with the default loss (or any `tfae.losses.SigmoidCrossEntropy`)
+        the sigmoid cross-entropy computed from the decoder's logits exactly
+        as in training; with any other Keras loss of the last axis (`"mse"`,
+        `keras.losses.MeanAbsoluteError()`, ...) that loss's own function. An
+        uncompiled model uses the default loss.
 
         Args:
             x: samples, as `encode` takes them (arrays, lists, datasets).
             y: targets (a denoiser's clean samples); defaults to `x`.
-            reduction: `"mean"` (the loss's own averaging: the same value as
-                `evaluate` gives for one example) or `"sum"` over each
-                example's elements.
+            reduction: `"mean"` or `"sum"` over each example's elements. The
+                mean is what `evaluate` gives for one example with Keras'
+                losses and AutoEncoder's default; the sum is that of a loss
+                that sums over the elements, such as the
+                VariationalAutoEncoder's default (its `reconstruction_loss`).
             batch_size: as for `encode`.
 
         Returns:
@@ -488,16 +496,22 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             raise ValueError(f"Expected `y` to have one target per sample of `x` ({len(x)}). "
                              f"Received: y with {len(y)} samples")
         loss = losses._single_loss(self.loss) if self.compiled else _DEFAULT_LOSS
-        if (isinstance(loss, SigmoidCrossEntropy) or loss == _DEFAULT_LOSS) and self._fuses_sigmoid:
-            logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
-                                   batch_size=batch_size, return_logits=True).reshape(len(x), -1)
-            elements = np.logaddexp(0.0, logits) - y.reshape(len(y), -1) * logits
+        targets = y.reshape(len(y), -1)
+        if isinstance(loss, SigmoidCrossEntropy) or (loss == _DEFAULT_LOSS and self._fuses_sigmoid):
+            if self._fuses_sigmoid:
+                logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
+                                       batch_size=batch_size, return_logits=True).reshape(len(x), -1)
+            else:  # as compute_loss: the logits of the clipped probabilities
+                reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1)
+                logits = keras.ops.convert_to_numpy(_probability_logits(reconstruction))
+            elements = np.logaddexp(0.0, logits) - targets * logits
         else:
             if loss == _DEFAULT_LOSS:
                 loss = "binary_crossentropy"
-            function = keras.losses.get(loss)
+            # A Loss object's `call` is its function before any reduction over the batch.
+            function = loss.call if isinstance(loss, keras.losses.Loss) else keras.losses.get(loss)
             reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1, 1)
-            elements = keras.ops.convert_to_numpy(function(y.reshape(len(y), -1, 1), reconstruction))
+            elements = keras.ops.convert_to_numpy(function(targets[..., None], reconstruction))
         elements = elements.reshape(len(x), -1)
         return elements.mean(axis=1) if reduction == "mean" else elements.sum(axis=1)
 

@@ -40,7 +40,8 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
     Keras (`sample_weight`, `loss_weights`, distribution strategies); `fit`
     and `evaluate` also report them as `reconstruction_loss` and `kl_loss`.
     `compile()` defaults to the sigmoid cross-entropy summed over each
-    sample's pixels, so `loss` is the negative ELBO in nats.
+    sample's pixels, so `loss` is the negative ELBO in nats (and each
+    example's reconstruction term is `reconstruction_error(x, reduction="sum")`).
 
     >>> vae = tfae.VariationalAutoEncoder(input_shape=(784,), latent_dim=2, hidden_units=(256,))
 
