@@ -59,6 +59,10 @@ def load(folder: Path) -> None:
                                        err_msg=f"{path} {key}")
         iterations = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         assert iterations == int(np.load(folder / f"{name}.iterations.npy")), (path, iterations)
+        if name not in ("conv", "plain"):  # tfae's dense layers: XLA as tfae chooses it on this backend
+            fresh = type(model).from_config(model.get_config())
+            fresh.compile()
+            assert model.jit_compile == fresh.jit_compile, (path, model.jit_compile, fresh.jit_compile)
         model.fit(x, x, epochs=1, batch_size=16, verbose=0)  # the loaded optimizer state trains on
         assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == iterations + 2, path
         print("loaded", path, flush=True)

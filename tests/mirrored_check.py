@@ -4,6 +4,8 @@ Run in a subprocess by tests/test_distributed.py: logical devices must be
 configured before TensorFlow starts. Prints OK at the end.
 """
 
+import tempfile
+
 import tensorflow as tf
 
 cpu = tf.config.list_physical_devices("CPU")[0]
@@ -31,4 +33,15 @@ for name, model, y in (("single", single, None), ("tfae", ours, None), ("keras",
 
 c.assert_same(results["tfae"], results["keras"], 1e-5, "tfae vs keras under MirroredStrategy")
 c.assert_same(results["tfae"], results["single"], 1e-5, "tfae under MirroredStrategy vs one device")
+
+# A file saved on one device (where tfae chose XLA for "auto") loads under the strategy, which makes that
+# choice again (XLA cannot reach mirrored variables), and trains on as the one-device model does.
+with tempfile.TemporaryDirectory() as folder:
+    single.save(f"{folder}/single.keras")
+    with strategy.scope():
+        loaded = keras.models.load_model(f"{folder}/single.keras")
+for name, model in (("single", single), ("loaded", loaded)):
+    history = model.fit(d["x"], sample_weight=d["w"], **arguments)
+    results[name] = {"history": history.history, "weights": model.get_weights()}
+c.assert_same(results["loaded"], results["single"], 1e-5, "a one-device file loaded under MirroredStrategy")
 print("OK mirrored")

@@ -46,7 +46,7 @@ def test_keras_side_api_runs_on_other_backends(backend):
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist may run other modules' tests between the three loads
 def keras_files(tmp_path_factory):
     """{backend: folder of `.keras` files it wrote, with their inputs and outputs}, for the installed backends."""
     folders = {}

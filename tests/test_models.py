@@ -660,6 +660,23 @@ def test_compile_keeps_the_jit_compile_the_user_asked_for():
     assert ae.jit_compile is (keras.backend.backend() != "torch")
 
 
+def test_the_compile_config_keeps_auto_where_tfae_chose_xla_and_a_loaded_model_chooses_again(tmp_path):
+    # tfae's XLA for "auto" holds for this backend and device only: the file keeps "auto", so PyTorch
+    # or a distribution strategy makes its own choice on load (tests/mirrored_check.py trains one).
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    assert ae.get_compile_config()["jit_compile"] == "auto"
+    ae.save(tmp_path / "auto.keras")
+    loaded = keras.models.load_model(tmp_path / "auto.keras")
+    assert loaded.get_compile_config()["jit_compile"] == "auto"
+    assert loaded.jit_compile is ae.jit_compile is (keras.backend.backend() != "torch")
+    for asked in (True, False):  # what the user asked for is saved as Keras saves it
+        ae.compile(jit_compile=asked)
+        assert ae.get_compile_config()["jit_compile"] is asked
+    ae.compile(run_eagerly=True)
+    assert ae.get_compile_config()["jit_compile"] is False
+
+
 def test_fit_shuffles_by_default_as_keras_does():
     # mutmut's wrapper reports the original signature, so the default is pinned by what `fit` does.
     x = np.random.default_rng(0).uniform(size=(16, 6)).astype(np.float32)

@@ -326,12 +326,22 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
                 loss = SigmoidCrossEntropy(feature_reduction="sum")
             else:
                 loss = SigmoidCrossEntropy() if self._fuses_sigmoid else keras.losses.BinaryCrossentropy()
-        if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
-            # tfae's dense layers are known to gain from XLA; any other keeps Keras' "auto".
-            if all(isinstance(layer, XLA_LAYERS) for layer in self._sublayers()):
-                kwargs["jit_compile"] = _engine.default_jit_compile()
+        # tfae's dense layers are known to gain from XLA; any other keeps Keras' "auto".
+        resolves_auto = (kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly")
+                         and all(isinstance(layer, XLA_LAYERS) for layer in self._sublayers()))
+        if resolves_auto:
+            kwargs["jit_compile"] = _engine.default_jit_compile()
         _engine.forget(self)  # its programs were traced for the previous optimizer
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        object.__setattr__(self, "_tfae_resolved_auto_jit_compile", resolves_auto)  # not a tracked Keras attribute
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        # tfae's choice for "auto" holds for this backend and device only: saved as "auto", it is made again
+        # where the model is loaded (off on PyTorch, Keras' choice under a distribution strategy).
+        config = super().get_compile_config()
+        if config is not None and getattr(self, "_tfae_resolved_auto_jit_compile", False):
+            config["jit_compile"] = "auto"
+        return config
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         # Keras skips recompiling models that override `compile()` on load, which
