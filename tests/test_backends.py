@@ -46,25 +46,22 @@ def test_keras_side_api_runs_on_other_backends(backend):
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-@pytest.fixture(scope="session")  # not "module": xdist may run other modules' tests between the three loads
-def keras_files(tmp_path_factory):
-    """{backend: folder of `.keras` files it wrote, with their inputs and outputs}, for the installed backends."""
-    folders = {}
-    for backend in BACKENDS:
-        if importlib.util.find_spec(backend) is not None:
-            folders[backend] = tmp_path_factory.mktemp(f"saved_by_{backend}")
-            run_on_backend(backend, "keras_file_check.py", "save", str(folders[backend]))
-    return folders
-
-
-# Slow: every backend saves, then loads the others' files, each in a process of its own. Grouped so that
-# `pytest -n ... --dist loadgroup` saves the files once, on one worker.
+# Slow: every backend saves, then loads the others' files (all pairs), each in a process of its own. One test,
+# so each backend saves once: pytest-xdist's loadgroup, which kept one test per backend on one worker, stopped
+# grouping without a word under pytest 9.2 (pytest-dev/pytest-xdist#1386).
 @pytest.mark.slow
-@pytest.mark.xdist_group("keras_files")
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_a_keras_file_saved_on_any_backend_loads_on_this_one_with_the_same_outputs(keras_files, backend):
-    others = [str(folder) for saver, folder in keras_files.items() if saver != backend]
-    if importlib.util.find_spec(backend) is None or not others:
-        pytest.skip(f"{backend} is not installed, or no other backend is")
-    out = run_on_backend(backend, "keras_file_check.py", "load", *others)
-    assert out.count("loaded ") == 5 * len(others) and f"OK {backend} load" in out, out
+def test_a_keras_file_saved_on_any_backend_loads_on_every_other_one_with_the_same_outputs(tmp_path):
+    installed = [backend for backend in BACKENDS if importlib.util.find_spec(backend) is not None]
+    for backend in BACKENDS:
+        if backend not in installed and os.environ.get("TFAE_ALL_BACKENDS") == "1":
+            require(backend)  # fails: CI asks for every backend
+    if len(installed) < 2:
+        pytest.skip(f"loading another backend's files needs two backends; installed: {installed}")
+    folders = {backend: tmp_path / f"saved_by_{backend}" for backend in installed}
+    for backend, folder in folders.items():
+        folder.mkdir()
+        run_on_backend(backend, "keras_file_check.py", "save", str(folder))
+    for backend in installed:
+        others = [str(folder) for saver, folder in folders.items() if saver != backend]
+        out = run_on_backend(backend, "keras_file_check.py", "load", *others)
+        assert out.count("loaded ") == 5 * len(others) and f"OK {backend} load" in out, out
