@@ -17,6 +17,12 @@ def _single_loss(loss: Any) -> Any:
     return loss
 
 
+def _sigmoid_cross_entropy_elements(y_true: Any, logits: Any) -> Any:
+    """`softplus(logits) - y_true * logits`, element by element, in the logits' dtype (same shape)."""
+    logits = ops.convert_to_tensor(logits)
+    return ops.softplus(logits) - ops.cast(y_true, logits.dtype) * logits
+
+
 @keras.saving.register_keras_serializable(package="tfae")
 class SigmoidCrossEntropy(keras.losses.Loss):
     """Binary cross-entropy of a reconstruction, computed from the decoder's logits.
@@ -63,9 +69,7 @@ class SigmoidCrossEntropy(keras.losses.Loss):
         self.feature_reduction = feature_reduction
 
     def call(self, y_true, y_pred):
-        logits = ops.convert_to_tensor(y_pred)
-        y_true = ops.cast(y_true, logits.dtype)
-        elements = ops.softplus(logits) - y_true * logits
+        elements = _sigmoid_cross_entropy_elements(y_true, y_pred)
         per_sample = ops.reshape(elements, (ops.shape(elements)[0], -1))
         if self.feature_reduction == "sum":
             return ops.sum(per_sample, axis=-1)

@@ -514,7 +514,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             else:  # as compute_loss: the logits of the clipped probabilities
                 reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1)
                 logits = keras.ops.convert_to_numpy(_probability_logits(reconstruction))
-            elements = np.logaddexp(0.0, logits) - targets * logits
+            elements = keras.ops.convert_to_numpy(losses._sigmoid_cross_entropy_elements(targets, logits))
         else:
             if loss == _DEFAULT_LOSS:
                 loss = "binary_crossentropy"
