@@ -1395,3 +1395,26 @@ def test_an_autoencoders_output_activation_reaches_its_decoder_tied_or_not(tied)
     assert ae.decoder.output_activation is None
     np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.ops.sigmoid(ae.reconstruct(_FLAT))),
                                with_sigmoid.reconstruct(_FLAT), rtol=1e-6)
+
+
+# ---- Blind spots an eighth untouched mutation sample of tfae.models (mutants numbered ...6) found.
+
+def test_interpolate_names_x_b_exactly_when_it_refuses_it():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with pytest.raises(ValueError, match=r"^Expected `x_b` to be an array of numbers\. Received: x_b with dtype=<U5$"):
+        ae.interpolate(_FLAT[0], "seven", 3)
+
+
+def test_a_variational_encode_hands_its_batch_size_on_and_refuses_a_bad_one():
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2)
+    for sample in (False, True):
+        with pytest.raises(ValueError, match=r"Received: batch_size=0"):
+            vae.encode(_FLAT, batch_size=0, sample=sample)
+
+
+def test_anomaly_predict_labels_the_training_data_as_fit_did_a_score_equal_to_the_threshold_included():
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2), contamination=0.25)
+    detector.fit(_FLAT[:21], epochs=0)
+    assert detector.threshold_ in detector.decision_scores_
+    np.testing.assert_array_equal(detector.predict(_FLAT[:21]), detector.labels_)
+    assert detector.predict(_FLAT[:21]).sum() == 5
