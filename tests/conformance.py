@@ -403,6 +403,9 @@ CASES = [
     Case("validation_split_targets", targets=True, fit=lambda d: {"validation_split": 0.2}),
     Case("sample_weight", fit=lambda d: {"sample_weight": d["w"]}),
     Case("sample_weight_targets", targets=True, fit=lambda d: {"sample_weight": d["w"]}),
+    # Keras weighs each sample by the class of its target's largest value; tfae spells the targets out.
+    Case("class_weight", fit=lambda d: {"class_weight": {i: 1.0 + i for i in range(FEATURES)}}),
+    Case("class_weight_targets", targets=True, fit=lambda d: {"class_weight": {i: 1.0 + i for i in range(FEATURES)}}),
     Case("initial_epoch", fit=lambda d: {"initial_epoch": 1, "epochs": 4}),
     Case("epochs_0", fit=lambda d: {"epochs": 0}),
     Case("steps_per_epoch", fit=lambda d: {"steps_per_epoch": 3}),

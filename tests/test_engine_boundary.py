@@ -107,3 +107,22 @@ def test_sample_weights_beside_a_dataset_are_refused_as_keras_refuses_them_not_a
     with pytest.raises(ValueError, match=r"^When providing `x` as a tf.data.Dataset, `sample_weights` should not be "
                                          r"passed"):
         getattr(ae, method)(dataset, sample_weight=np.ones(8), verbose=0)
+
+
+def test_class_weights_without_targets_weigh_by_the_inputs_as_with_the_inputs_spelled_out_as_targets():
+    # Keras fails on class weights without targets (an IndexError deep in its adapter); tfae's targets default to x.
+    class_weight = {i: 1.0 + 3 * i for i in range(4)}
+    start = _model().get_weights()
+
+    def fit(y, class_weight):
+        ae = _model()
+        ae.set_weights(start)
+        history = ae.fit(R, y, class_weight=class_weight, batch_size=4, epochs=2, shuffle=False, verbose=0).history
+        return history, ae.get_weights()
+
+    ours, our_weights = fit(None, class_weight)
+    spelled_out, their_weights = fit(R.copy(), class_weight)
+    assert ours == spelled_out
+    for a, b in zip(our_weights, their_weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert fit(None, None)[0] != ours  # the class weights acted

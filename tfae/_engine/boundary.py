@@ -107,9 +107,13 @@ def pack(x: Any, y: Any, sample_weight: Any) -> Any:
     return x if y is None else (x, y)
 
 
-def keras_targets(x: Any, y: Any, sample_weight: Any) -> Any:
-    """The `y` to hand Keras' own `fit`/`evaluate` for `(x, y, sample_weight)`; see `pack`."""
-    if y is None and sample_weight is not None and not _validation.is_dataset(x):
+def keras_targets(x: Any, y: Any, sample_weight: Any, class_weight: Any = None) -> Any:
+    """The `y` to hand Keras' own `fit`/`evaluate` for `(x, y, sample_weight)`; see `pack`.
+
+    Keras drops sample weights without targets and fails on class weights
+    without them, so with either the targets `x` are spelled out.
+    """
+    if y is None and (sample_weight is not None or class_weight is not None) and not _validation.is_dataset(x):
         return x
     return y
 

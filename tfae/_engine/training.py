@@ -305,7 +305,8 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
             return _in_session(model, session, lambda: keras_fit(x, None, **arguments))
         trainer = None
     if trainer is None:
-        return keras_fit(x, keras_targets(x, y, sample_weight), sample_weight=sample_weight, **arguments)
+        return keras_fit(x, keras_targets(x, y, sample_weight, arguments["class_weight"]), sample_weight=sample_weight,
+                         **arguments)
 
     arguments = dict(arguments)
     fraction = arguments.pop("validation_split")
