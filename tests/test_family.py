@@ -1418,3 +1418,29 @@ def test_anomaly_predict_labels_the_training_data_as_fit_did_a_score_equal_to_th
     assert detector.threshold_ in detector.decision_scores_
     np.testing.assert_array_equal(detector.predict(_FLAT[:21]), detector.labels_)
     assert detector.predict(_FLAT[:21]).sum() == 5
+
+
+@pytest.mark.parametrize("model, reduction", [
+    (lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, dtype="mixed_float16"), "mean"),
+    (lambda: tfae.AutoEncoder(tfae.Encoder(2, dtype="mixed_float16"), _sigmoid_decoder(), input_shape=(6,),
+                              dtype="mixed_float16"), "mean"),
+    (lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, dtype="mixed_float16"), "sum"),
+], ids=["fused-logits", "probabilities", "vae-summed"])
+def test_reconstruction_error_under_mixed_precision_is_the_float32_loss_evaluate_computes(model, reduction):
+    # Keras computes the loss in float32 (its own dtype) from the float16 outputs; a float16 error would
+    # round a VAE's summed error by up to half a nat and tie an anomaly detector's scores.
+    model = model()
+    model.compile(**({} if reduction == "sum" else {"loss": tfae.losses.SigmoidCrossEntropy()}), metrics=[])
+    errors = model.reconstruction_error(_FLAT[:4], reduction=reduction)
+    assert errors.dtype == np.float32
+    one_by_one = [model.evaluate(_FLAT[i:i + 1], verbose=0, return_dict=True) for i in range(4)]
+    key = "reconstruction_loss" if reduction == "sum" else "loss"
+    np.testing.assert_allclose(errors, [logs[key] for logs in one_by_one], rtol=1e-6)
+
+
+def test_reconstruction_error_of_a_model_compiled_without_a_loss_says_it_needs_one():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(loss=None)
+    with pytest.raises(ValueError, match=r"^Expected a model compiled with a loss: .*Received: a model compiled with "
+                                         r"loss=None$"):
+        ae.reconstruction_error(_FLAT)

@@ -496,7 +496,9 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             batch_size: as for `encode`.
 
         Returns:
-            numpy array of shape `(n,)`: higher means worse reconstructed.
+            numpy array of shape `(n,)`: higher means worse reconstructed. In
+            the loss's dtype (float32 under mixed precision, as Keras
+            computes losses).
         """
         _validation.one_of(reduction, "reduction", ("mean", "sum"))
         x = self._ensure_built(x)
@@ -506,7 +508,12 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             raise ValueError(f"Expected `y` to have one target per sample of `x` ({len(x)}). "
                              f"Received: y with {len(y)} samples")
         loss = losses._single_loss(self.loss) if self.compiled else _DEFAULT_LOSS
-        targets = y.reshape(len(y), -1)
+        if loss is None:
+            raise ValueError("Expected a model compiled with a loss: `reconstruction_error()` applies it to each "
+                             "example (`compile()` gives the default). Received: a model compiled with loss=None")
+        # Keras computes a loss in its own dtype (floatx unless given), not the model's: float32 under mixed precision.
+        dtype = loss.dtype if isinstance(loss, keras.losses.Loss) else keras.config.floatx()
+        targets = y.reshape(len(y), -1).astype(dtype)
         if isinstance(loss, SigmoidCrossEntropy) or (loss == _DEFAULT_LOSS and self._fuses_sigmoid):
             if self._fuses_sigmoid:
                 logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
@@ -514,13 +521,14 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             else:  # as compute_loss: the logits of the clipped probabilities
                 reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1)
                 logits = keras.ops.convert_to_numpy(_probability_logits(reconstruction))
+            logits = keras.ops.convert_to_numpy(logits).astype(dtype)
             elements = keras.ops.convert_to_numpy(losses._sigmoid_cross_entropy_elements(targets, logits))
         else:
             if loss == _DEFAULT_LOSS:
                 loss = "binary_crossentropy"
             # A Loss object's `call` is its function before any reduction over the batch.
             function = loss.call if isinstance(loss, keras.losses.Loss) else keras.losses.get(loss)
-            reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1, 1)
+            reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1, 1).astype(dtype)
             elements = keras.ops.convert_to_numpy(function(targets[..., None], reconstruction))
         elements = elements.reshape(len(x), -1)
         return elements.mean(axis=1) if reduction == "mean" else elements.sum(axis=1)
