@@ -5,6 +5,10 @@ import pytest
 import tfae
 
 
+def _numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)  # a PyTorch output that requires grad has no plain numpy()
+
+
 def article_sequential():
     """The article's model, exactly as written there (the first layer takes input_shape)."""
     return keras.Sequential(
@@ -41,7 +45,7 @@ def test_split_halves_share_weights_with_the_original():
     encoder, decoder = tfae.split_autoencoder(model)
     model.compile("adam", "binary_crossentropy")
     model.fit(x, x, epochs=1, verbose=0)
-    np.testing.assert_allclose(decoder(encoder(x)), model(x), atol=1e-5)
+    np.testing.assert_allclose(_numpy(decoder(encoder(x))), _numpy(model(x)), atol=1e-5)
     assert decoder.layers[-1].kernel is model.layers[-1].kernel
 
 
@@ -49,7 +53,7 @@ def test_split_of_a_tfae_autoencoder_gives_models_of_its_halves():
     ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
     x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
     encoder, decoder = tfae.split_autoencoder(ae)
-    np.testing.assert_allclose(decoder(encoder(x)), ae(x), atol=1e-6)
+    np.testing.assert_allclose(_numpy(decoder(encoder(x))), _numpy(ae(x)), atol=1e-6)
 
 
 def test_symbolic_tensor_getters_return_the_graphs_tensors():
@@ -123,7 +127,7 @@ def test_branches_that_meet_again_after_the_bottleneck_still_split():
     encoder, decoder = tfae.split_autoencoder(keras.Model(inputs, outputs, name="diamond"))
     assert (encoder.name, decoder.name) == ("diamond_encoder", "diamond_decoder")
     x = np.random.default_rng(0).random((2, 6), dtype=np.float32)
-    np.testing.assert_allclose(decoder(encoder(x)), keras.Model(inputs, outputs)(x), rtol=1e-6)
+    np.testing.assert_allclose(_numpy(decoder(encoder(x))), _numpy(keras.Model(inputs, outputs)(x)), rtol=1e-6)
 
 
 def test_split_errors_are_whole_sentences_that_name_the_model():
@@ -152,3 +156,27 @@ def test_split_of_an_autoencoder_names_its_halves_and_their_inputs():
     encoder, decoder = tfae.split_autoencoder(ae)
     assert (encoder.name, decoder.name) == ("ae_encoder", "ae_decoder")
     assert (encoder.inputs[0].name, decoder.inputs[0].name) == ("samples", "code")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0),
+    lambda: tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(8,), seed=0),
+    lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, tied=True, noise="gaussian"),
+], ids=["vae", "aae", "tied-denoising"])
+def test_split_of_every_tfae_autoencoder_gives_halves_that_compose_to_the_model_and_encode_as_it_does(make):
+    # A VAE's encoder outputs mean and log-variance; its encoder half ends in the mean, the code `encode` gives.
+    model = make()
+    x = np.random.default_rng(0).random((5, 6), dtype=np.float32)
+    encoder, decoder = tfae.split_autoencoder(model)
+    assert encoder.output_shape == decoder.input_shape == (None, 2)
+    np.testing.assert_allclose(_numpy(encoder(x)), model.encode(x), atol=1e-6)
+    np.testing.assert_allclose(_numpy(decoder(encoder(x))), model.predict(x, verbose=0),
+                               atol=1e-6)
+
+
+def test_split_of_a_tfae_autoencoder_refuses_another_bottleneck_name():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(ae, bottleneck="no_such_layer")
+    assert str(error.value) == ("Expected bottleneck='bottleneck' for a tfae AutoEncoder: it splits between its "
+                                "`encoder` and `decoder`. Received: bottleneck='no_such_layer'")

@@ -123,14 +123,17 @@ def split_autoencoder(
 
     Works on any built Sequential or functional model, e.g. the article's
     `Sequential([Dense(256, input_shape=(784,)), Dense(128, name="bottleneck"),
-    Dense(784, activation="sigmoid")])`, and on `tfae.AutoEncoder`. The two
-    models share their layers (and so their weights) with `model`, so
-    `decoder(encoder(x))` equals `model(x)` and training either half trains the
-    original.
+    Dense(784, activation="sigmoid")])`, and on `tfae.AutoEncoder` and its
+    subclasses, whose halves are their `encoder` and `decoder` (a
+    VariationalAutoEncoder's encoder half ends in the mean, the code its
+    `encode` gives). The two models share their layers (and so their weights)
+    with `model`, so `decoder(encoder(x))` equals `model(x)` in inference and
+    training either half trains the original.
 
     Args:
         model: a built Keras model with one input and one output.
-        bottleneck: name of the code layer.
+        bottleneck: name of the code layer; for a `tfae.AutoEncoder`, only
+            its default (the halves are fixed).
 
     Returns:
         `encoder` (inputs -> codes) and `decoder` (codes -> outputs), both
@@ -157,10 +160,15 @@ def split_autoencoder(
                 "`split_autoencoder` needs a built AutoEncoder: pass `input_shape=` or call it on "
                 f"data first. Received: model={model.name!r}"
             )
+        if bottleneck != "bottleneck":
+            raise ValueError(
+                "Expected bottleneck='bottleneck' for a tfae AutoEncoder: it splits between its `encoder` and "
+                f"`decoder`. Received: bottleneck={bottleneck!r}"
+            )
         code = keras.Input((model.code_dim,), name="code")
         samples = keras.Input(model.sample_shape, name="samples")
-        return (
-            keras.Model(samples, model.encoder(samples), name=f"{model.name}_encoder"),
+        return (  # the encoder half ends in the code the decoder takes (a VAE's mean)
+            keras.Model(samples, model._latent_code(model.encoder(samples)), name=f"{model.name}_encoder"),
             keras.Model(code, model.decoder(code), name=f"{model.name}_decoder"),
         )
 
