@@ -1444,3 +1444,18 @@ def test_reconstruction_error_of_a_model_compiled_without_a_loss_says_it_needs_o
     with pytest.raises(ValueError, match=r"^Expected a model compiled with a loss: .*Received: a model compiled with "
                                          r"loss=None$"):
         ae.reconstruction_error(_FLAT)
+
+
+def test_anomaly_detector_save_through_a_folder_yet_to_be_made_refuses_the_file_it_leads_to(tmp_path):
+    # `sub/../notes.txt` is `notes.txt` once `sub` exists: checked there, the user's file stays as it was.
+    (tmp_path / "notes.txt").write_text("precious")
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(_FLAT, epochs=0)
+    given = tmp_path / "sub" / ".." / "notes.txt"
+    with pytest.raises(ValueError) as caught:
+        detector.save(given)
+    assert str(caught.value) == ("Expected `path` to be a new folder or one this would replace. Received: "
+                                 f"path={str(given)!r}, which holds other files")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "precious"
+    detector.save(tmp_path / "new" / ".." / "det")  # a new folder the same way
+    assert tfae.AnomalyDetector.load(tmp_path / "det").threshold_ == detector.threshold_

@@ -32,6 +32,13 @@ def _beside(path: Path, prefix: str = PARTIAL) -> Path:
     return path.parent / f"{prefix}{uuid.uuid4().hex[:8]}-{path.name}"  # same suffix: Keras checks it
 
 
+def _real(path: Path) -> Path:
+    """`path` with its folders resolved (links, `..` through folders yet to be made); the last name kept as given."""
+    if path.name in ("", ".."):  # `.` or a path ending in `..`: no last name of its own
+        return Path(os.path.realpath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
 def write_file(path: Path, write: Callable[[Path], None]) -> None:
     """`write(partial)` writes the file; it then replaces `path` in one rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,9 +71,10 @@ def write_folder(path: Path, write: Callable[[Path], None], *, replaceable: Call
     the instant between the two renames, the old one beside it, hidden: then
     `recover_folder` (called here and by every reader) puts it back.
     """
+    given, path = path, _real(path)  # checked where it will be written: `new/../notes.txt` is `notes.txt`
     recover_folder(path)
     if path.exists() and not (path.is_dir() and replaceable(path)):
-        raise ValueError(f"Expected `path` to be a new folder or one this would replace. Received: path={str(path)!r}, "
+        raise ValueError(f"Expected `path` to be a new folder or one this would replace. Received: path={str(given)!r}, "
                          "which holds other files")
     path.parent.mkdir(parents=True, exist_ok=True)
     _sweep(path)
