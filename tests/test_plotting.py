@@ -173,3 +173,25 @@ def test_loss_curves_draw_one_panel_per_quantity_with_its_validation_twin(tmp_pa
     rendered(tmp_path / "loss.png")
     with pytest.raises(ValueError, match="Received: history=3"):
         plotting.loss_curves(3)
+
+
+@pytest.mark.parametrize("validation_freq, validated", [(2, [4, 6]), ([4, 5], [4, 5])])
+def test_loss_curves_draw_validation_at_the_epochs_keras_validated_after(validation_freq, validated):
+    # `fit(initial_epoch=2, epochs=6, validation_freq=...)`: 4 epochs (3 to 6), validated after fewer.
+    pytest.importorskip("matplotlib")
+    x = np.random.default_rng(0).uniform(size=(16, 6)).astype(np.float32)
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    history = ae.fit(x, initial_epoch=2, epochs=6, validation_data=x, validation_freq=validation_freq, verbose=0)
+    figure = plotting.loss_curves(history, validation_freq=validation_freq)
+    train, validation = figure.axes[0].lines
+    np.testing.assert_array_equal(train.get_xdata(), [3, 4, 5, 6])
+    np.testing.assert_array_equal(validation.get_xdata(), validated)
+    np.testing.assert_array_equal(validation.get_ydata(), history.history["val_loss"])
+    with pytest.raises(ValueError) as caught:
+        plotting.loss_curves(history)
+    assert str(caught.value) == (
+        "Expected `val_loss` to hold one value per validation: 4 for 4 epochs with validation_freq=1 (pass the "
+        "`validation_freq` given to `fit`). Received: history['val_loss'] with 2 values")
+    with pytest.raises(ValueError, match=r"Received: validation_freq=0"):
+        plotting.loss_curves(history, validation_freq=0)

@@ -410,11 +410,16 @@ def latent_manifold(
     return _finish(figure, path)
 
 
-def loss_curves(history: Any, *, path: str | os.PathLike | None = None, title: str = "Training"):
+def loss_curves(history: Any, *, validation_freq: Any = 1, path: str | os.PathLike | None = None,
+                title: str = "Training"):
     """Every loss and metric of a Keras `History` (or its `.history` dict) against the epoch, one panel each.
 
     Args:
         history: what `fit` returns, or its `history` dict `{name: [value per epoch]}`.
+            A `History` also gives the epoch numbers (after `initial_epoch`, say).
+        validation_freq: as given to `fit` (a positive integer, or the
+            epochs to validate after): the `val_` curves are drawn at the
+            epochs where Keras validated. Defaults to 1, every epoch.
         path: when given, the figure is saved there (PNG, PDF, SVG...).
         title: the figure title.
 
@@ -427,26 +432,44 @@ def loss_curves(history: Any, *, path: str | os.PathLike | None = None, title: s
     ```python
     from tfae import plotting
 
-    history = {"loss": [0.2, 0.12, 0.1], "val_loss": [0.15, 0.11, 0.1]}
-    plotting.loss_curves(history, path="loss.png")
+    history = {"loss": [0.2, 0.12, 0.1, 0.09], "val_loss": [0.11, 0.09]}
+    plotting.loss_curves(history, validation_freq=2, path="loss.png")
     ```
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs or not all(isinstance(v, (list, tuple)) for v in logs.values()):
         raise ValueError(f"Expected a Keras History or a dict of per-epoch lists. Received: history={history!r}")
-    plt = _pyplot("loss_curves", path)
     names = [name for name in logs if not name.startswith("val_")] or list(logs)
+    count = len(logs[names[0]])
+    epochs = np.asarray(getattr(history, "epoch", range(count)))[:count] + 1  # Keras counts from 0
+    validated = _validated_epochs(epochs, validation_freq)
+    for name in logs:
+        expected = validated if name.startswith("val_") and name[4:] in logs else epochs
+        if len(logs[name]) != len(expected):
+            raise ValueError(
+                f"Expected `{name}` to hold one value per {'validation' if expected is validated else 'epoch'}: "
+                f"{len(expected)} for {count} epochs with validation_freq={validation_freq!r} (pass the "
+                f"`validation_freq` given to `fit`). Received: history[{name!r}] with {len(logs[name])} values"
+            )
+    plt = _pyplot("loss_curves", path)
     figure, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
     for panel, name in zip(axes[0], names):
-        epochs = np.arange(1, len(logs[name]) + 1)
         panel.plot(epochs, logs[name], marker="o", label=name)
         if f"val_{name}" in logs and not name.startswith("val_"):
-            panel.plot(epochs, logs[f"val_{name}"], marker="o", label=f"val_{name}")
+            panel.plot(validated, logs[f"val_{name}"], marker="o", label=f"val_{name}")
         panel.set_xlabel("epoch")
         panel.set_title(name)
         panel.legend()
     figure.suptitle(title)
     return _finish(figure, path)
+
+
+def _validated_epochs(epochs: np.ndarray, validation_freq: Any) -> np.ndarray:
+    """The epochs (counted from 1) after which Keras' `fit` validates, for its `validation_freq`."""
+    if isinstance(validation_freq, (list, tuple, range, set)):
+        chosen = {_validation.positive_int(epoch, "validation_freq") for epoch in validation_freq}
+        return epochs[[epoch in chosen for epoch in epochs.tolist()]]
+    return epochs[epochs % _validation.positive_int(validation_freq, "validation_freq") == 0]
 
 
 def latent_scatter(
