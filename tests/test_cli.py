@@ -79,6 +79,11 @@ def test_the_command_line_hides_tensorflow_start_up_lines_unless_asked(tmp_path)
     quiet = subprocess.run([sys.executable, "-m", "tfae", "presets"], capture_output=True, text=True, env=env)
     assert quiet.returncode == 0 and "mnist_dense" in quiet.stdout
     assert quiet.stderr == ""
+    # A command that runs TensorFlow: its devices start (an error-level cuInit line where a CUDA driver
+    # library but no GPU is found) inside the quiet import, not at the first operation.
+    info = subprocess.run([sys.executable, "-m", "tfae", "info", "preset:mnist_dense"], capture_output=True, text=True,
+                          env=env)
+    assert info.returncode == 0 and info.stderr == ""
     loud = subprocess.run([sys.executable, "-m", "tfae", "presets"], capture_output=True, text=True,
                           env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert loud.returncode == 0 and loud.stderr != ""   # TensorFlow's own lines, as the user asked

@@ -1,7 +1,9 @@
 """Quiet start-up for the `tfae` command: TensorFlow's import-time log lines stay hidden unless asked for.
 
 TensorFlow's C++ runtime writes lines such as "Could not find cuda drivers" straight
-to file descriptor 2 while it is imported, before `TF_CPP_MIN_LOG_LEVEL` is read.
+to file descriptor 2 while it is imported, before `TF_CPP_MIN_LOG_LEVEL` is read, and
+an error-level "failed call to cuInit" when its devices start (the first operation,
+on a machine with a CUDA driver library but no GPU), so the devices start here too.
 For the command line only (never for a program that imports tfae), the level
 defaults to 2 (a user's own setting is kept) and, unless the user asked for every
 line with `TF_CPP_MIN_LOG_LEVEL=0`, descriptor 2 is parked in a temporary file
@@ -38,6 +40,7 @@ def quiet_tensorflow_import():
         os.dup2(parked.fileno(), 2)
         try:
             yield
+            _start_devices()
         except BaseException:
             os.dup2(saved, 2)
             parked.seek(0)
@@ -46,3 +49,10 @@ def quiet_tensorflow_import():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def _start_devices() -> None:
+    """Start TensorFlow's devices now, if Keras imported it, so their start-up lines are parked too."""
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is not None and hasattr(tensorflow, "config"):
+        tensorflow.config.list_physical_devices()
