@@ -281,9 +281,49 @@ def test_encode_refuses_an_empty_dataset_saying_so():
     empty = tf.data.Dataset.from_tensor_slices(conformance.data(n=4)["x"]).take(0).batch(2)
     with pytest.raises(ValueError) as error:
         model.encode(empty)
-    assert str(error.value) == "Expected a dataset with at least one batch. Received: an empty dataset"
+    assert str(error.value) == "Expected `x` to yield at least one batch. Received: x yielding none"
     pairs = tf.data.Dataset.from_tensor_slices((conformance.data(n=4)["x"],) * 2).batch(3)
     np.testing.assert_allclose(model.encode(pairs), model.encode(conformance.data(n=4)["x"]), rtol=1e-5, atol=1e-6)
+
+
+class _Samples(keras.utils.PyDataset):
+    """Batches of 3 samples, with their targets, as `fit` takes them; `batches=None` is endless."""
+
+    def __init__(self, x, batches=-1):
+        super().__init__()
+        self.x, self.batches = x, batches
+
+    @property
+    def num_batches(self):
+        return -(-len(self.x) // 3) if self.batches == -1 else self.batches
+
+    def __getitem__(self, index):
+        part = self.x[3 * index: 3 * index + 3]
+        return part, part
+
+
+def test_encode_and_reconstruct_read_a_py_dataset_batch_by_batch_as_fit_does():
+    model = conformance.tfae_model({})
+    x = conformance.data(n=8)["x"]
+    np.testing.assert_allclose(model.encode(_Samples(x)), model.encode(x), rtol=1e-5, atol=1e-6)
+    unbuilt = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((x.shape[1],)))
+    assert unbuilt.reconstruct(_Samples(x)).shape == x.shape  # built from the first batch
+    with pytest.raises(ValueError) as error:
+        model.encode(_Samples(x, batches=None))
+    assert str(error.value) == ("Expected `x` to be a keras.utils.PyDataset of known length (`num_batches`). "
+                                "Received: x, an endless _Samples")
+
+
+def test_encode_refuses_a_dataset_of_single_samples_asking_for_batches():
+    import tensorflow as tf
+
+    model = conformance.tfae_model({})
+    x = conformance.data(n=4)["x"]
+    for unbatched in (tf.data.Dataset.from_tensor_slices(x), tf.data.Dataset.from_tensor_slices((x, x))):
+        with pytest.raises(ValueError) as error:
+            model.encode(unbatched)
+        assert str(error.value) == ("Expected `x` to yield batches of samples (call `.batch(batch_size)` on a dataset "
+                                    f"of single samples). Received: x yielding an element of shape ({x.shape[1]},)")
 
 
 def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(monkeypatch):

@@ -83,6 +83,12 @@ def test_sample_weights_as_a_column_weigh_as_a_vector():
     (lambda ae: ae.fit(X, validation_split=0.95, verbose=0),
      "Expected `validation_split` to leave samples for both training and validation. "
      "Received: validation_split=0.95 for 8 samples"),
+    (lambda ae: ae.fit(X, validation_data=(X, X, np.ones(8), 1), verbose=0),
+     "Expected `validation_data` to be the inputs `x_val`, or a tuple `(x_val,)`, `(x_val, y_val)` or "
+     "`(x_val, y_val, sample_weight)`. Received: validation_data, a tuple of 4 items"),
+    (lambda ae: ae.fit(X, validation_data=(), verbose=0),
+     "Expected `validation_data` to be the inputs `x_val`, or a tuple `(x_val,)`, `(x_val, y_val)` or "
+     "`(x_val, y_val, sample_weight)`. Received: validation_data, a tuple of 0 items"),
 ])
 def test_inconsistent_arrays_are_refused_with_the_whole_message(call, message):
     _refused(call, message)

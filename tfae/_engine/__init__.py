@@ -13,7 +13,7 @@ cannot reproduce exactly to Keras' own loop (docs/keras.md).
 """
 
 from tfae._engine.boundary import check_data, check_validation_data, keras_targets
-from tfae._engine.inference import dataset_inputs, infer
+from tfae._engine.inference import dataset_inputs, infer, is_batches
 from tfae._engine.training import default_jit_compile, fit, forget, make_train_function
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "fit",
     "forget",
     "infer",
+    "is_batches",
     "keras_targets",
     "make_train_function",
 ]

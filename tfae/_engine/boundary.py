@@ -148,6 +148,10 @@ def check_validation_data(model: keras.Model, validation_data: Any, *, feature_s
         validation_data = validation_data[0]  # Keras' spelling of "inputs only"
     if validation_data is None or _validation.is_dataset(validation_data):
         return validation_data
+    if isinstance(validation_data, tuple) and len(validation_data) not in (2, 3):
+        raise ValueError("Expected `validation_data` to be the inputs `x_val`, or a tuple `(x_val,)`, `(x_val, y_val)` "
+                         f"or `(x_val, y_val, sample_weight)`. Received: validation_data, a tuple of "
+                         f"{len(validation_data)} items")
     if isinstance(validation_data, list) and len(validation_data) in (2, 3):
         validation_data = tuple(validation_data)  # as Keras reads it: (x, y[, sample_weight])
     if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):

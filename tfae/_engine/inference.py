@@ -25,16 +25,33 @@ DEFAULT_BATCH_SIZE = 1024
 MAX_PROGRAMS = 32
 
 
-def dataset_inputs(dataset: Any) -> np.ndarray:
-    """Concatenate the inputs of a batched `tf.data.Dataset` (targets are ignored)."""
-    batches = []
-    for element in dataset.as_numpy_iterator():
+def is_batches(x: Any) -> bool:
+    """Whether `x` yields batches: a `tf.data.Dataset` or a `keras.utils.PyDataset`."""
+    return _validation.is_dataset(x) or isinstance(x, keras.utils.PyDataset)
+
+
+def dataset_inputs(batches: Any, *, name: str = "x", feature_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Concatenate the inputs of a batched `tf.data.Dataset` or `keras.utils.PyDataset` (targets are ignored)."""
+    if _validation.is_dataset(batches):
+        elements = batches.as_numpy_iterator()
+    else:
+        if batches.num_batches is None:
+            raise ValueError(f"Expected `{name}` to be a keras.utils.PyDataset of known length (`num_batches`). "
+                             f"Received: {name}, an endless {type(batches).__name__}")
+        elements = (batches[index] for index in range(batches.num_batches))
+    arrays = []
+    for element in elements:
         if isinstance(element, (tuple, list)):
             element = element[0]
-        batches.append(np.asarray(element))
-    if not batches:
-        raise ValueError("Expected a dataset with at least one batch. Received: an empty dataset")
-    return np.concatenate(batches, axis=0)
+        element = np.asarray(element)
+        if element.ndim < 2 or (feature_shape is not None and element.shape == tuple(feature_shape)):
+            raise ValueError(f"Expected `{name}` to yield batches of samples (call `.batch(batch_size)` on a "
+                             f"dataset of single samples). Received: {name} yielding an element of shape "
+                             f"{element.shape}")
+        arrays.append(element)
+    if not arrays:
+        raise ValueError(f"Expected `{name}` to yield at least one batch. Received: {name} yielding none")
+    return np.concatenate(arrays, axis=0)
 
 
 def bucket(n: int, batch_size: int) -> int:
@@ -133,8 +150,8 @@ def infer(model: keras.Model, key: str, layer: keras.layers.Layer, x: Any, *, na
     """
     if _validation.is_symbolic(x) or _validation.is_backend_tensor(x):
         return layer(x, **call_kwargs)
-    if _validation.is_dataset(x):
-        x = dataset_inputs(x)
+    if is_batches(x):
+        x = dataset_inputs(x, name=name, feature_shape=feature_shape)
     array = _validation.as_float_array(x, name=name, feature_shape=feature_shape)
     runners = getattr(model, "_tfae_runners", None)
     if runners is None:

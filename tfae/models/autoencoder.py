@@ -47,8 +47,9 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
     cross-entropy computed from the decoder's logits (averaged over pixels, like
     Keras' `binary_crossentropy`) and an MSE metric.
 
-    `encode`, `decode` and `reconstruct` accept numpy arrays, lists and
-    `tf.data` datasets (run in compiled fixed-size batches, numpy out), backend
+    `encode`, `decode` and `reconstruct` accept numpy arrays, lists, batched
+    `tf.data` datasets and `keras.utils.PyDataset`s (their inputs; run in
+    compiled fixed-size batches, numpy out), backend
     tensors (a differentiable call, a tensor out) and symbolic Keras tensors (a
     node of a functional model).
 
@@ -388,8 +389,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
     # ------------------------------------------------------------ encode/decode
     def _ensure_built(self, x: Any) -> Any:
         """Build from the first data seen (a dataset is read into memory first); returns the data."""
-        if _validation.is_dataset(x):
-            x = _engine.dataset_inputs(x)
+        if _engine.is_batches(x):
+            x = _engine.dataset_inputs(x, feature_shape=self.sample_shape)
         if not self.built:
             shape = getattr(x, "shape", None) or np.shape(np.asarray(x))
             self.build((None,) + tuple(shape[1:]))
@@ -400,7 +401,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
 
         Args:
             x: samples of shape `(n, *input_shape)` (a flat `(n, prod(input_shape))`
-                array is accepted too): numpy array, list, `tf.data` dataset,
+                array is accepted too): numpy array, list, batched `tf.data`
+                dataset or `keras.utils.PyDataset` (the inputs of each batch),
                 backend tensor or symbolic Keras tensor.
             batch_size: batch size for array inputs. Defaults to 1024
                 (a shorter array runs as one batch, padded to a power of two).
