@@ -1459,3 +1459,17 @@ def test_anomaly_detector_save_through_a_folder_yet_to_be_made_refuses_the_file_
     assert (tmp_path / "notes.txt").read_text() == "precious"
     detector.save(tmp_path / "new" / ".." / "det")  # a new folder the same way
     assert tfae.AnomalyDetector.load(tmp_path / "det").threshold_ == detector.threshold_
+
+
+@pytest.mark.parametrize("dtype", [None, "mixed_float16"])
+def test_the_sparsity_penalty_is_keras_l1_activity_regularizer_of_the_code_in_its_dtype(dtype):
+    # Keras' activity regularizer: l1 * sum(|code|) / batch, computed in the code's dtype (float16 under
+    # mixed precision, the batch size cast to it too).
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, sparsity=0.01, dtype=dtype)
+    ae(_FLAT[:5], training=True)
+    (penalty,) = ae.losses
+    code = ae.encoder(_FLAT[:5])
+    loss = keras.regularizers.L1(0.01)(code)
+    expected = keras.ops.divide_no_nan(loss, keras.ops.cast(5, loss.dtype))
+    assert keras.backend.standardize_dtype(penalty.dtype) == keras.backend.standardize_dtype(code.dtype)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(penalty), keras.ops.convert_to_numpy(expected))
