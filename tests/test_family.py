@@ -822,8 +822,17 @@ def test_a_sparse_autoencoder_called_on_a_symbolic_input_adds_no_penalty():
 
 def test_the_halves_a_model_builds_are_named_encoder_and_decoder_whatever_was_built_before():
     tfae.Encoder(2), tfae.Decoder((6,))  # these take Keras' automatic names "encoder" and "decoder" first
-    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
-    assert (ae.encoder.name, ae.decoder.name) == ("encoder", "decoder")
+
+    class Encoder(keras.layers.Layer):  # a user's own, as keras-io's examples write them: Keras names them
+        pass                            # from the class, and the next unnamed ones "encoder_1", "decoder_1"
+
+    class Decoder(keras.layers.Layer):
+        pass
+
+    Encoder(), Encoder(name=None), Decoder(), Decoder(name=None)
+    for tied in (False, True):
+        ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, tied=tied)
+        assert (ae.encoder.name, ae.decoder.name) == ("encoder", "decoder")
 
 
 @pytest.mark.parametrize("make, message", [
