@@ -127,6 +127,8 @@ def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
     (tmp_path / "corrupt.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
     (tmp_path / "a_file").write_text("in the way")
+    (tmp_path / "project" / "backup").mkdir(parents=True)
+    (tmp_path / "project" / "backup" / "notes.txt").write_text("my notes")  # not a training backup: kept
     encode = ["encode", "--model", "preset:mnist_dense"]
     cases = {
         "missing input": encode + ["--input", str(tmp_path / "none.npy"), "--output", str(tmp_path / "z.npy")],
@@ -135,6 +137,7 @@ def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
                                          "--output", str(tmp_path / "a_file" / "z.npy")],
         "missing model": ["info", str(tmp_path / "none.keras")],
         "out is a file": ["train", "--epochs", "1", "--out", str(tmp_path / "a_file")],
+        "a folder of the user's named backup": ["train", "--epochs", "1", "--out", str(tmp_path / "project")],
         "bad option": ["train", "--epochs", "0"],
         "unknown option": ["encode", "--colour", "red"],
     }
@@ -147,3 +150,4 @@ def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
         assert status == 2, case
         assert error and "\n" not in error and "Traceback" not in error, (case, error)
     assert (tmp_path / "a_file").read_text() == "in the way"
+    assert (tmp_path / "project" / "backup" / "notes.txt").read_text() == "my notes"

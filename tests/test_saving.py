@@ -228,14 +228,14 @@ def test_seeded_training_killed_mid_epoch_resumes_where_it_stopped_and_ends_as_i
     assert 2 <= backed_up < epochs and not (out / "model.keras").exists()
     subprocess.run(_train_command(out, epochs), env=env, check=True, stdout=subprocess.DEVNULL)
     resumed = json.loads((out / "history.json").read_text())
-    assert len(resumed["loss"]) == epochs - backed_up  # the finished epochs were not run again
+    assert len(resumed["loss"]) == epochs  # every epoch's logs, those from before the kill kept by the backup
     assert not (out / "backup").exists()
     subprocess.run(_train_command(tmp_path / "whole", epochs), env=env, check=True, stdout=subprocess.DEVNULL)
     whole = json.loads((tmp_path / "whole" / "history.json").read_text())
     assert len(whole["loss"]) == epochs
     # the backup kept the shuffling's random state: the resumed epochs are the uninterrupted run's
     for name in ("loss", "val_loss"):
-        np.testing.assert_allclose(resumed[name], whole[name][backed_up:], rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(resumed[name], whole[name], rtol=1e-6, err_msg=name)
     for after_kill, uninterrupted in zip(keras.saving.load_model(out / "model.keras").weights,
                                          keras.saving.load_model(tmp_path / "whole" / "model.keras").weights):
         np.testing.assert_allclose(after_kill, uninterrupted, rtol=1e-5, atol=1e-7)
@@ -258,13 +258,16 @@ def test_backup_and_restore_resumes_after_the_last_backed_up_epoch_with_its_weig
     weights_at_start = []
     peek = keras.callbacks.LambdaCallback(
         on_train_begin=lambda logs: weights_at_start.extend(np.array(w) for w in fresh.weights))
-    history = fresh.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "backup"),
-                                                               seen, peek], verbose=0)
+    restoring = tfae.callbacks.BackupAndRestore(tmp_path / "backup")
+    history = fresh.fit(x, epochs=4, batch_size=16, callbacks=[restoring, seen, peek], verbose=0)
     assert epochs == [2, 3] and len(history.history["loss"]) == 2
+    assert len(backup.history["loss"]) == 2  # the crashed run's two epochs
     for restored, kept in zip(weights_at_start, after_two):
         np.testing.assert_array_equal(restored, kept)
     assert int(fresh.optimizer.iterations.numpy()) == 4 * 4  # two epochs before the crash, two after
     assert not (tmp_path / "backup").exists()  # deleted at the end of training
+    # The whole run's logs: the two epochs before the crash (from the backup), then the two after.
+    assert restoring.history == {name: backup.history[name] + history.history[name] for name in history.history}
 
 
 def _denoising_fit(backup_dir, *, seed, callbacks=()):
@@ -311,11 +314,35 @@ def test_backup_never_replaces_a_folder_of_other_files_and_checks_its_arguments(
     ae = _model()
     ae.compile()
     x = np.zeros((8, 6), np.float32)
-    with pytest.raises(ValueError, match="holds other files"):
-        ae.fit(x, epochs=1, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "mine")], verbose=0)
-    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    (tmp_path / "a_file").write_text("keep")
+    weights = ae.get_weights()
+    for target, what in (("mine", "holds other files"), ("a_file", "is a file")):
+        with pytest.raises(ValueError) as caught:
+            ae.fit(x, epochs=1, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / target)], verbose=0)
+        assert str(caught.value) == ("Expected `backup_dir` to be a new folder or one BackupAndRestore wrote. "
+                                     f"Received: backup_dir={str(tmp_path / target)!r}, which {what}")
+    for before, after in zip(weights, ae.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)  # refused before training, not after an epoch
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep" and (tmp_path / "a_file").read_text() == "keep"
     with pytest.raises(ValueError, match="Received: save_freq=0"):
         tfae.callbacks.BackupAndRestore(tmp_path / "b", save_freq=0)
+
+
+def test_a_backup_of_another_model_is_refused_in_one_line_naming_the_folder(tmp_path):
+    x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
+    ae = _model()
+    ae.compile()
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), CrashAtEpoch(2)],
+               verbose=0)
+    wider = tfae.AutoEncoder(input_shape=(6,), latent_dim=3, hidden_units=(4,))
+    wider.compile()
+    with pytest.raises(ValueError) as caught:
+        wider.fit(x, epochs=4, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b")], verbose=0)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"Cannot resume from the backup in '{tmp_path / 'b'}': its "
+                                                       "weights do not fit this model (")
+    assert message.endswith("); resume with the model it was written for, or delete the folder to start afresh")
 
 
 def test_a_second_fit_after_a_resumed_one_runs_all_its_epochs(tmp_path):

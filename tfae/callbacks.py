@@ -221,8 +221,14 @@ class BackupAndRestore(keras.callbacks.Callback):
     worker 0 writes it, every worker reads it, and a start where the workers
     see different backups is refused.
 
+    After `fit`, `history` holds every finished epoch's logs as `History.history`
+    does (`{name: [value per epoch]}`), those of the epochs run before a restart
+    included (the backup keeps them): what `fit` returns covers only the epochs
+    it ran itself.
+
     Args:
-        backup_dir: the folder of the backup: new, or one this callback wrote.
+        backup_dir: the folder of the backup: new, or one this callback wrote
+            (anything else is refused before training starts).
         save_freq: `"epoch"` (back up at the end of every epoch; this keeps the
             engine's many-steps programs) or an integer: back up every
             `save_freq` batches as well, as Keras does (a restart then repeats
@@ -253,13 +259,16 @@ class BackupAndRestore(keras.callbacks.Callback):
         self.delete_checkpoint = bool(delete_checkpoint)
         self._epoch = 0
         self._batches = 0
+        self.history: dict[str, list[float]] = {}
 
     def on_train_begin(self, logs=None):
         from tfae import _files, _keras_private, distribute
 
         self._epoch = self._batches = 0
+        self.history = {}
         if distribute.is_chief():
             _files.recover_folder(self.backup_dir)
+            check_backup_dir(self.backup_dir)
         distribute.gathered(0)  # the others read the folder once the chief has put it right
         state = self._backed_up_state()
         epoch = None if state is None else state["epoch"]
@@ -276,13 +285,21 @@ class BackupAndRestore(keras.callbacks.Callback):
         optimizer = getattr(self.model, "optimizer", None)
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(self.backup_dir / self._WEIGHTS_FILE)
+        try:
+            self.model.load_weights(self.backup_dir / self._WEIGHTS_FILE)
+        except ValueError as error:  # Keras lists every layer that did not fit, over many lines
+            summary = str(error).strip().splitlines()[0].rstrip(":")
+            raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': its weights do not fit this "
+                             f"model ({summary}); resume with the model it was written for, or delete the folder "
+                             "to start afresh") from None
         self._restore_random_state(state["random"])
+        self.history = state["history"]
         self._epoch = epoch
         _keras_private.resume_from_epoch(self.model, epoch)
 
     def _backed_up_state(self) -> dict | None:
-        """The backup's training state (`epoch` and `random`, None in older backups), or None when there is no backup."""
+        """The backup's training state (`epoch`; `random`, None in older backups; `history`, empty in older
+        backups), or None when there is no backup."""
         import json
 
         state_file = self.backup_dir / self._STATE_FILE
@@ -290,8 +307,10 @@ class BackupAndRestore(keras.callbacks.Callback):
             return None
         try:
             state = json.loads(state_file.read_text())
-            return {"epoch": int(state["epoch"]), "random": state.get("random")}
-        except (ValueError, KeyError, TypeError) as error:
+            history = {str(name): [float(value) for value in values]
+                       for name, values in state.get("history", {}).items()}
+            return {"epoch": int(state["epoch"]), "random": state.get("random"), "history": history}
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"Cannot resume from the backup in '{self.backup_dir}': {state_file.name} is "
                              f"damaged ({error}); delete the folder to start afresh") from None
 
@@ -335,6 +354,8 @@ class BackupAndRestore(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
         self._back_up(epoch + 1)
 
     def on_train_end(self, logs=None):
@@ -352,11 +373,11 @@ class BackupAndRestore(keras.callbacks.Callback):
 
         from tfae import _files, distribute
 
-        random_state = self._random_state()
+        state = {"epoch": next_epoch, "random": self._random_state(), "history": self.history}
 
         def write(folder: Path) -> None:
             self.model.save_weights(folder / self._WEIGHTS_FILE)
-            (folder / self._STATE_FILE).write_text(json.dumps({"epoch": next_epoch, "random": random_state}))
+            (folder / self._STATE_FILE).write_text(json.dumps(state))
 
         if distribute.is_chief():
             _files.write_folder(self.backup_dir, write, replaceable=_is_backup)
@@ -369,3 +390,11 @@ def _is_backup(folder: Path) -> bool:
     """Whether `folder` holds nothing but what `BackupAndRestore` writes."""
     names = {BackupAndRestore._STATE_FILE, BackupAndRestore._WEIGHTS_FILE}
     return all(entry.name in names for entry in folder.iterdir())
+
+
+def check_backup_dir(folder: Path) -> None:
+    """Refuse a `backup_dir` that is not a new folder or a backup, before any training (and any deleting)."""
+    if folder.exists() and not (folder.is_dir() and _is_backup(folder)):
+        what = "holds other files" if folder.is_dir() else "is a file"
+        raise ValueError("Expected `backup_dir` to be a new folder or one BackupAndRestore wrote. "
+                         f"Received: backup_dir={str(folder)!r}, which {what}")

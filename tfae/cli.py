@@ -134,21 +134,25 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     # With --resume an interrupted run continues from its last finished epoch; without, it starts afresh.
     backup = tfae.callbacks.BackupAndRestore(out / "backup")
     if chief and not resume and (out / "backup").exists():
+        from tfae.callbacks import check_backup_dir
+
+        check_backup_dir(out / "backup")  # only a backup is deleted, never a folder of the user's
         import shutil
 
         shutil.rmtree(out / "backup")
     start = time.perf_counter()
-    history = model.fit(x_train, epochs=epochs, batch_size=local_batch, validation_data=x_test, verbose=verbose,
-                        callbacks=[backup])
+    model.fit(x_train, epochs=epochs, batch_size=local_batch, validation_data=x_test, verbose=verbose,
+              callbacks=[backup])
     seconds = time.perf_counter() - start
+    history = backup.history  # every epoch's logs, those run before a --resume included
     if not chief:  # saving is collective: every worker runs it; worker 0's files are kept
         with tfae.distribute.scratch_folder() as scratch:
             model.save(scratch / "model.keras")
-        return {name: values[-1] for name, values in history.history.items()}
+        return {name: values[-1] for name, values in history.items()}
     model.save(out / "model.keras")
-    (out / "history.json").write_text(json.dumps(history.history, indent=1) + "\n")
+    (out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
     write_pictures(model, x_test[:2000], y_test[:2000], out, history=history, command="train")
-    last = {name: values[-1] for name, values in history.history.items()}
+    last = {name: values[-1] for name, values in history.items()}
     print(f"{kind}: {epochs} epoch(s) in {seconds:.1f} s, " + ", ".join(f"{k} {v:.4f}" for k, v in last.items())
           + f" -> {out}")
     return last
