@@ -127,6 +127,7 @@ def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
     (tmp_path / "corrupt.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
     (tmp_path / "a_file").write_text("in the way")
+    (tmp_path / "dir.npy").mkdir()
     (tmp_path / "project" / "backup").mkdir(parents=True)
     (tmp_path / "project" / "backup" / "notes.txt").write_text("my notes")  # not a training backup: kept
     encode = ["encode", "--model", "preset:mnist_dense"]
@@ -140,6 +141,8 @@ def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
         "a folder of the user's named backup": ["train", "--epochs", "1", "--out", str(tmp_path / "project")],
         "bad option": ["train", "--epochs", "0"],
         "unknown option": ["encode", "--colour", "red"],
+        "output not .npy": encode + ["--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "codes.bin")],
+        "output a folder": encode + ["--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "dir.npy")],
     }
     for case, argv in cases.items():
         try:
@@ -151,3 +154,4 @@ def test_every_failure_is_one_line_on_stderr_and_status_2(tmp_path, capsys):
         assert error and "\n" not in error and "Traceback" not in error, (case, error)
     assert (tmp_path / "a_file").read_text() == "in the way"
     assert (tmp_path / "project" / "backup" / "notes.txt").read_text() == "my notes"
+    assert not list(tmp_path.glob("codes.bin*")) and list((tmp_path / "dir.npy").iterdir()) == []

@@ -266,6 +266,11 @@ def run_transform(command: str, spec: str, source: Path, target: Path, *, batch_
     """`encode`, `decode` or `reconstruct` an array file with a model; writes `.npy`; returns the output shape."""
     import numpy as np
 
+    from tfae import _files
+
+    if target.suffix != ".npy" or target.is_dir():  # numpy would write `target + ".npy"` instead
+        raise ValueError(f"Expected `--output` to be a .npy file to write. Received: --output {str(target)!r}"
+                         + (", a folder" if target.is_dir() else ""))
     model = load_model(spec)
     if not hasattr(model, command):
         raise ValueError(f"Expected a model with `{command}` (an autoencoder). Received: {type(model).__name__}")
@@ -274,8 +279,7 @@ def run_transform(command: str, spec: str, source: Path, target: Path, *, batch_
     if x.ndim >= 2 and x.shape[1:] != sample_shape and int(np.prod(x.shape[1:])) == int(np.prod(sample_shape)):
         x = x.reshape((-1,) + sample_shape)  # images (n, 28, 28[, 1]) for a flat model, or flat for a conv one
     result = getattr(model, command)(x, batch_size=batch_size)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    np.save(target, np.asarray(result))
+    _files.write_file(target, lambda partial: np.save(partial, np.asarray(result)))  # whole, or not at all
     print(f"{command}: {source} -> {target} {tuple(result.shape)}")
     return tuple(result.shape)
 
