@@ -322,6 +322,35 @@ def test_a_gif_is_one_image_in_every_color_mode(tmp_path, color_mode, pixel, ver
     assert images.dtype == np.uint8 and images[0, 0, 0].tolist() == pixel
 
 
+def _bmp(pixels: np.ndarray) -> bytes:
+    """A 24-bit BMP of `pixels` (height, width, 3) uint8: rows bottom-up, BGR, each padded to 4 bytes."""
+    import struct
+
+    height, width, _ = pixels.shape
+    row = width * 3 + (-width * 3) % 4
+    body = b"".join(pixels[y, :, ::-1].tobytes().ljust(row, b"\0") for y in range(height - 1, -1, -1))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(body), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(body), 2835, 2835, 0, 0)
+    return header + info + body
+
+
+@pytest.mark.parametrize("color_mode", ["grayscale", "rgb", "rgba"])
+def test_a_bmp_loads_in_every_color_mode_as_the_same_pixels_as_a_png(tmp_path, color_mode):
+    # TensorFlow decodes BMPs to their own channels only (asking it for one channel fails): converted as
+    # TensorFlow converts a PNG's.
+    import tensorflow as tf
+
+    pixels = np.array([[[255, 0, 0], [0, 128, 255]], [[10, 20, 30], [255, 255, 255]]], np.uint8)
+    (tmp_path / "bmp").mkdir()
+    (tmp_path / "png").mkdir()
+    (tmp_path / "bmp" / "a.bmp").write_bytes(_bmp(pixels))
+    (tmp_path / "png" / "a.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    from_bmp, _ = datasets.load_images(tmp_path / "bmp", normalize=False, color_mode=color_mode)
+    from_png, _ = datasets.load_images(tmp_path / "png", normalize=False, color_mode=color_mode)
+    assert from_bmp.shape == (1, 2, 2, {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode])
+    np.testing.assert_array_equal(from_bmp, from_png)
+
+
 def test_sixteen_bit_pngs_keep_their_depth(tmp_path):
     import tensorflow as tf
 

@@ -62,14 +62,13 @@ def load_images(
     for path in files:
         try:
             data = path.read_bytes()
-            # TensorFlow decodes GIFs to RGB only: other channel counts are converted from it.
-            gif = data[:6] in (b"GIF87a", b"GIF89a")
-            image = tf.io.decode_image(data, channels=3 if gif else channels, expand_animations=False,
+            # TensorFlow decodes GIFs to RGB only, and BMPs to their own 3 or 4 channels (or 1): other channel
+            # counts are converted from those.
+            native = data[:6] in (b"GIF87a", b"GIF89a") or data[:2] == b"BM"
+            image = tf.io.decode_image(data, channels=0 if native else channels, expand_animations=False,
                                        dtype=tf.uint16 if _is_16_bit_png(data) else tf.uint8)
-            if gif and channels == 1:
-                image = tf.image.rgb_to_grayscale(image)
-            elif gif and channels == 4:
-                image = tf.pad(image, [[0, 0], [0, 0], [0, 1]], constant_values=255)  # opaque alpha
+            if native:
+                image = _with_channels(tf, image, channels)
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:
             raise ValueError(f"Expected a readable image. Received: {path} ({_errors.reason(error)})") from None
         if images and image.shape != images[0].shape:
@@ -80,6 +79,20 @@ def load_images(
     if normalize:
         array = array.astype(np.float32) / np.float32(np.iinfo(array.dtype).max)
     return array, [path.name for path in files]
+
+
+def _with_channels(tf, image, channels: int):
+    """An RGB, RGBA or grayscale image with `channels` channels: alpha dropped or made opaque, colours
+    averaged as TensorFlow's `rgb_to_grayscale` weighs them, or a gray copied to each colour."""
+    if image.shape[-1] == 4 and channels != 4:
+        image = image[..., :3]
+    if image.shape[-1] == 1 and channels != 1:
+        image = tf.image.grayscale_to_rgb(image)
+    if image.shape[-1] == 3 and channels == 1:
+        image = tf.image.rgb_to_grayscale(image)
+    if image.shape[-1] == 3 and channels == 4:
+        image = tf.pad(image, [[0, 0], [0, 0], [0, 1]], constant_values=255)  # opaque alpha
+    return image
 
 
 def _is_16_bit_png(data: bytes) -> bool:
