@@ -195,3 +195,9 @@ def test_loss_curves_draw_validation_at_the_epochs_keras_validated_after(validat
         "`validation_freq` given to `fit`). Received: history['val_loss'] with 2 values")
     with pytest.raises(ValueError, match=r"Received: validation_freq=0"):
         plotting.loss_curves(history, validation_freq=0)
+
+
+@pytest.mark.parametrize("image_shape", [(-28, -28), "28x28", (28, 28, 1), 784, (28.0, 28.0)])
+def test_a_bad_image_shape_is_refused_by_name(image_shape):
+    with pytest.raises(ValueError, match=r"Received: image_shape="):
+        plotting.tile_images(np.random.default_rng(0).uniform(size=(2, 784)), image_shape=image_shape)

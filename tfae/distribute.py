@@ -276,6 +276,9 @@ def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | No
             or not 0 <= worker_index < num_workers):
         raise ValueError(f"Expected `worker_index` in [0, {num_workers}). Received: worker_index={worker_index!r}")
     worker_index = int(worker_index)
+    x = _validation.numeric_array(x, "x")  # a list of samples too
+    if x.ndim == 0:
+        raise ValueError(f"Expected `x` to be an array of samples, (n, ...). Received: x of shape {x.shape}")
     rows = len(x) % global_batch_size
     if rows % num_workers:
         raise ValueError(f"Expected the last global batch ({rows} of len(x)={len(x)} rows) to split evenly among "

@@ -20,6 +20,12 @@ from tfae import _validation
 
 def _as_images(x: Any, name: str, image_shape: tuple[int, int] | None) -> np.ndarray:
     """Grayscale images `(n, h, w)` from `(n, h, w)`, `(n, h, w, 1)` or flat `(n, h*w)` values."""
+    if image_shape is not None:
+        checked = _validation.shape_tuple(image_shape, "image_shape")
+        if len(checked) != 2:
+            raise ValueError(f"Expected `image_shape` to be `(height, width)`, two positive integers. "
+                             f"Received: image_shape={image_shape!r}")
+        image_shape = checked
     array = _validation.as_float_array(x, name=name)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]

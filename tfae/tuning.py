@@ -52,7 +52,9 @@ class AutoEncoderHyperModel(kt.HyperModel):
     | `loss` | `losses` | the first (`"sigmoid_cross_entropy"`) |
 
     `units_i` is the width of the i-th encoder layer from the input; the
-    decoder mirrors it. `build(hp)` returns a compiled model (Adam, MSE metric)
+    decoder mirrors it. As in keras-tuner's own applications, a `units_i`
+    that an earlier trial declared stays in `hp.values` (and a tuner's
+    trial table) when `num_hidden_layers` leaves it unused. `build(hp)` returns a compiled model (Adam, MSE metric)
     whose optimizer is already built, so the best model reloads with its
     optimizer state.
 
