@@ -69,8 +69,10 @@ def test_reconstruction_images_checks_its_arguments_up_front(tmp_path):
         tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), n=0)
     with pytest.raises(ValueError, match="Received: freq=-1"):
         tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), freq=-1)
-    with pytest.raises(ValueError, match="Received: image_shape"):
+    with pytest.raises(ValueError) as error:
         tfae.callbacks.ReconstructionImages(np.zeros((4, 10)))
+    assert str(error.value) == ("Expected `image_shape` that fits the 10 values of each sample of `x` (square images "
+                                "are found by themselves). Received: image_shape=None, x.shape=(4, 10)")
     with pytest.raises(ValueError, match="Received: x.shape"):
         tfae.callbacks.ReconstructionImages(np.zeros((0, 784)))
     with pytest.raises(ValueError, match="Received: log_dir=3"):

@@ -403,3 +403,33 @@ def test_arrays_beside_the_mnist_ones_are_not_read(tmp_path):
         _npy.read_npz(path)
     (_, y_train), _ = datasets.load_mnist(path)
     np.testing.assert_array_equal(y_train, mnist_arrays()["y_train"])
+
+
+def test_a_folder_given_as_a_file_and_a_file_given_as_a_folder_are_refused_by_name(tmp_path):
+    (tmp_path / "a.bmp").write_bytes(_bmp(np.zeros((1, 1, 3), np.uint8)))
+    with pytest.raises(ValueError) as error:
+        datasets.load_images(tmp_path / "a.bmp")
+    assert str(error.value) == f"Expected `folder` to be a folder of images. Received: folder={str(tmp_path / 'a.bmp')!r}, a file"
+    with pytest.raises(ValueError) as error:
+        datasets.read_idx(tmp_path)
+    assert str(error.value) == f"Expected `path` to be an IDX file. Received: path={str(tmp_path)!r}, a folder"
+
+
+@pytest.mark.parametrize("given", [1, 3, 4])
+@pytest.mark.parametrize("wanted", [1, 3, 4])
+def test_images_decoded_with_their_own_channels_convert_to_every_color_mode(given, wanted):
+    # GIFs and BMPs decode to their own channels (gray, RGB or RGBA); each becomes the channels asked for.
+    import tensorflow as tf
+
+    from tfae.datasets import _images
+
+    rgb = np.array([[[255, 0, 0], [0, 128, 255]], [[10, 20, 30], [255, 255, 255]]], np.uint8)
+    gray = tf.image.rgb_to_grayscale(rgb).numpy()
+    image = {1: gray, 3: rgb, 4: np.concatenate([rgb, np.full((2, 2, 1), 7, np.uint8)], axis=-1)}[given]
+    colours = np.repeat(gray, 3, axis=-1) if given == 1 else rgb
+    expected = {1: gray, 3: colours, 4: np.concatenate([colours, np.full((2, 2, 1), 255, np.uint8)], axis=-1)}[wanted]
+    if given == 4 and wanted == 4:
+        expected = image  # its own alpha kept
+    converted = _images._with_channels(tf, tf.constant(image), wanted).numpy()
+    assert converted.dtype == np.uint8
+    np.testing.assert_array_equal(converted, expected)

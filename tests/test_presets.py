@@ -139,3 +139,11 @@ def test_plot_with_few_samples_and_of_a_model_that_cannot_reconstruct(tmp_path, 
     gan.save(tmp_path / "gan.keras")
     assert cli.main(["plot", "--model", str(tmp_path / "gan.keras"), "--out", str(tmp_path / "q")]) == 2
     assert "Expected an autoencoder to plot" in capsys.readouterr().err
+
+
+def test_metadata_that_json_cannot_write_is_refused_by_name_before_anything_is_written(tmp_path):
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with pytest.raises(ValueError, match=r"^Expected `metadata` to be a JSON-serializable dict .*Received: "
+                                         r"metadata=\{'loss': np.float32\(1.0\)\} \("):
+        tfae.presets.save_preset(ae, tmp_path / "p", metadata={"loss": np.float32(1.0)})
+    assert list(tmp_path.iterdir()) == []

@@ -75,7 +75,7 @@ class ReconstructionImages(keras.callbacks.Callback):
         self.name = name
         self.image_shape = image_shape
         # Fail now, not after the first epoch, if the samples cannot be drawn as images.
-        plotting.reconstruction_tiles(self.x, self.x, n=self.n, image_shape=image_shape)
+        plotting._as_images(self.x, "x", image_shape)  # named as this callback's argument
         self._writer = None
         self._epochs = None
 

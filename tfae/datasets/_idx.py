@@ -76,6 +76,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ```
     """
     path = _validation.path(path, "path")
+    if path.is_dir():
+        raise ValueError(f"Expected `path` to be an IDX file. Received: path={str(path)!r}, a folder")
     with _stream(path) as stream:
         dims, dtype = _read_header(stream, path)
         payload_size = math.prod(dims) * dtype.itemsize

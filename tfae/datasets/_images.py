@@ -51,6 +51,8 @@ def load_images(
     folder = _validation.path(folder, "folder")
     if not isinstance(color_mode, str) or color_mode not in _CHANNELS:
         raise ValueError(f"Expected `color_mode` to be one of {sorted(_CHANNELS)}. Received: color_mode={color_mode!r}")
+    if folder.is_file():
+        raise ValueError(f"Expected `folder` to be a folder of images. Received: folder={str(folder)!r}, a file")
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
     files = sorted(path for path in folder.iterdir() if path.is_file() and path.suffix.lower() in _SUFFIXES)

@@ -176,13 +176,18 @@ def save_preset(model: keras.Model, path: str | os.PathLike, *, metadata: dict[s
         "backend": keras.backend.backend(),
         "date": datetime.date.today().isoformat(),
     }
+    try:
+        metadata_text = json.dumps(info, indent=1)
+    except (TypeError, ValueError) as error:  # before anything is written
+        raise ValueError("Expected `metadata` to be a JSON-serializable dict (str, int, float, bool, None, lists "
+                         f"and dicts of them). Received: metadata={metadata!r} ({error})") from None
     config = keras.saving.serialize_keras_object(model)
     config.pop("compile_config", None)  # architecture and weights only, as keras-hub's presets: compile after loading
 
     def write(partial: Path) -> None:
         (partial / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
         _weights_only(model, config).save_weights(partial / WEIGHTS_FILE)
-        (partial / METADATA_FILE).write_text(json.dumps(info, indent=1), encoding="utf-8")
+        (partial / METADATA_FILE).write_text(metadata_text, encoding="utf-8")
 
     _files.write_folder(folder, write, replaceable=lambda old: {p.name for p in old.iterdir()} <= set(_FILES))
     return folder
