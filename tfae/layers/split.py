@@ -160,7 +160,7 @@ def split_autoencoder(
                 "`split_autoencoder` needs a built AutoEncoder: pass `input_shape=` or call it on "
                 f"data first. Received: model={model.name!r}"
             )
-        if bottleneck != "bottleneck":
+        if not (isinstance(bottleneck, str) and bottleneck == "bottleneck"):
             raise ValueError(
                 "Expected bottleneck='bottleneck' for a tfae AutoEncoder: it splits between its `encoder` and "
                 f"`decoder`. Received: bottleneck={bottleneck!r}"
