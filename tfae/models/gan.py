@@ -22,7 +22,8 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
 
     The generator may be any Keras layer from `(n, latent_dim)` codes to
     samples, such as a `tfae.Decoder` or the decoder of a trained
-    autoencoder (`ae.decoder`: its trained weights are the starting point).
+    autoencoder (`ae.decoder`: its trained weights are the starting point;
+    the layer is shared, so training the GAN changes `ae` too).
     Training is Keras' own `fit` on real samples, on every backend: each step
     updates both players from one loss (`tfae.models._adversarial`): the
     discriminator's cross-entropy on real (label 1) and generated (label 0)
