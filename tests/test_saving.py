@@ -328,13 +328,19 @@ def test_backup_never_replaces_a_folder_of_other_files_and_checks_its_arguments(
         tfae.callbacks.BackupAndRestore(tmp_path / "b", save_freq=0)
 
 
-def test_a_backup_of_another_model_is_refused_in_one_line_naming_the_folder(tmp_path):
+def _crashed_after_two_epochs(backup_dir):
+    """A model whose 4-epoch `fit` crashed after backing up its second epoch in `backup_dir`; the data."""
     x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
     ae = _model()
     ae.compile()
     with pytest.raises(KeyboardInterrupt):
-        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), CrashAtEpoch(2)],
+        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(backup_dir), CrashAtEpoch(2)],
                verbose=0)
+    return ae, x
+
+
+def test_a_backup_of_another_model_is_refused_in_one_line_naming_the_folder(tmp_path):
+    _, x = _crashed_after_two_epochs(tmp_path / "b")
     wider = tfae.AutoEncoder(input_shape=(6,), latent_dim=3, hidden_units=(4,))
     wider.compile()
     with pytest.raises(ValueError) as caught:
@@ -346,13 +352,7 @@ def test_a_backup_of_another_model_is_refused_in_one_line_naming_the_folder(tmp_
 
 
 def test_a_second_fit_after_a_resumed_one_runs_all_its_epochs(tmp_path):
-    x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
-
-    ae = _model()
-    ae.compile()
-    with pytest.raises(KeyboardInterrupt):
-        ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b"), CrashAtEpoch(2)],
-               verbose=0)
+    ae, x = _crashed_after_two_epochs(tmp_path / "b")
     resumed = ae.fit(x, epochs=4, batch_size=16, callbacks=[tfae.callbacks.BackupAndRestore(tmp_path / "b")],
                      verbose=0)
     assert len(resumed.history["loss"]) == 2
