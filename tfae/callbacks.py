@@ -268,7 +268,7 @@ class BackupAndRestore(keras.callbacks.Callback):
         self.history = {}
         if distribute.is_chief():
             _files.recover_folder(self.backup_dir)
-            check_backup_dir(self.backup_dir)
+            _check_backup_dir(self.backup_dir)
         distribute.gathered(0)  # the others read the folder once the chief has put it right
         state = self._backed_up_state()
         epoch = None if state is None else state["epoch"]
@@ -392,7 +392,7 @@ def _is_backup(folder: Path) -> bool:
     return all(entry.name in names for entry in folder.iterdir())
 
 
-def check_backup_dir(folder: Path) -> None:
+def _check_backup_dir(folder: Path) -> None:
     """Refuse a `backup_dir` that is not a new folder or a backup, before any training (and any deleting)."""
     if folder.exists() and not (folder.is_dir() and _is_backup(folder)):
         what = "holds other files" if folder.is_dir() else "is a file"

@@ -134,9 +134,9 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
     # With --resume an interrupted run continues from its last finished epoch; without, it starts afresh.
     backup = tfae.callbacks.BackupAndRestore(out / "backup")
     if chief and not resume and (out / "backup").exists():
-        from tfae.callbacks import check_backup_dir
+        from tfae.callbacks import _check_backup_dir
 
-        check_backup_dir(out / "backup")  # only a backup is deleted, never a folder of the user's
+        _check_backup_dir(out / "backup")  # only a backup is deleted, never a folder of the user's
         import shutil
 
         shutil.rmtree(out / "backup")
