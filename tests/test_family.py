@@ -1482,3 +1482,21 @@ def test_the_sparsity_penalty_is_keras_l1_activity_regularizer_of_the_code_in_it
     expected = keras.ops.divide_no_nan(loss, keras.ops.cast(5, loss.dtype))
     assert keras.backend.standardize_dtype(penalty.dtype) == keras.backend.standardize_dtype(code.dtype)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(penalty), keras.ops.convert_to_numpy(expected))
+
+
+@pytest.mark.parametrize("loss", ["mse", keras.losses.MeanAbsoluteError(), lambda y, p: keras.ops.abs(y - p)],
+                         ids=["name", "object", "function"])
+def test_reconstruction_error_of_any_loss_is_in_the_losss_dtype(loss):
+    # float32 targets and reconstructions reach the loss, whatever numpy would promote them to.
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(loss=loss)
+    assert ae.reconstruction_error(_FLAT[:4]).dtype == np.float32
+
+
+def test_an_image_model_refuses_a_dataset_of_single_images_asking_for_batches():
+    import tensorflow as tf
+
+    ae = tfae.AutoEncoder(input_shape=(2, 3), latent_dim=2)  # a single sample has two axes, as a batch does
+    for method in (ae.encode, ae.reconstruct, ae.reconstruction_error):
+        with pytest.raises(ValueError, match=r"\. Received: x yielding an element of shape \(2, 3\)$"):
+            method(tf.data.Dataset.from_tensor_slices(_FLAT.reshape(-1, 2, 3)))
