@@ -63,6 +63,11 @@ def recover_folder(path: Path) -> None:
         os.replace(moved[-1], path)
 
 
+def holds_other_files(path: Path, replaceable: Callable[[Path], bool]) -> bool:
+    """Whether something is at `path` that a folder save must not replace: a file, or a folder `replaceable` refuses."""
+    return path.exists() and not (path.is_dir() and replaceable(path))
+
+
 def write_folder(path: Path, write: Callable[[Path], None], *, replaceable: Callable[[Path], bool]) -> None:
     """`write(partial)` fills a new folder; it then takes the place of `path` (a folder `replaceable` accepts).
 
@@ -73,7 +78,7 @@ def write_folder(path: Path, write: Callable[[Path], None], *, replaceable: Call
     """
     given, path = path, _real(path)  # checked where it will be written: `new/../notes.txt` is `notes.txt`
     recover_folder(path)
-    if path.exists() and not (path.is_dir() and replaceable(path)):
+    if holds_other_files(path, replaceable):
         raise ValueError(f"Expected `path` to be a new folder or one this would replace. Received: path={str(given)!r}, "
                          "which holds other files")
     path.parent.mkdir(parents=True, exist_ok=True)

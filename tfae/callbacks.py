@@ -394,7 +394,9 @@ def _is_backup(folder: Path) -> bool:
 
 def _check_backup_dir(folder: Path) -> None:
     """Refuse a `backup_dir` that is not a new folder or a backup, before any training (and any deleting)."""
-    if folder.exists() and not (folder.is_dir() and _is_backup(folder)):
+    from tfae import _files
+
+    if _files.holds_other_files(folder, _is_backup):
         what = "holds other files" if folder.is_dir() else "is a file"
         raise ValueError("Expected `backup_dir` to be a new folder or one BackupAndRestore wrote. "
                          f"Received: backup_dir={str(folder)!r}, which {what}")

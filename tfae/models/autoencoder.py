@@ -522,7 +522,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
                                        batch_size=batch_size, return_logits=True).reshape(len(x), -1)
             else:  # as compute_loss: the logits of the clipped probabilities
                 reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1)
-                logits = keras.ops.convert_to_numpy(_probability_logits(reconstruction))
+                logits = _probability_logits(reconstruction)
             logits = keras.ops.convert_to_numpy(logits).astype(dtype)
             elements = keras.ops.convert_to_numpy(losses._sigmoid_cross_entropy_elements(targets, logits))
         else:
