@@ -79,6 +79,11 @@ def test_reconstruction_images_checks_its_arguments_up_front(tmp_path):
         tfae.callbacks.ReconstructionImages(np.zeros((4, 784)), log_dir=3)
 
 
+def test_reconstruction_images_warns_up_front_about_pixels_in_0_to_255():
+    with pytest.warns(UserWarning, match=r"Received: x with values in \[0, 255\]$"):
+        tfae.callbacks.ReconstructionImages(np.linspace(0.0, 255.0, 4 * 784).reshape(4, 784))
+
+
 class _RecordWeights(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()

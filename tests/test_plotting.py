@@ -1,4 +1,5 @@
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -201,3 +202,35 @@ def test_loss_curves_draw_validation_at_the_epochs_keras_validated_after(validat
 def test_a_bad_image_shape_is_refused_by_name(image_shape):
     with pytest.raises(ValueError, match=r"Received: image_shape="):
         plotting.tile_images(np.random.default_rng(0).uniform(size=(2, 784)), image_shape=image_shape)
+
+
+def test_write_png_refuses_an_empty_image(tmp_path):
+    for shape in [(0, 0), (0, 4), (4, 0)]:
+        with pytest.raises(ValueError) as caught:
+            plotting.write_png(tmp_path / "x.png", np.zeros(shape, np.uint8))
+        assert str(caught.value) == f"Expected an image at least one pixel high and wide. Received: image of shape {shape}"
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(("values", "shown"), [(255.0, "[0, 255]"), (-1.0, "[-1, 0]")])
+def test_pictures_warn_by_name_when_images_are_on_another_scale(values, shown):
+    images = np.zeros((2, 16), np.float32)
+    images[0, 0] = values
+    with pytest.warns(UserWarning) as caught:
+        tiles = plotting.tile_images(images)
+    assert len(caught) == 1
+    assert str(caught[0].message).endswith(f"Received: images with values in {shown}")
+    assert "Scale 0-255 pixels by 1/255" in str(caught[0].message)
+    assert tiles[1, 1] == (255 if values > 0 else 0)  # still drawn, clipped
+    with pytest.warns(UserWarning) as caught:
+        plotting.reconstruction_tiles(np.zeros((2, 16)), images)
+    assert [str(w.message).split("Received: ")[1] for w in caught] == [f"reconstructions with values in {shown}"]
+
+
+def test_pictures_clip_a_small_overshoot_without_a_warning():
+    images = np.linspace(-0.5, 1.5, 32, dtype=np.float32).reshape(2, 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiles = plotting.tile_images(images, columns=2)
+        plotting.reconstruction_tiles(images, images)
+    assert tiles[1, 1] == 0 and tiles[4, 10] == 255

@@ -3,6 +3,8 @@
 Each picture is a matplotlib `Figure` (matplotlib is imported on first use; `pip
 install 'tfae[plot]'`), saved when `path=` is given. `tile_images` and `write_png`
 need numpy alone: the demo and the TensorBoard callback use them on a bare install.
+Images hold intensities in [0, 1]; values outside are clipped, and values on another
+scale (more than 0.5 outside, such as 0-255 pixels) warn once per call.
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ from __future__ import annotations
 import math
 import os
 import struct
+import warnings
 import zlib
 from typing import Any
 
 import numpy as np
 
 from tfae import _validation
+
+
+# How far outside [0, 1] values may go before a picture warns: a linear decoder overshoots a little
+# (clipping that is right); data on another scale overshoots by a lot.
+_OFF_SCALE = 0.5
 
 
 def _as_images(x: Any, name: str, image_shape: tuple[int, int] | None) -> np.ndarray:
@@ -44,6 +52,15 @@ def _as_images(x: Any, name: str, image_shape: tuple[int, int] | None) -> np.nda
             f"Expected `{name}` to be one or more grayscale images (n, h, w), (n, h, w, 1) or flat (n, h*w). "
             f"Received: {name}.shape={np.shape(x)}"
         )
+    low, high = float(array.min()), float(array.max())
+    if low < -_OFF_SCALE or high > 1.0 + _OFF_SCALE:
+        # Another scale (0-255 pixels, [-1, 1] from tanh) would show as a white or black picture: say so.
+        warnings.warn(
+            f"Expected `{name}` to hold intensities in [0, 1]; the picture clips other values to [0, 1]. "
+            f"Scale 0-255 pixels by 1/255, [-1, 1] values by (x + 1) / 2. "
+            f"Received: {name} with values in [{low:.4g}, {high:.4g}]",
+            stacklevel=3,
+        )
     return array
 
 
@@ -66,6 +83,8 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> None:
     image = np.asarray(image)
     if image.ndim != 2 or image.dtype != np.uint8:
         raise ValueError(f"Expected a 2-D uint8 image. Received: image of shape {image.shape} and dtype {image.dtype}")
+    if 0 in image.shape:  # PNG has no empty images
+        raise ValueError(f"Expected an image at least one pixel high and wide. Received: image of shape {image.shape}")
     image = np.ascontiguousarray(image)
     height, width = image.shape
 
@@ -274,7 +293,8 @@ def reconstruction_tiles(
             f"Received: originals {top.shape}, reconstructions {bottom.shape}"
         )
     n = min(_validation.positive_int(n, "n"), top.shape[0])
-    return tile_images(np.concatenate([top[:n], bottom[:n]]), columns=n, scale=scale)
+    pairs = np.clip(np.concatenate([top[:n], bottom[:n]]), 0.0, 1.0)  # each half has warned by its own name
+    return tile_images(pairs, columns=n, scale=scale)
 
 
 def sample_grid(
