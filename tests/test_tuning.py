@@ -62,6 +62,29 @@ def test_every_hyperparameter_shapes_the_built_model():
     assert model.sample_shape == (28, 28, 1)
 
 
+class _BuildOnly(kt.RandomSearch):
+    """A random search that builds each trial's model and scores it without training."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        model = self.hypermodel.build(trial.hyperparameters)
+        return float(model.count_params())
+
+
+def test_a_trial_holds_only_the_hidden_widths_its_depth_uses(tmp_path):
+    hypermodel = tuning.AutoEncoderHyperModel(input_shape=(16,), latent_dims=(2, 3), hidden_units=(4, 5, 6, 7, 8))
+    tuner = _BuildOnly(hypermodel, objective=kt.Objective("score", "min"), max_trials=12, seed=3,
+                       directory=tmp_path, project_name="depths")
+    tuner.search(verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    depths = {t.hyperparameters.values["num_hidden_layers"] for t in trials}
+    assert depths == {0, 1, 2}, "the seed must give every depth"
+    for trial in trials:
+        values = trial.hyperparameters.values
+        used = {f"units_{i}" for i in range(values["num_hidden_layers"])}
+        assert {name for name in values if name.startswith("units_")} == used, values
+        assert trial.status == "COMPLETED"
+
+
 @pytest.mark.parametrize(
     "make_tuner",
     [

@@ -52,9 +52,9 @@ class AutoEncoderHyperModel(kt.HyperModel):
     | `loss` | `losses` | the first (`"sigmoid_cross_entropy"`) |
 
     `units_i` is the width of the i-th encoder layer from the input; the
-    decoder mirrors it. As in keras-tuner's own applications, a `units_i`
-    that an earlier trial declared stays in `hp.values` (and a tuner's
-    trial table) when `num_hidden_layers` leaves it unused. `build(hp)` returns a compiled model (Adam, MSE metric)
+    decoder mirrors it. It is conditional on `num_hidden_layers`
+    (`hp.conditional_scope`), so a tuner's trials hold only the widths they
+    use. `build(hp)` returns a compiled model (Adam, MSE metric)
     whose optimizer is already built, so the best model reloads with its
     optimizer state.
 
@@ -142,9 +142,12 @@ class AutoEncoderHyperModel(kt.HyperModel):
             "num_hidden_layers", 0, self.max_hidden_layers, default=min(1, self.max_hidden_layers)
         )
         units_default = 256 if 256 in self.hidden_units else max(self.hidden_units)
-        hidden_units = tuple(
-            hp.Choice(f"units_{i}", list(self.hidden_units), default=units_default) for i in range(num_hidden_layers)
-        )
+        hidden_units = []
+        for i in range(num_hidden_layers):
+            # Conditional on the depth, so a trial's values hold only the widths it uses: the oracles
+            # then neither show nor vary an unused `units_i` (two trials differing there alone are one).
+            with hp.conditional_scope("num_hidden_layers", list(range(i + 1, self.max_hidden_layers + 1))):
+                hidden_units.append(hp.Choice(f"units_{i}", list(self.hidden_units), default=units_default))
         activation = hp.Choice("activation", list(self.activations))
         dropout = 0.0
         if self.max_dropout > 0:
@@ -158,7 +161,7 @@ class AutoEncoderHyperModel(kt.HyperModel):
         model = AutoEncoder(
             input_shape=self.input_shape,
             latent_dim=latent_dim,
-            hidden_units=hidden_units,
+            hidden_units=tuple(hidden_units),
             activation=activation,
             output_activation=self.output_activation,
             dropout=round(dropout, 6),
