@@ -19,7 +19,7 @@ def test_demo_writes_a_model_a_picture_and_metrics(tmp_path, capsys):
     assert 0 < metrics["test_bce"] < 0.3 and 0 < metrics["test_mse"] < 0.1
     assert (tmp_path / "reconstructions.png").read_bytes()[:4] == b"\x89PNG"
     model = keras.models.load_model(tmp_path / "model.keras")
-    assert isinstance(model, tfae.AutoEncoder) and model.code_dim == 128
+    assert isinstance(model, tfae.AutoEncoder) and model.latent_dim == 128
     (_, _), (x_test, _) = tfae.datasets.load_mnist_sample()
     assert np.isfinite(model.encode(x_test[:5])).all()
 
@@ -48,7 +48,7 @@ def test_train_writes_the_model_history_and_its_pictures(tmp_path, capsys):
     assert "vae: 1 epoch(s)" in capsys.readouterr().out
     assert cli.main(["info", str(out / "model.keras")]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["class"] == "VariationalAutoEncoder" and info["code_dim"] == 2
+    assert info["class"] == "VariationalAutoEncoder" and info["latent_dim"] == 2
     assert info["history"]["epochs"] == 1 and info["history"]["last_loss"] == history["loss"][-1]
     assert [layer["name"] for layer in info["layers"]] == [layer.name for layer in keras.models.load_model(
         out / "model.keras").layers]

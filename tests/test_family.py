@@ -189,7 +189,7 @@ def test_gan_from_a_pretrained_decoder_starts_from_its_weights_and_trains_it(tmp
     ae.compile()
     ae.fit(x, epochs=1, verbose=0)
     pretrained = [w.copy() for w in ae.decoder.get_weights()]
-    gan = tfae.GAN(ae.decoder, _critic(), latent_dim=ae.code_dim, seed=0)
+    gan = tfae.GAN(ae.decoder, _critic(), latent_dim=ae.latent_dim, seed=0)
     assert gan.generator is ae.decoder
     for before, now in zip(pretrained, gan.generator.get_weights()):
         np.testing.assert_array_equal(before, now)

@@ -390,6 +390,18 @@ def test_keras_file_round_trip_with_custom_encoder_and_decoder(tmp_path):
     assert json.loads(json.dumps(same.get_config())) == json.loads(json.dumps(ae.get_config()))
 
 
+def test_latent_dim_is_the_code_size_of_a_model_from_layers_and_its_config_keeps_none(tmp_path):
+    ae = tfae.AutoEncoder(tfae.Encoder(3, name="enc"), tfae.Decoder((6,), name="dec"))
+    assert ae.latent_dim is None  # not built: the encoder's size is not known yet
+    ae.build((None, 6))
+    assert ae.latent_dim == 3 and ae.get_config()["latent_dim"] is None
+    ae.save(tmp_path / "layers.keras")
+    loaded = keras.models.load_model(tmp_path / "layers.keras")
+    assert loaded.latent_dim == 3 and loaded.get_config()["latent_dim"] is None
+    with pytest.warns(DeprecationWarning, match="use `latent_dim`"):
+        assert loaded.code_dim == 3
+
+
 def test_weights_file_round_trip(tmp_path, small_digits):
     _, (x_test, _) = small_digits
     ae = article_model()

@@ -2,6 +2,7 @@ import struct
 import warnings
 import zlib
 
+import keras
 import numpy as np
 import pytest
 
@@ -126,7 +127,7 @@ def test_latent_manifold_decodes_a_grid_of_codes_largest_z1_on_top(tmp_path):
     pytest.importorskip("matplotlib")
 
     class Decoding:
-        code_dim = 2
+        latent_dim = 2
 
         def decode(self, codes):  # the image is the code's z0 in its left half, z1 in its right half
             codes = (np.asarray(codes) + 1) / 2
@@ -140,8 +141,11 @@ def test_latent_manifold_decodes_a_grid_of_codes_largest_z1_on_top(tmp_path):
     assert tiles[3, 1] == 255 and tiles[15, 1] == 0      # z1: 1 in the top row, -1 in the bottom one
     assert figure.axes[0].get_xlabel() == "z[0]"
     rendered(tmp_path / "m.png")
-    with pytest.raises(ValueError, match="Received: model with code_dim=3"):
-        plotting.latent_manifold(type("M", (), {"code_dim": 3})())
+    with pytest.raises(ValueError, match="Received: model of type M with latent_dim=3$"):
+        plotting.latent_manifold(type("M", (), {"latent_dim": 3, "decode": print})())
+    with pytest.raises(ValueError, match="Received: model of type GAN with latent_dim=2$"):  # a generator, no decode
+        plotting.latent_manifold(tfae.GAN(keras.Sequential([keras.layers.Dense(4)]), keras.Sequential(
+            [keras.layers.Dense(1)]), latent_dim=2))
     with pytest.raises(ValueError, match=r"Received: extent=\(1, -1, 0, 1\)"):
         plotting.latent_manifold(Decoding(), extent=(1, -1, 0, 1))
 

@@ -99,7 +99,7 @@ def test_command_line_describes_a_keras_file(tmp_path, capsys):
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
     ae.save(tmp_path / "ae.keras")
     assert cli.main(["info", str(Path(tmp_path / "ae.keras"))]) == 0
-    assert json.loads(capsys.readouterr().out)["code_dim"] == 2
+    assert json.loads(capsys.readouterr().out)["latent_dim"] == 2
 
 
 def test_command_line_encodes_decodes_and_plots_with_a_preset(tmp_path, mnist_sample, capsys):

@@ -153,7 +153,7 @@ class CrashAtEpoch(keras.callbacks.Callback):
 def test_sigkill_during_repeated_saves_always_leaves_a_loadable_model(tmp_path):
     for attempt in kill_repeated_saves(SAVER, tmp_path / "ae.keras"):
         loaded = keras.models.load_model(tmp_path / "ae.keras")  # the last complete save, never a stub
-        assert isinstance(loaded, tfae.AutoEncoder) and loaded.code_dim == 64, attempt
+        assert isinstance(loaded, tfae.AutoEncoder) and loaded.latent_dim == 64, attempt
 
 
 def test_keras_own_errors_for_bad_names_name_the_users_path(tmp_path):

@@ -42,7 +42,7 @@ def test_default_hyperparameters_are_the_articles_model():
         "loss": "sigmoid_cross_entropy",
     }
     assert isinstance(model, tfae.AutoEncoder) and model.compiled
-    assert model.code_dim == 128 and model.encoder.hidden_units == (256,)
+    assert model.latent_dim == 128 and model.encoder.hidden_units == (256,)
 
 
 def test_every_hyperparameter_shapes_the_built_model():
@@ -57,7 +57,7 @@ def test_every_hyperparameter_shapes_the_built_model():
     hp.Fixed("loss", "mse")
     model = tuning.AutoEncoderHyperModel(input_shape=(28, 28, 1), losses=("sigmoid_cross_entropy", "mse")).build(hp)
     assert model.encoder.hidden_units == (512, 64) and model.decoder.hidden_units == (64, 512)
-    assert model.code_dim == 32 and model.encoder.activation == "tanh" and model.dropout == 0.2
+    assert model.latent_dim == 32 and model.encoder.activation == "tanh" and model.dropout == 0.2
     assert model.loss == "mse" and float(model.optimizer.learning_rate) == pytest.approx(0.01)
     assert model.sample_shape == (28, 28, 1)
 
@@ -142,7 +142,7 @@ class UserHyperModel(kt.HyperModel):
 class SubclassingHyperModel(tuning.AutoEncoderHyperModel):
     def build(self, hp):
         base = super().build(hp)
-        model = WeightDecayAutoEncoder(input_shape=(784,), latent_dim=base.code_dim,
+        model = WeightDecayAutoEncoder(input_shape=(784,), latent_dim=base.latent_dim,
                                        hidden_units=base.hidden_units, decay=hp.Choice("decay", [1e-4, 1e-3]))
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         return model

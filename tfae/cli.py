@@ -275,7 +275,7 @@ def run_transform(command: str, spec: str, source: Path, target: Path, *, batch_
     if not hasattr(model, command):
         raise ValueError(f"Expected a model with `{command}` (an autoencoder). Received: {type(model).__name__}")
     x = read_array(source)
-    sample_shape = tuple(model.sample_shape) if command != "decode" else (model.code_dim,)
+    sample_shape = tuple(model.sample_shape) if command != "decode" else (model.latent_dim,)
     if x.ndim >= 2 and x.shape[1:] != sample_shape and int(np.prod(x.shape[1:])) == int(np.prod(sample_shape)):
         x = x.reshape((-1,) + sample_shape)  # images (n, 28, 28[, 1]) for a flat model, or flat for a conv one
     result = getattr(model, command)(x, batch_size=batch_size)
@@ -325,7 +325,7 @@ def write_pictures(model, x, labels, out: Path, *, history=None, command: str) -
     if hasattr(model, "sample"):
         written.append(out / "samples.png")
         figures.append(plotting.sample_grid(model, n=40, path=written[-1]))
-    if getattr(model, "code_dim", None) == 2:
+    if getattr(model, "latent_dim", None) == 2:
         written.append(out / "manifold.png")
         figures.append(plotting.latent_manifold(model, path=written[-1]))
     for figure in figures:
@@ -340,7 +340,7 @@ def run_info(spec: str) -> dict:
     model = load_model(spec)
     info = {"model": spec, "class": type(model).__name__, "name": model.name,
             "input_shape": list(model.sample_shape) if getattr(model, "sample_shape", None) else None,
-            "code_dim": getattr(model, "code_dim", getattr(model, "latent_dim", None)),
+            "latent_dim": getattr(model, "latent_dim", None),
             "parameters": int(model.count_params())}
     info["layers"] = [{"name": layer.name, "class": type(layer).__name__, "parameters": int(layer.count_params())}
                       for layer in model.layers]

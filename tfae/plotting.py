@@ -20,7 +20,6 @@ import numpy as np
 
 from tfae import _validation
 
-
 # How far outside [0, 1] values may go before a picture warns: a linear decoder overshoots a little
 # (clipping that is right); data on another scale overshoots by a lot.
 _OFF_SCALE = 0.5
@@ -390,7 +389,7 @@ def latent_manifold(
     """The decoder's images over an `n` x `n` grid of 2-d codes, as in the keras-io VAE example.
 
     Args:
-        model: a tfae autoencoder with 2-d codes (`code_dim == 2`), for example a
+        model: a tfae autoencoder with 2-d codes (`latent_dim == 2`), for example a
             `VariationalAutoEncoder(latent_dim=2)`.
         n: images per side.
         extent: `(z0_min, z0_max, z1_min, z1_max)`, the square of codes shown;
@@ -412,9 +411,10 @@ def latent_manifold(
     tfae.plotting.latent_manifold(vae, n=10, path="manifold.png")
     ```
     """
-    code_dim = getattr(model, "code_dim", None)
-    if code_dim != 2:
-        raise ValueError(f"Expected a model with 2-d codes. Received: model with code_dim={code_dim}")
+    latent_dim = getattr(model, "latent_dim", None)
+    if latent_dim != 2 or not callable(getattr(model, "decode", None)):
+        raise ValueError(f"Expected a model with `decode` and 2-d codes. "
+                         f"Received: model of type {type(model).__name__} with latent_dim={latent_dim}")
     n = _validation.positive_int(n, "n")
     if n < 2:
         raise ValueError(f"Expected `n` >= 2. Received: n={n}")
@@ -511,7 +511,7 @@ def latent_scatter(
     principal components.
 
     Args:
-        codes: latent codes of shape `(n, code_dim)`.
+        codes: latent codes of shape `(n, latent_dim)`.
         labels: optional integer labels of shape `(n,)`, used as colours.
         path: when given, the figure is saved there (PNG, PDF, SVG...).
         title: the figure title.
@@ -531,7 +531,7 @@ def latent_scatter(
     """
     z = _validation.as_float_array(codes, name="codes")
     if z.ndim != 2 or z.shape[0] == 0:
-        raise ValueError(f"Expected `codes` of shape (n, code_dim), n >= 1. Received: codes.shape={z.shape}")
+        raise ValueError(f"Expected `codes` of shape (n, latent_dim), n >= 1. Received: codes.shape={z.shape}")
     if labels is not None:
         labels = np.asarray(labels).reshape(-1)
         if labels.shape[0] != z.shape[0]:

@@ -79,7 +79,7 @@ def get_bottleneck_tensor(model: keras.Model, name: str = "bottleneck") -> keras
         name: the name of the code layer.
 
     Returns:
-        The layer's output `KerasTensor`, shaped `(None, code_dim)` for a dense bottleneck.
+        The layer's output `KerasTensor`, shaped `(None, latent_dim)` for a dense bottleneck.
 
     Example:
 
@@ -165,7 +165,7 @@ def split_autoencoder(
                 "Expected bottleneck='bottleneck' for a tfae AutoEncoder: it splits between its `encoder` and "
                 f"`decoder`. Received: bottleneck={bottleneck!r}"
             )
-        code = keras.Input((model.code_dim,), name="code")
+        code = keras.Input((model.latent_dim,), name="code")
         samples = keras.Input(model.sample_shape, name="samples")
         return (  # the encoder half ends in the code the decoder takes (a VAE's mean)
             keras.Model(samples, model._latent_code(model.encoder(samples)), name=f"{model.name}_encoder"),

@@ -19,4 +19,4 @@ class PriorSampling:
     def sample(self, n: int, *, seed: int | None = None, batch_size: int | None = None) -> np.ndarray:
         """`n` new samples, `(n, *input_shape)`: codes drawn from N(0, I) (numpy's generator, `seed`), decoded."""
         self._require_built("sample")
-        return self.decode(prior_codes(n, self.code_dim, seed), batch_size=batch_size)
+        return self.decode(prior_codes(n, self.latent_dim, seed), batch_size=batch_size)

@@ -105,7 +105,7 @@ class AdversarialAutoEncoder(TwoPlayers, PriorSampling, AutoEncoder):
 
     def build(self, input_shape) -> None:
         super().build(input_shape)
-        check_discriminator(self.discriminator(keras.KerasTensor((None, self.code_dim), dtype=self.compute_dtype)),
+        check_discriminator(self.discriminator(keras.KerasTensor((None, self.latent_dim), dtype=self.compute_dtype)),
                             "code")
 
     def _sublayers(self) -> tuple[keras.layers.Layer, ...]:

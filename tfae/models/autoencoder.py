@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,7 +61,9 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             build a `tfae.Decoder` mirroring the encoder (needs `input_shape`).
         input_shape: shape of one sample, e.g. `(784,)` or `(28, 28, 1)`. When
             given, the model is built at once; otherwise on first use.
-        latent_dim: size of the code, when `encoder` is `None`.
+        latent_dim: size of the code, when `encoder` is `None`. Once built,
+            the attribute `latent_dim` is the code size whichever encoder
+            made it (the config keeps what was passed).
         hidden_units: hidden Dense units of the encoder, input side first; the
             decoder uses them reversed.
         activation: activation of the hidden layers. Defaults to `"relu"`.
@@ -240,8 +243,14 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
                 f"{sample_shape}. Received: decoder output shape={tuple(reconstruction.shape)}"
             )
         self.sample_shape = sample_shape
-        self.code_dim = int(code.shape[-1])
+        self.latent_dim = int(code.shape[-1])  # the code size, whichever encoder made it
         self.built = True
+
+    @property
+    def code_dim(self) -> int | None:
+        """Deprecated alias of `latent_dim` (tfae 0.1 called the built code size `code_dim`)."""
+        warnings.warn("`code_dim` is deprecated: use `latent_dim`, the same number.", DeprecationWarning, stacklevel=2)
+        return self.latent_dim
 
     @property
     def bottleneck(self) -> keras.layers.Layer:
@@ -427,7 +436,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
             Samples of shape `(n, *input_shape)`.
         """
         self._require_built("decode")
-        return _engine.infer(self, "decode", self.decoder, z, name="z", feature_shape=(self.code_dim,),
+        return _engine.infer(self, "decode", self.decoder, z, name="z", feature_shape=(self.latent_dim,),
                            batch_size=batch_size)
 
     def reconstruct(self, x: Any, *, batch_size: int | None = None):
@@ -551,7 +560,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
                 "encoder": serialized(self.encoder, owned=self._owns_encoder),
                 "decoder": serialized(self.decoder, owned=self._owns_decoder),
                 "input_shape": None if self.sample_shape is None else list(self.sample_shape),
-                "latent_dim": self.latent_dim,
+                "latent_dim": self.latent_dim if self._owns_encoder else None,  # else the encoder's
                 "hidden_units": list(self.hidden_units),
                 "activation": serialize(self.activation),
                 "latent_activation": serialize(self.latent_activation),

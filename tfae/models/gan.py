@@ -31,7 +31,7 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
     `evaluate` report both as `discriminator_loss` and `generator_loss`;
     `loss` is their sum. `sample_weight` weights the real samples' term.
 
-    >>> gan = tfae.GAN(ae.decoder, discriminator, latent_dim=ae.code_dim)
+    >>> gan = tfae.GAN(ae.decoder, discriminator, latent_dim=ae.latent_dim)
     >>> gan.compile()
     >>> gan.fit(x_train, epochs=5)
     >>> images = gan.generate(16, seed=0)
@@ -60,7 +60,7 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
     ae.compile()
     ae.fit(x_train, epochs=1, verbose=0)                  # the decoder: a warm-started generator
     discriminator = keras.Sequential([keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
-    gan = tfae.GAN(ae.decoder, discriminator, latent_dim=ae.code_dim, seed=0)
+    gan = tfae.GAN(ae.decoder, discriminator, latent_dim=ae.latent_dim, seed=0)
     gan.compile()
     gan.fit(x_train, epochs=1, batch_size=128, verbose=0)
     assert gan.generate(16, seed=0).shape == (16, 784)

@@ -115,7 +115,7 @@ def load_preset(preset: str | os.PathLike, *, expected: type = keras.Model) -> k
 
     ```python
     vae = tfae.presets.load_preset("mnist_vae")           # safe mode; the class the preset records
-    assert vae.code_dim == 2
+    assert vae.latent_dim == 2
     ```
     """
     folder = preset_folder(preset)
@@ -159,7 +159,7 @@ def save_preset(model: keras.Model, path: str | os.PathLike, *, metadata: dict[s
     ```python
     ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8)
     folder = tfae.presets.save_preset(ae, "my_preset", metadata={"description": "untrained"})
-    assert tfae.AutoEncoder.from_preset(folder).code_dim == 8
+    assert tfae.AutoEncoder.from_preset(folder).latent_dim == 8
     ```
     """
     from tfae import __version__
