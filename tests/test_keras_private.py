@@ -16,13 +16,36 @@ from tfae import _keras_private
 def test_every_private_api_is_listed_and_exists():
     assert _keras_private.PRIVATE_APIS == (
         "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution",
-        "keras.Model._initial_epoch", "keras.Model._jax_state")
+        "keras.Model._initial_epoch", "keras.Model._jax_state", "keras.src.backend.compute_output_spec")
     assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
+    from keras.src import backend
     from keras.src.losses import loss
+
+    assert callable(backend.compute_output_spec)
 
     assert callable(loss.unscale_loss_for_distribution)
     # `_initial_epoch` is an attribute Keras' `fit` reads, not one it defines up front: the test below,
     # test_resume_from_epoch_in_on_train_begin_makes_fit_start_there, fails if `fit` stops reading it.
+
+
+def test_build_by_calling_builds_every_layer_call_uses_and_changes_no_variable():
+    class Two(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = keras.layers.Dense(3), keras.layers.Dense(2)
+            self.calls = keras.Variable(0, trainable=False)
+
+        def build(self, input_shape):  # builds nothing, as a model whose layers a subclass added
+            pass
+
+        def call(self, inputs):
+            self.calls.assign_add(1)
+            return self.second(self.first(inputs))
+
+    model = Two()
+    _keras_private.build_by_calling(model, (None, 4))
+    assert model.first.built and model.second.built and model.second.kernel.shape == (3, 2)
+    assert int(model.calls.numpy()) == 0
 
 
 def test_unscale_loss_is_the_identity_off_strategy_and_undoes_replica_scaling_on_one():

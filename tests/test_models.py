@@ -435,6 +435,73 @@ def test_subclass_defined_by_a_user_round_trips(tmp_path):
     np.testing.assert_array_equal(same.reconstruct(x), ae.reconstruct(x))
 
 
+@keras.saving.register_keras_serializable(package="user_tests")
+class _WithHead(tfae.AutoEncoder):
+    """A user's subclass that adds a layer, a metric, a seed and a variable after `super().__init__()`."""
+
+    def __init__(self, *, head_units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.head_units = head_units
+        self.head = keras.layers.Dense(head_units, name="head")
+        self.head_tracker = keras.metrics.Mean(name="head_penalty")
+        self.head_seed = keras.random.SeedGenerator(1)
+        self.head_scale = keras.Variable(1e-2, trainable=False, name="head_scale")
+
+    def call(self, inputs, training=None, **kwargs):
+        penalty = self.head_scale * keras.ops.mean(keras.ops.square(self.head(self.encoder(inputs))))
+        self.add_loss(penalty)
+        return super().call(inputs, training=training, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "head_units": self.head_units}
+
+
+@pytest.mark.parametrize("input_shape", [(6,), None], ids=["built_at_once", "built_on_first_use"])
+def test_a_subclass_adds_layers_and_state_after_super_init_and_its_file_loads_them(tmp_path, input_shape):
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    ae = _WithHead(input_shape=input_shape, latent_dim=2, decoder=tfae.Decoder((6,)))
+    assert ae.built == (input_shape is not None) and ae.head.built == ae.built  # the head too, by calling
+    ae.compile()
+    ae.fit(x, epochs=1, batch_size=8, verbose=0)
+    ae.save(tmp_path / "head.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns when it skips variables it cannot load
+        same = keras.models.load_model(tmp_path / "head.keras")
+    assert type(same) is _WithHead and same.head.built
+    assert len(same.weights) == len(ae.weights) == 7  # encoder, decoder and head kernels and biases, head_scale
+    for loaded, saved in zip(same.weights, ae.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(loaded), np.asarray(saved))
+    assert len(same.optimizer.variables) == len(ae.optimizer.variables)
+    np.testing.assert_array_equal(same.predict(x, verbose=0), ae.predict(x, verbose=0))
+
+
+def test_a_subclass_whose_call_cannot_run_symbolically_gets_a_warning_naming_its_layers():
+    class Failing(tfae.AutoEncoder):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.head = keras.layers.Dense(2, name="head")
+
+        def call(self, inputs, training=None, **kwargs):
+            raise RuntimeError("this call needs real data")
+
+    with pytest.warns(UserWarning, match=r"could not build its layers \['head'\] by calling itself on a symbolic "
+                      r"batch of shape \(None, 6\) \(RuntimeError: this call needs real data\)"):
+        model = Failing(input_shape=(6,), latent_dim=2)
+    assert model.built and not model.head.built
+
+
+def test_a_gan_subclass_adds_state_after_super_init():
+    class CountingGAN(tfae.GAN):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.steps_seen = keras.Variable(0, trainable=False, name="steps_seen")
+
+    gan = CountingGAN(keras.Sequential([keras.layers.Dense(6)]), keras.Sequential([keras.layers.Dense(1)]),
+                      latent_dim=2)
+    assert gan.built and gan.sample_shape == (6,)
+    assert any(v.name == "steps_seen" for v in gan.non_trainable_weights)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

@@ -22,6 +22,10 @@ that test by name instead of breaking training somewhere deeper.
   walked by Keras' attribute tracker, leaf by leaf, at every step, though it
   holds arrays only, never a variable or layer to track; tfae's models store
   it as a plain attribute (`is_untracked_step_state`).
+- `keras.src.backend.compute_output_spec(fn, x)`: runs `fn` on a symbolic
+  batch, building every layer it calls. Keras' `build_from_config` builds a
+  model without `build()` this way; tfae's models have a `build()`, so they
+  call it for the layers a user's subclass adds and uses in its `call`.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ PRIVATE_APIS = (
     "keras.src.losses.loss.unscale_loss_for_distribution",
     "keras.Model._initial_epoch",
     "keras.Model._jax_state",
+    "keras.src.backend.compute_output_spec",
 )
 
 # Attributes Keras' own loops assign to the model at every step, holding arrays only (above).
@@ -44,6 +49,13 @@ _STEP_STATE_ATTRIBUTES = frozenset({"_jax_state"})
 def symbolic_build(model: keras.Model, data_batch: Any) -> None:
     """Build `model`, its compiled loss, metrics and optimizer from one batch of `(x[, y[, sample_weight]])`."""
     model._symbolic_build(data_batch=data_batch)
+
+
+def build_by_calling(model: keras.Model, input_shape: tuple[int | None, ...]) -> None:
+    """Run `model.call` on a symbolic batch of `input_shape`, building every layer it calls (no variable changes)."""
+    from keras.src import backend
+
+    backend.compute_output_spec(model.call, keras.KerasTensor(input_shape, dtype=model.input_dtype))
 
 
 def unscale_loss_for_distribution(value: Any) -> Any:

@@ -67,7 +67,6 @@ class AdversarialAutoEncoder(TwoPlayers, PriorSampling, AutoEncoder):
     """
 
     _default_name = "adversarial_autoencoder"
-    _builds_in_init = False  # built at the end of its own __init__, once the discriminator exists
     _sums_reconstruction = True  # the adversarial term is per sample: weigh it against a sample's nats
 
     def __init__(
@@ -100,8 +99,6 @@ class AdversarialAutoEncoder(TwoPlayers, PriorSampling, AutoEncoder):
         self.adversarial_weight = adversarial_weight
         self.seed = seed
         object.__setattr__(self, "_adversarial", Handoff())  # the discriminator's logits, to `compute_loss`
-        if self.sample_shape is not None:
-            self.build((None,) + self.sample_shape)
 
     def build(self, input_shape) -> None:
         super().build(input_shape)

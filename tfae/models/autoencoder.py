@@ -15,6 +15,7 @@ from tfae import _engine, _validation, losses
 from tfae.layers import XLA_LAYERS, Corruption, Decoder, Encoder, OutputActivation, TiedDecoder
 from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
+from tfae.models._building import BuiltAfterInit, build_called_layers
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._saving import AtomicSaving, deserialize_compile_config
@@ -31,7 +32,7 @@ def _probability_logits(probabilities):
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
+class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=BuiltAfterInit):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
 
     Build it from shapes (the decoder mirrors the encoder's hidden units):
@@ -103,7 +104,6 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
     """
 
     _default_name = "autoencoder"
-    _builds_in_init = True  # a subclass with state of its own builds at the end of its __init__
     # The default loss sums each sample's cross-entropy (nats, as a likelihood) rather than averaging it:
     # the generative models weigh it against a per-sample term (a KL, a discriminator's verdict).
     _sums_reconstruction = False
@@ -202,8 +202,11 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model):
         self.tied = tied
         object.__setattr__(self, "_logits", Handoff())  # the decoder's logits, from `call` to `compute_loss`
 
-        if sample_shape is not None and self._builds_in_init:
-            self.build((None,) + sample_shape)
+    def _build_after_init(self) -> None:
+        """Builds a model given `input_shape`, once every `__init__` has run (see `BuiltAfterInit`)."""
+        if getattr(self, "sample_shape", None) is not None and not self.built:
+            self.build((None,) + self.sample_shape)
+            build_called_layers(self, (None,) + self.sample_shape)
 
     def _default_encoder(self, latent_dim: int, **kwargs: Any) -> keras.layers.Layer:
         """The encoder built from shapes; a subclass may make the code wider (a VAE's moments)."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from tfae import _engine, _validation
 from tfae.models._adversarial import TwoPlayers, check_discriminator, discriminate
+from tfae.models._building import BuiltAfterInit, build_called_layers
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._prior import prior_codes
@@ -17,7 +18,7 @@ from tfae.models._training import FastTraining
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
+class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model, metaclass=BuiltAfterInit):
     """A GAN: a generator maps Gaussian codes to samples, a discriminator tells them from real ones.
 
     The generator may be any Keras layer from `(n, latent_dim)` codes to
@@ -91,7 +92,13 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model):
         self.latent_dim = latent_dim
         self.seed = seed
         self.sample_shape = None
-        self.build(self._generated_shape())
+
+    def _build_after_init(self) -> None:
+        """Builds the model once every `__init__` has run (see `BuiltAfterInit`)."""
+        if not self.built:
+            shape = self._generated_shape()
+            self.build(shape)
+            build_called_layers(self, shape)
 
     def _generated_shape(self) -> tuple[int | None, ...]:
         samples = self.generator(keras.KerasTensor((None, self.latent_dim), dtype=self.compute_dtype))

@@ -77,7 +77,6 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
     """
 
     _default_name = "variational_autoencoder"
-    _builds_in_init = False  # built at the end of its own __init__, once its own state exists
     _sums_reconstruction = True  # `loss` is the negative ELBO in nats
 
     def __init__(
@@ -111,8 +110,6 @@ class VariationalAutoEncoder(PriorSampling, AutoEncoder):
         self.beta = beta
         self.seed = seed
         object.__setattr__(self, "_kl", Handoff())  # the KL term, from `call` to `compute_loss`
-        if self.sample_shape is not None:
-            self.build((None,) + self.sample_shape)
 
     def _default_encoder(self, latent_dim: int, **kwargs: Any) -> keras.layers.Layer:
         return Encoder(2 * latent_dim, **kwargs)
