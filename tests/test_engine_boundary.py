@@ -28,7 +28,7 @@ def _refused(call, message):
 
 
 SCALE = ("Scale images to [0, 1] first (for example `x / 255`, or `tfae.datasets.load_mnist(normalize=True)`), or "
-         "compile with another loss such as `loss=\"mse\"`.")
+         "use another loss such as `loss=\"mse\"`.")
 
 
 @pytest.mark.parametrize("call, received", [
@@ -42,6 +42,22 @@ SCALE = ("Scale images to [0, 1] first (for example `x / 255`, or `tfae.datasets
 ])
 def test_binary_cross_entropy_refuses_targets_outside_the_unit_interval_with_the_whole_message(call, received):
     _refused(call, f"Expected targets in [0, 1] for the binary cross-entropy loss. Received: {received}. {SCALE}")
+
+
+@pytest.mark.parametrize("call, received", [
+    (lambda ae: ae.reconstruction_error((X * 255).astype(np.uint8)), "x with values in [0, 255] (dtype uint8)"),
+    (lambda ae: ae.reconstruction_error(X, X * 3), "y with values in [0, 3] (dtype float32)"),
+    (lambda ae: tfae.AutoEncoder(input_shape=(4,), latent_dim=2).reconstruction_error(X - 0.5),  # uncompiled
+     "x with values in [-0.5, 0.5] (dtype float32)"),
+    (lambda ae: tfae.AnomalyDetector(ae).fit((X * 255).astype(np.uint8)), "x with values in [0, 255] (dtype uint8)"),
+])
+def test_per_example_errors_refuse_what_evaluate_refuses(call, received):
+    _refused(call, f"Expected targets in [0, 1] for the binary cross-entropy loss. Received: {received}. {SCALE}")
+
+
+def test_per_example_errors_of_other_losses_take_any_targets():
+    errors = _model("mse").reconstruction_error(X * 255)
+    assert errors.shape == (8,) and (errors > 0).all()
 
 
 def test_targets_at_both_ends_of_the_unit_interval_train_and_other_losses_take_any_targets():

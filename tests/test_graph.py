@@ -217,6 +217,20 @@ def test_save_and_load_restore_identical_outputs_and_saving_twice_is_safe(tmp_pa
         np.testing.assert_allclose(again["loss"], after["loss"], rtol=1e-5)
 
 
+def test_cross_entropy_refuses_inputs_outside_the_unit_interval_and_mse_takes_them():
+    pixels = np.tile(np.array([0, 128, 255], np.uint8), (4, 1))
+    with tfae.GraphAutoEncoder(3, 2, hidden_units=()) as g:
+        for call, name in [(lambda: g.fit(pixels, verbose=0), "x"), (lambda: g.evaluate(pixels), "x"),
+                           (lambda: g.fit(pixels / 255, validation_data=pixels, verbose=0), "validation_data")]:
+            with pytest.raises(ValueError) as caught:
+                call()
+            assert str(caught.value).startswith("Expected targets in [0, 1] for the binary cross-entropy loss. "
+                                                f"Received: {name} with values in [0, 255] (dtype uint8).")
+        assert len(g.fit(pixels / 255, verbose=0)["loss"]) == 1
+    with tfae.GraphAutoEncoder(3, 2, hidden_units=(), loss="mse") as g:
+        assert g.evaluate(pixels) > 0
+
+
 def test_missing_or_corrupt_checkpoint_is_a_clear_error(tmp_path, digits):
     with pytest.raises(FileNotFoundError, match="graph_autoencoder.json is missing"):
         tfae.GraphAutoEncoder.load(tmp_path / "nothing")

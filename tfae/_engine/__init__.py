@@ -12,12 +12,13 @@ changes a result: it runs the model's own `train_step` and hands anything it
 cannot reproduce exactly to Keras' own loop (docs/keras.md).
 """
 
-from tfae._engine.boundary import check_data, check_validation_data, keras_targets
+from tfae._engine.boundary import check_data, check_unit_targets, check_validation_data, keras_targets
 from tfae._engine.inference import dataset_inputs, infer, is_batches
 from tfae._engine.training import default_jit_compile, fit, forget, make_train_function
 
 __all__ = [
     "check_data",
+    "check_unit_targets",
     "check_validation_data",
     "dataset_inputs",
     "default_jit_compile",

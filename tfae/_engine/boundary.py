@@ -92,8 +92,17 @@ def _check_unit_targets(targets: Any, name: str, original: Any) -> None:
             "Expected targets in [0, 1] for the binary cross-entropy loss. "
             f"Received: {name} with values in [{low:g}, {high:g}] (dtype {dtype}). "
             "Scale images to [0, 1] first (for example `x / 255`, or "
-            "`tfae.datasets.load_mnist(normalize=True)`), or compile with another loss such as `loss=\"mse\"`."
+            "`tfae.datasets.load_mnist(normalize=True)`), or use another loss such as `loss=\"mse\"`."
         )
+
+
+def check_unit_targets(loss: Any, targets: Any, name: str, original: Any = None) -> None:
+    """Refuse targets outside [0, 1] for a binary cross-entropy `loss`: its values there mean nothing.
+
+    `original` is what the user passed (its dtype goes into the message); `targets` its float array.
+    """
+    if _needs_unit_targets(loss):
+        _check_unit_targets(targets, name, targets if original is None else original)
 
 
 def pack(x: Any, y: Any, sample_weight: Any) -> Any:
@@ -134,11 +143,11 @@ def check_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, *, featur
         checked_y = None  # the default target: one copy of the data, not two
     weights = _weights(sample_weight, names["sample_weight"])
     _check_lengths({names["x"]: checked_x, names["y"]: checked_y, names["sample_weight"]: weights})
-    if getattr(model, "compiled", False) and _needs_unit_targets(model.loss):
+    if getattr(model, "compiled", False):
         if checked_y is None:
-            _check_unit_targets(checked_x, names["x"], x)
+            check_unit_targets(model.loss, checked_x, names["x"], x)
         else:
-            _check_unit_targets(checked_y, names["y"], y)
+            check_unit_targets(model.loss, checked_y, names["y"], y)
     return checked_x, checked_y, weights
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfae import _errors, _files, _memory, _validation
+from tfae._engine.boundary import check_unit_targets
 
 v1 = tf.compat.v1
 
@@ -373,6 +374,12 @@ class GraphAutoEncoder:
     def _inputs(self, x: Any, name: str, dim: int) -> np.ndarray:
         return _validation.as_float_array(x, name=name, feature_shape=(dim,))
 
+    def _targets(self, x: Any, name: str) -> np.ndarray:
+        """Inputs that are also the targets of the loss: in [0, 1] for the cross-entropy, as Keras' side checks."""
+        data = self._inputs(x, name, self.input_dim)
+        check_unit_targets(self.loss, data, name, x)
+        return data
+
     def _run_batched(self, fetch: tf.Tensor, feed: tf.Tensor, data: np.ndarray, batch_size: int) -> np.ndarray:
         self._check_open()
         batch_size = _validation.batch_size(batch_size)
@@ -437,7 +444,7 @@ class GraphAutoEncoder:
 
     def evaluate(self, x: Any, *, batch_size: int = 1024) -> float:
         """Mean loss per example: the summed cost over `x` divided by `len(x)`, as in `fit`'s history."""
-        data = self._inputs(x, "x", self.input_dim)
+        data = self._targets(x, "x")
         costs = self._run_batched(self._cost_row, self.X, data, batch_size)
         return float(costs.sum() / len(data))
 
@@ -481,10 +488,10 @@ class GraphAutoEncoder:
             `"val_loss"` when `validation_data` is given.
         """
         self._check_open()
-        data = self._inputs(x, "x", self.input_dim)
+        data = self._targets(x, "x")
         epochs = _validation.positive_int(epochs, "epochs")
         batch_size = _validation.batch_size(batch_size)
-        val = None if validation_data is None else self._inputs(validation_data, "validation_data", self.input_dim)
+        val = None if validation_data is None else self._targets(validation_data, "validation_data")
         if steps_per_execution is not None:
             steps_per_execution = _validation.positive_int(steps_per_execution, "steps_per_execution")
         import keras  # for its progress bar only

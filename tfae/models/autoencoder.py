@@ -513,11 +513,16 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
             numpy array of shape `(n,)`: higher means worse reconstructed. In
             the loss's dtype (float32 under mixed precision, as Keras
             computes losses).
+
+        Raises:
+            ValueError: with a binary cross-entropy loss, for targets outside
+                [0, 1] (0-255 pixels), as `evaluate` refuses them.
         """
         _validation.one_of(reduction, "reduction", ("mean", "sum"))
-        x = self._ensure_built(x)
+        x = given_x = self._ensure_built(x)
         x = _validation.as_float_array(x, name="x", feature_shape=self.sample_shape)
-        y = x if y is None else _validation.as_float_array(y, name="y", feature_shape=self.sample_shape)
+        y, given_y = (x, given_x) if y is None else (
+            _validation.as_float_array(y, name="y", feature_shape=self.sample_shape), y)
         if len(y) != len(x):
             raise ValueError(f"Expected `y` to have one target per sample of `x` ({len(x)}). "
                              f"Received: y with {len(y)} samples")
@@ -525,6 +530,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
         if loss is None:
             raise ValueError("Expected a model compiled with a loss: `reconstruction_error()` applies it to each "
                              "example (`compile()` gives the default). Received: a model compiled with loss=None")
+        _engine.check_unit_targets(loss, y, "x" if given_y is given_x else "y", given_y)  # as `evaluate` refuses
         # Keras computes a loss in its own dtype (floatx unless given), not the model's: float32 under mixed precision.
         dtype = loss.dtype if isinstance(loss, keras.losses.Loss) else keras.config.floatx()
         targets = y.reshape(len(y), -1).astype(dtype)
