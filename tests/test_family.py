@@ -1005,6 +1005,54 @@ def test_anomaly_detector_load_refuses_pickled_scores(tmp_path):
         tfae.AnomalyDetector.load(tmp_path / "det")
 
 
+@pytest.mark.parametrize("state, reason", [
+    ({"threshold": 1.0}, "detector.json: missing field(s) ['contamination']"),
+    ([0.1, 1.0], "detector.json: expected an object, got list"),
+    ({"contamination": 0.1, "threshold": "abc"}, "detector.json: expected a finite number as threshold, got 'abc'"),
+    ({"contamination": 0.1, "threshold": float("nan")}, "detector.json: expected a finite number as threshold, got nan"),
+    ({"contamination": 0.9, "threshold": 1.0},
+     "detector.json: Expected `contamination` to be a number in (0, 0.5]. Received: contamination=0.9"),
+])
+def test_anomaly_detector_load_checks_each_field_of_its_state_naming_the_folder(tmp_path, state, reason):
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(_FLAT, epochs=1, verbose=0)
+    detector.save(tmp_path / "det")
+    (tmp_path / "det" / "detector.json").write_text(json.dumps(state))
+    with pytest.raises(ValueError) as caught:
+        tfae.AnomalyDetector.load(tmp_path / "det")
+    assert str(caught.value) == ("Expected a folder written by AnomalyDetector.save. "
+                                 f"Received: path={str(tmp_path / 'det')!r} ({reason})")
+
+
+def test_anomaly_detector_follows_scikit_learns_estimator_api():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    detector = tfae.AnomalyDetector(ae, contamination=0.2)
+    assert detector.get_params() == {"autoencoder": ae, "contamination": 0.2}
+    fresh = type(detector)(**detector.get_params(deep=False))  # what sklearn.base.clone does, without copying
+    assert fresh.get_params() == detector.get_params() and not hasattr(fresh, "threshold_")
+    assert detector.set_params(contamination=0.3) is detector and detector.contamination == 0.3
+    with pytest.raises(ValueError, match=r"Received: contamination=0.7$"):
+        detector.set_params(contamination=0.7)
+    with pytest.raises(ValueError, match=r"Received: \['threshold'\]$"):
+        detector.set_params(threshold=1.0)
+    labels = np.arange(len(_FLAT)) % 2
+    fitted = detector.fit(_FLAT, labels)  # a Pipeline passes y; detection ignores it
+    np.testing.assert_array_equal(fitted.decision_scores_, ae.reconstruction_error(_FLAT))
+
+
+def test_anomaly_detector_is_cloned_and_fitted_by_scikit_learn():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2), contamination=0.25)
+    copy = clone(detector)
+    assert copy.contamination == 0.25 and copy.autoencoder is not detector.autoencoder
+    make_pipeline(FunctionTransformer(), detector).fit(_FLAT)  # calls fit(x, None)
+    np.testing.assert_array_equal(detector.decision_scores_, detector.autoencoder.reconstruction_error(_FLAT))
+    assert sklearn.__version__
+
+
 def test_adversarial_autoencoder_defaults_its_adversarial_weight_to_twenty():
     aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
     assert aae.adversarial_weight == 20.0 and aae.get_config()["adversarial_weight"] == 20.0

@@ -20,11 +20,46 @@ _SCORES_FILE = "decision_scores.npy"
 _FILES = (_STATE_FILE, _MODEL_FILE, _SCORES_FILE)
 
 
+def _checked_autoencoder(autoencoder: Any) -> keras.Model:
+    if not callable(getattr(autoencoder, "reconstruction_error", None)):
+        raise ValueError(
+            "Expected `autoencoder` to be a tfae autoencoder (with `reconstruction_error`). "
+            f"Received: autoencoder of type {type(autoencoder).__name__}"
+        )
+    return autoencoder
+
+
+def _checked_contamination(contamination: Any) -> float:
+    if (isinstance(contamination, bool) or not isinstance(contamination, numbers.Real)
+            or not 0.0 < contamination <= 0.5):
+        raise ValueError(f"Expected `contamination` to be a number in (0, 0.5]. "
+                         f"Received: contamination={contamination!r}")
+    return float(contamination)
+
+
+def _checked_state(state: Any) -> tuple[float, float]:
+    """`(contamination, threshold)` from the state JSON, or a ValueError saying which field is wrong."""
+    if not isinstance(state, dict):
+        raise ValueError(f"{_STATE_FILE}: expected an object, got {type(state).__name__}")
+    missing = sorted({"contamination", "threshold"} - set(state))
+    if missing:
+        raise ValueError(f"{_STATE_FILE}: missing field(s) {missing}")
+    threshold = state["threshold"]
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not np.isfinite(threshold):
+        raise ValueError(f"{_STATE_FILE}: expected a finite number as threshold, got {threshold!r}")
+    try:
+        contamination = _checked_contamination(state["contamination"])
+    except ValueError as error:
+        raise ValueError(f"{_STATE_FILE}: {error}") from None
+    return contamination, float(threshold)
+
+
 class AnomalyDetector:
     """Scores samples by how badly an autoencoder reconstructs them; flags the worst as anomalies.
 
-    Follows the conventions of scikit-learn's and PyOD's detectors: `fit(x)`
-    sets `decision_scores_` (the training samples' scores) and `threshold_`
+    Follows the conventions of scikit-learn's and PyOD's detectors
+    (`get_params`/`set_params`, so `sklearn.base.clone` and `Pipeline` take
+    it; `fit(x, y=None)`): `fit(x)` sets `decision_scores_` (the training samples' scores) and `threshold_`
     (their `1 - contamination` quantile); `decision_function(x)` scores new
     samples (higher is more anomalous); `predict(x)` gives 0 (normal) or 1
     (anomaly); `predict_proba(x)` the probabilities of both, from the scores
@@ -48,23 +83,31 @@ class AnomalyDetector:
     """
 
     def __init__(self, autoencoder: keras.Model, *, contamination: float = 0.1) -> None:
-        if not callable(getattr(autoencoder, "reconstruction_error", None)):
-            raise ValueError(
-                "Expected `autoencoder` to be a tfae autoencoder (with `reconstruction_error`). "
-                f"Received: autoencoder of type {type(autoencoder).__name__}"
-            )
-        if (isinstance(contamination, bool) or not isinstance(contamination, numbers.Real)
-                or not 0.0 < contamination <= 0.5):
-            raise ValueError(f"Expected `contamination` to be a number in (0, 0.5]. "
-                             f"Received: contamination={contamination!r}")
-        self.autoencoder = autoencoder
-        self.contamination = float(contamination)
+        self.autoencoder = _checked_autoencoder(autoencoder)
+        self.contamination = _checked_contamination(contamination)
 
-    def fit(self, x: Any, *, epochs: int = 0, **fit_kwargs: Any) -> AnomalyDetector:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments, as scikit-learn's `clone`, `Pipeline` and searches read them."""
+        return {"autoencoder": self.autoencoder, "contamination": self.contamination}
+
+    def set_params(self, **params: Any) -> AnomalyDetector:
+        """Sets constructor arguments by name (checked as the constructor checks them); returns the detector."""
+        unknown = sorted(set(params) - {"autoencoder", "contamination"})
+        if unknown:
+            raise ValueError(f"Expected parameters among ['autoencoder', 'contamination']. Received: {unknown}")
+        if "autoencoder" in params:
+            self.autoencoder = _checked_autoencoder(params["autoencoder"])
+        if "contamination" in params:
+            self.contamination = _checked_contamination(params["contamination"])
+        return self
+
+    def fit(self, x: Any, y: Any = None, *, epochs: int = 0, **fit_kwargs: Any) -> AnomalyDetector:
         """Sets the threshold from the scores of `x`; trains the autoencoder on `x` first if `epochs > 0`.
 
         Args:
             x: training samples (mostly normal).
+            y: ignored: detection is unsupervised; here so that scikit-learn's
+                `Pipeline` can call `fit(x, None)`.
             epochs: int >= 0. Epochs to train the autoencoder on `x` first
                 (compiled with its defaults when it is not compiled). Defaults
                 to 0: the autoencoder is used as it is.
@@ -134,12 +177,16 @@ class AnomalyDetector:
         try:
             state = json.loads((folder / _STATE_FILE).read_text(encoding="utf-8"))
             scores = np.load(folder / _SCORES_FILE, allow_pickle=False)
+            contamination, threshold = _checked_state(state)
+            if scores.ndim != 1 or scores.size == 0 or not np.issubdtype(scores.dtype, np.floating):
+                raise ValueError(f"{_SCORES_FILE}: expected a 1-D float array of the training scores, "
+                                 f"got shape {scores.shape} and dtype {scores.dtype}")
         except (OSError, ValueError) as error:
             raise ValueError(f"Expected a folder written by AnomalyDetector.save. Received: path={str(path)!r} "
                              f"({error})") from None
         model = load_model(folder / _MODEL_FILE)
-        detector = cls(model, contamination=state["contamination"])
-        detector.decision_scores_ = np.asarray(scores, dtype=np.float32).reshape(-1)
-        detector.threshold_ = float(state["threshold"])
+        detector = cls(model, contamination=contamination)
+        detector.decision_scores_ = scores.astype(np.float32)
+        detector.threshold_ = threshold
         detector.labels_ = (detector.decision_scores_ > detector.threshold_).astype(np.int64)
         return detector
