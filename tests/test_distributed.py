@@ -1,6 +1,7 @@
 """tfae under TensorFlow's distribution strategies (each check in a process of its own)."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -78,6 +79,23 @@ def test_worker_share_gives_each_worker_its_rows_of_every_global_batch():
     assert as_list.tolist() == shares[1].tolist()  # a list of samples, as fit takes one
     for bad, received in (({"x": x}, "x with dtype=object"), (3.0, "x of shape ()")):
         with pytest.raises(ValueError, match=f"Received: {received}"):
+            tfae.distribute.worker_share(bad, global_batch_size=8, num_workers=2, worker_index=0)
+
+
+def test_worker_share_of_a_tuple_shares_each_array_alike():
+    import numpy as np
+
+    import tfae
+
+    x = np.arange(20)[:, None]
+    noisy, clean, weights = tfae.distribute.worker_share((x + 100, x, np.arange(20.0)), global_batch_size=8,
+                                                          num_workers=2, worker_index=1)
+    alone = tfae.distribute.worker_share(x, global_batch_size=8, num_workers=2, worker_index=1)
+    np.testing.assert_array_equal(clean, alone)
+    np.testing.assert_array_equal(noisy, alone + 100)
+    np.testing.assert_array_equal(weights, alone[:, 0].astype(float))
+    for bad, received in (((x, x[:10]), "x with lengths [20, 10]"), ((), "x with lengths []")):
+        with pytest.raises(ValueError, match=re.escape(f"Received: {received}")):
             tfae.distribute.worker_share(bad, global_batch_size=8, num_workers=2, worker_index=0)
 
 

@@ -1,3 +1,4 @@
+import inspect
 import json
 import re
 import threading
@@ -526,6 +527,9 @@ FROM_KERAS = "`from_keras` converts dense tfae.AutoEncoder models only: "
      "unsupported activation. Received: activation='gelu'"),
     (lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=2, latent_activation="gelu"),
      "unsupported latent_activation. Received: latent_activation='gelu'"),
+    (lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2),
+     "its code is not the encoder's output (the encoder of a VariationalAutoEncoder gives the mean and "
+     "log-variance; the graph model has no sampling)"),
 ])
 def test_from_keras_refuses_models_it_cannot_express_saying_why(model, reason):
     with pytest.raises(ValueError) as caught:
@@ -584,6 +588,74 @@ def test_bad_input_is_refused_with_the_whole_message(call, message):
         with pytest.raises(ValueError) as caught:
             call(g)
     assert str(caught.value) == message
+
+
+def test_from_keras_converts_an_adversarial_autoencoders_halves_without_its_discriminator():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(10,), latent_dim=3, hidden_units=(5,), seed=0)
+    x = np.random.default_rng(0).random((4, 10), dtype=np.float32)
+    with tfae.GraphAutoEncoder.from_keras(aae) as g:
+        np.testing.assert_allclose(g.encode(x), aae.encode(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(g.reconstruct(x), aae.reconstruct(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["", ".ae", "a>b", "a b", "a/", "a//b", "/a", 3])
+def test_a_name_that_load_would_refuse_is_refused_up_front(name):
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder(10, 3, name=name)
+    assert str(caught.value) == ("Expected `name` to be a TensorFlow name scope: letters, digits and `_.-`, parts "
+                                 f"joined by `/`, starting with a letter or digit. Received: name={name!r}")
+
+
+@pytest.mark.parametrize("name", ["ae", "lab/ae-2.b", "A_1"])
+def test_a_named_model_saves_and_loads_under_its_name(tmp_path, name):
+    with tfae.GraphAutoEncoder(10, 3, seed=0, name=name) as g:
+        g.save(tmp_path / "ckpt")
+        weights = g.get_weights()
+    with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as same:
+        assert same.name == name
+        for restored, weight in zip(same.get_weights(), weights, strict=True):
+            np.testing.assert_array_equal(restored, weight)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"graph": "g"}, "Expected `graph` to be a tf.Graph or None. Received: graph of type str"),
+    ({"session": "s"}, "Expected `session` to be a tf.compat.v1.Session or None. Received: session of type str"),
+])
+def test_graph_and_session_of_the_wrong_type_are_refused_by_name(kwargs, message):
+    with pytest.raises(ValueError) as caught:
+        tfae.GraphAutoEncoder(10, 3, **kwargs)
+    assert str(caught.value) == message
+
+
+def test_load_takes_only_where_to_build(tmp_path):
+    with tfae.GraphAutoEncoder(10, 3) as g:
+        g.save(tmp_path / "ckpt")
+    assert list(inspect.signature(tfae.GraphAutoEncoder.load).parameters) == ["path", "graph", "session"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'name'"):
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt", name="other")
+
+
+def test_a_checkpoint_of_two_models_sharing_a_graph_loads_the_one_its_config_names(tmp_path):
+    graph = tf.Graph()
+    session = v1.Session(graph=graph)
+    first = tfae.GraphAutoEncoder(10, 3, graph=graph, session=session, seed=0, name="first")
+    second = tfae.GraphAutoEncoder(10, 3, graph=graph, session=session, seed=1, name="second")
+    first.save(tmp_path / "ckpt")  # the config file naming scope "first"
+    with graph.as_default():
+        v1.train.Saver().save(session, str(tmp_path / "ckpt" / "model.ckpt"))  # both models' variables
+    for model, config_scope in ((first, "first"), (second, "second")):
+        config = json.loads((tmp_path / "ckpt" / "graph_autoencoder.json").read_text())
+        config["scope"] = config_scope
+        (tmp_path / "ckpt" / "graph_autoencoder.json").write_text(json.dumps(config))
+        with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as loaded:
+            for restored, weight in zip(loaded.get_weights(), model.get_weights(), strict=True):
+                np.testing.assert_array_equal(restored, weight)
+    config["scope"] = "third"
+    (tmp_path / "ckpt" / "graph_autoencoder.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="it has 2 variables 'encoder_0/kernel' .first/encoder_0/kernel, "
+                                         "second/encoder_0/kernel. and none under the config's scope 'third'"):
+        tfae.GraphAutoEncoder.load(tmp_path / "ckpt")
+    session.close()
 
 
 def test_two_instances_share_one_graph_and_session(tmp_path):

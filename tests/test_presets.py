@@ -147,3 +147,28 @@ def test_metadata_that_json_cannot_write_is_refused_by_name_before_anything_is_w
                                          r"metadata=\{'loss': np.float32\(1.0\)\} \("):
         tfae.presets.save_preset(ae, tmp_path / "p", metadata={"loss": np.float32(1.0)})
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("file, data, reason", [
+    ("config.json", b"{not json", "config.json: JSONDecodeError: Expecting property name enclosed in double quotes"),
+    ("config.json", None, "config.json: ValueError: Expected `latent_dim` to be a positive integer"),
+    ("model.weights.h5", b"garbage", "model.weights.h5: OSError: Unable to synchronously open file"),
+])
+def test_a_damaged_preset_folder_is_one_model_file_error_naming_the_folder_and_file(tmp_path, file, data, reason):
+    tfae.AutoEncoder(input_shape=(6,), latent_dim=2).save_to_preset(tmp_path / "p")
+    if data is None:  # an edited config: a value the constructor refuses
+        config = json.loads((tmp_path / "p" / file).read_text())
+        config["config"]["latent_dim"] = -3
+        data = json.dumps(config).encode()
+    (tmp_path / "p" / file).write_bytes(data)
+    with pytest.raises(tfae.ModelFileError) as caught:
+        tfae.AutoEncoder.from_preset(tmp_path / "p")
+    assert str(caught.value).startswith(f"Cannot load the preset in '{tmp_path / 'p'}': {reason}")
+
+
+def test_damaged_preset_metadata_names_the_folder(tmp_path):
+    tfae.AutoEncoder(input_shape=(6,), latent_dim=2).save_to_preset(tmp_path / "p")
+    (tmp_path / "p" / "metadata.json").write_text("{oops")
+    with pytest.raises(ValueError, match=r"^Cannot read the metadata of the preset in '.*p': metadata.json: "
+                                         "JSONDecodeError"):
+        tfae.presets.metadata(tmp_path / "p")

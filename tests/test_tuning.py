@@ -169,6 +169,8 @@ def test_a_users_autoencoder_subclass_can_be_tuned(tmp_path, tiny, hypermodel):
         ({"max_hidden_layers": -1}, "Received: max_hidden_layers=-1"),
         ({"activations": ("relu", "nope")}, "Received: activations='nope'"),
         ({"max_dropout": 1.5}, "Received: max_dropout=1.5"),
+        ({"max_dropout": 0.05}, r"^Expected `max_dropout` to be 0 \(no dropout\) or in \[0\.1, 1\) \(the search steps "
+                                r"by 0\.1\)\. Received: max_dropout=0\.05$"),
         ({"learning_rates": (1e-2, 1e-4)}, "Received: learning_rates="),
         ({"losses": ("hinge",)}, "Received: losses="),
     ],

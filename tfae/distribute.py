@@ -235,8 +235,8 @@ def gathered(value: int) -> list[int]:
     return [int(v) for v in np.asarray(multihost_utils.process_allgather(np.int32(value))).reshape(-1)]
 
 
-def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | None = None,
-                 worker_index: int | None = None) -> np.ndarray:
+def worker_share(x: np.ndarray | tuple, *, global_batch_size: int, num_workers: int | None = None,
+                 worker_index: int | None = None) -> np.ndarray | tuple:
     """This worker's rows of every global batch of `x`, in order.
 
     Worker `i` of `n` gets rows `[i*b, (i+1)*b)` of each global batch, with
@@ -247,14 +247,16 @@ def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | No
     training, but other batches than one process would draw.)
 
     Args:
-        x: the whole training array, the same in every worker, `(n, ...)`.
+        x: the whole training array, the same in every worker, `(n, ...)`;
+            or a tuple of them, such as `(x, y)` or `(x, y, sample_weight)`,
+            each shared alike.
         global_batch_size: the batch all the workers take one step on
             together; a multiple of `num_workers`.
         num_workers: defaults to the job's number of processes (1 outside one).
         worker_index: defaults to this process's index (0 outside one).
 
     Returns:
-        An array of `len(x) / num_workers` rows.
+        An array of `len(x) / num_workers` rows (a tuple of them for a tuple).
 
     Example:
 
@@ -276,6 +278,13 @@ def worker_share(x: np.ndarray, *, global_batch_size: int, num_workers: int | No
             or not 0 <= worker_index < num_workers):
         raise ValueError(f"Expected `worker_index` in [0, {num_workers}). Received: worker_index={worker_index!r}")
     worker_index = int(worker_index)
+    if isinstance(x, tuple):  # (x, y[, sample_weight]) or several inputs: each array shared alike
+        lengths = [len(_validation.numeric_array(part, f"x[{i}]")) for i, part in enumerate(x)]
+        if not x or len(set(lengths)) != 1:
+            raise ValueError(f"Expected `x` as a tuple to hold arrays of the same number of samples. "
+                             f"Received: x with lengths {lengths}")
+        return tuple(worker_share(part, global_batch_size=global_batch_size, num_workers=num_workers,
+                                  worker_index=worker_index) for part in x)
     x = _validation.numeric_array(x, "x")  # a list of samples too
     if x.ndim == 0:
         raise ValueError(f"Expected `x` to be an array of samples, (n, ...). Received: x of shape {x.shape}")

@@ -64,7 +64,8 @@ class AutoEncoderHyperModel(kt.HyperModel):
         max_hidden_layers: the most hidden layers on each side.
         hidden_units: widths to try for each hidden layer.
         activations: hidden activations to try.
-        max_dropout: the largest dropout rate to try (0 turns dropout off).
+        max_dropout: the largest dropout rate to try, 0 (dropout off) or in
+            [0.1, 1): the rates tried are 0, 0.1, ... up to it.
         learning_rates: `(low, high)` bounds of Adam's learning rate.
         losses: losses to try, among `"sigmoid_cross_entropy"` (the default,
             alone) and `"mse"`. Losses of different kinds are not comparable:
@@ -111,8 +112,10 @@ class AutoEncoderHyperModel(kt.HyperModel):
         self.activations = _choices(activations, "activations", kind=str)
         for activation in self.activations:
             _validation.activation(activation, "activations")
-        if isinstance(max_dropout, bool) or not isinstance(max_dropout, numbers.Real) or not 0 <= max_dropout < 1:
-            raise ValueError(f"Expected `max_dropout` in [0, 1). Received: max_dropout={max_dropout!r}")
+        if (isinstance(max_dropout, bool) or not isinstance(max_dropout, numbers.Real)
+                or not (max_dropout == 0 or 0.1 <= max_dropout < 1)):
+            raise ValueError("Expected `max_dropout` to be 0 (no dropout) or in [0.1, 1) (the search steps by 0.1). "
+                             f"Received: max_dropout={max_dropout!r}")
         self.max_dropout = float(max_dropout)
         try:
             low, high = learning_rates
@@ -151,8 +154,8 @@ class AutoEncoderHyperModel(kt.HyperModel):
         activation = hp.Choice("activation", list(self.activations))
         dropout = 0.0
         if self.max_dropout > 0:
-            top = math.floor(self.max_dropout * 10 + 1e-9) / 10
-            dropout = hp.Float("dropout", 0.0, top, step=0.1, default=0.0) if top > 0 else 0.0
+            top = math.floor(self.max_dropout * 10 + 1e-9) / 10  # >= 0.1, as the constructor checks
+            dropout = hp.Float("dropout", 0.0, top, step=0.1, default=0.0)
         learning_rate = hp.Float(
             "learning_rate", *self.learning_rates, sampling="log", default=self._default_learning_rate()
         )

@@ -194,6 +194,14 @@ class GraphAutoEncoder:
         self.learning_rate = options["learning_rate"]
         self.kernel_initializer = options["kernel_initializer"]
         self.seed = options["seed"]
+        if not isinstance(name, str) or not _SCOPE.fullmatch(name):
+            raise ValueError("Expected `name` to be a TensorFlow name scope: letters, digits and `_.-`, parts "
+                             f"joined by `/`, starting with a letter or digit. Received: name={name!r}")
+        if graph is not None and not isinstance(graph, tf.Graph):
+            raise ValueError(f"Expected `graph` to be a tf.Graph or None. Received: graph of type {type(graph).__name__}")
+        if session is not None and not isinstance(session, v1.Session):
+            raise ValueError("Expected `session` to be a tf.compat.v1.Session or None. "
+                             f"Received: session of type {type(session).__name__}")
         if session is not None and graph is not None and session.graph is not graph:
             raise ValueError("Expected `session` to run `graph`. Received: a session of another graph")
         if session is not None and graph is None:
@@ -596,13 +604,18 @@ class GraphAutoEncoder:
         return folder
 
     @classmethod
-    def load(cls, path: str | os.PathLike, **kwargs: Any) -> GraphAutoEncoder:
+    def load(cls, path: str | os.PathLike, *, graph: tf.Graph | None = None,
+             session: v1.Session | None = None) -> GraphAutoEncoder:
         """Rebuild a model saved with `save(path)`: same config, weights and optimizer state.
 
         Every config field is checked (type and range) and every variable's
         shape in the checkpoint against the config before anything is built,
         so an edited, truncated or mismatched save is a `ValueError` naming the
         file and the field or variable, never a model of the wrong size.
+
+        Args:
+            path: the folder `save` wrote.
+            graph, session: where to build the model, as for the constructor.
         """
         folder = _validation.path(path, "path")
         _files.recover_folder(folder)
@@ -624,30 +637,32 @@ class GraphAutoEncoder:
             for i, (fan_in, units) in enumerate(zip(chain, chain[1:])):
                 for variable, shape in (("kernel", [fan_in, units]), ("bias", [units])):
                     relative = f"{half}_{i}/{variable}"
-                    found = [key for key in saved if _relative_name(key) == relative]
+                    found = _saved_keys(saved, relative, scope)
                     if len(found) != 1:
-                        raise refuse(f"it has no variable {relative!r}, which the config in '{config_file}' needs")
+                        raise refuse(f"it has no variable {relative!r}, which the config in '{config_file}' needs"
+                                     if not found else f"it has {len(found)} variables {relative!r} "
+                                     f"({', '.join(sorted(found))}) and none under the config's scope {scope!r}")
                     if list(saved[found[0]]) != shape:
                         raise refuse(
                             f"variable {relative!r} has shape {tuple(saved[found[0]])} but the config in "
                             f"'{config_file}' (input_dim, hidden_units, latent_dim) gives {tuple(shape)}"
                         )
-        model = cls(**config, name=scope, **kwargs)
+        model = cls(**config, name=scope, graph=graph, session=session)
         try:
             with model.graph.as_default():
-                model._restore(prefix, saved)
+                model._restore(prefix, saved, scope)
         except _CHECKPOINT_ERRORS as error:
             model.close()
             raise refuse(_errors.reason(error)) from None
         return model
 
-    def _restore(self, prefix: str, saved: dict[str, list[int]]) -> None:
+    def _restore(self, prefix: str, saved: dict[str, list[int]], scope: str) -> None:
         # Variables are matched by their names relative to this model's scope,
         # so a checkpoint loads into a model built under another scope name.
         mapping = {}
         for variable in self._saved_variables:
             relative = _relative_name(variable.op.name)
-            match = [key for key in saved if _relative_name(key) == relative]
+            match = _saved_keys(saved, relative, scope)
             if len(match) != 1:
                 raise ValueError(f"the checkpoint has no variable for {relative!r}")
             if list(saved[match[0]]) != variable.shape.as_list():
@@ -681,6 +696,10 @@ class GraphAutoEncoder:
     def from_keras(cls, model: Any, **kwargs: Any) -> GraphAutoEncoder:
         """A GraphAutoEncoder with the architecture and weights of a dense `tfae.AutoEncoder`.
 
+        Its encoder and decoder are converted; an `AdversarialAutoEncoder`'s
+        discriminator, used in training only, is left out. A
+        `VariationalAutoEncoder` is refused (its code is sampled).
+
         Raises:
             ValueError: if `model` is not a built `tfae.AutoEncoder` made of a
                 `tfae.Encoder` and a mirrored `tfae.Decoder` with a sigmoid output
@@ -694,6 +713,9 @@ class GraphAutoEncoder:
 
         if not isinstance(model, AutoEncoder):
             raise refuse(f"Received: model of type {type(model).__name__}")
+        if type(model)._latent_code is not AutoEncoder._latent_code:
+            raise refuse(f"its code is not the encoder's output (the encoder of a {type(model).__name__} gives the "
+                         "mean and log-variance; the graph model has no sampling)")
         if not model.built:
             raise refuse("the model is not built; pass `input_shape=` or call it on data first")
         encoder, decoder = model.encoder, model.decoder
@@ -722,14 +744,18 @@ class GraphAutoEncoder:
             latent_activation=encoder.latent_activation,
             **kwargs,
         )
-        graph_model.set_weights(model.get_weights())
+        try:  # the halves' weights only: an adversarial model's discriminator has no counterpart here
+            graph_model.set_weights(encoder.get_weights() + decoder.get_weights())
+        except BaseException:
+            graph_model.close()
+            raise
         return graph_model
 
 
 _CONFIG_FIELDS = frozenset(inspect.signature(GraphAutoEncoder.__init__).parameters) - {"self", "graph", "session", "name"}
 _OPTION_FIELDS = frozenset(inspect.signature(GraphAutoEncoder._check_options).parameters)
 _DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(GraphAutoEncoder.__init__).parameters.items()}
-_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*")
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)*")
 
 
 def _is_save_folder(folder: Path) -> bool:
@@ -768,6 +794,14 @@ def _read_config(config_file: Path) -> tuple[dict[str, Any], str]:
     except (ValueError, TypeError) as error:
         raise refuse(str(error)) from None
     return config, scope
+
+
+def _saved_keys(saved: dict[str, Any], relative: str, scope: str) -> list[str]:
+    """The checkpoint keys of the variable `relative`: the one under `scope` when several models saved theirs."""
+    found = [key for key in saved if _relative_name(key) == relative]
+    if len(found) > 1 and f"{scope}/{relative}" in found:
+        return [f"{scope}/{relative}"]
+    return found
 
 
 def _relative_name(name: str) -> str:

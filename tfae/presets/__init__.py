@@ -99,7 +99,13 @@ def metadata(preset: str | os.PathLike) -> dict[str, Any]:
     """
     folder = preset if isinstance(preset, Path) and preset.is_dir() else preset_folder(preset)
     path = folder / METADATA_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"Cannot read the metadata of the preset in '{folder}': {METADATA_FILE}: "
+                         f"{_errors.reason(error, typed=True)}") from None
 
 
 def load_preset(preset: str | os.PathLike, *, expected: type = keras.Model) -> keras.Model:
@@ -118,13 +124,24 @@ def load_preset(preset: str | os.PathLike, *, expected: type = keras.Model) -> k
     assert vae.latent_dim == 2
     ```
     """
+    from tfae.models._saving import ModelFileError  # tfae.models imports this module
+
     folder = preset_folder(preset)
-    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+
+    def damaged(file: str, error: BaseException) -> ModelFileError:
+        return ModelFileError(f"Cannot load the preset in '{folder}': {file}: {_errors.reason(error, typed=True)}")
+
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise damaged(CONFIG_FILE, error) from None
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-    except ValueError as error:
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - an edited config fails in a dozen ways deep in Keras
         if not _errors.refused_by_safe_mode(error):
-            raise
+            raise damaged(CONFIG_FILE, error) from None
         raise ValueError(f"Cannot load the preset in '{folder}': {_errors.HOLDS_CODE}. A preset always loads in "
                          "safe mode; call keras.config.enable_unsafe_deserialization() first only if you trust "
                          "it") from None
@@ -135,7 +152,12 @@ def load_preset(preset: str | os.PathLike, *, expected: type = keras.Model) -> k
         )
     if not model.built:
         raise ValueError(f"Expected a preset of a built model (one with `input_shape`). Received: preset={preset!r}")
-    model.load_weights(folder / WEIGHTS_FILE)
+    try:
+        model.load_weights(folder / WEIGHTS_FILE)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds for a damaged file
+        raise damaged(WEIGHTS_FILE, error) from None
     return model
 
 
