@@ -94,7 +94,8 @@ def test_worker_share_of_a_tuple_shares_each_array_alike():
     np.testing.assert_array_equal(clean, alone)
     np.testing.assert_array_equal(noisy, alone + 100)
     np.testing.assert_array_equal(weights, alone[:, 0].astype(float))
-    for bad, received in (((x, x[:10]), "x with lengths [20, 10]"), ((), "x with lengths []")):
+    for bad, received in (((x, x[:10]), "x with lengths [20, 10]"), ((), "a tuple of 0 items"),
+                          (tuple(np.arange(16.0).reshape(8, 2)), "a tuple of 8 items")):
         with pytest.raises(ValueError, match=re.escape(f"Received: {received}")):
             tfae.distribute.worker_share(bad, global_batch_size=8, num_workers=2, worker_index=0)
 

@@ -1010,6 +1010,8 @@ def test_anomaly_detector_load_refuses_pickled_scores(tmp_path):
     ([0.1, 1.0], "detector.json: expected an object, got list"),
     ({"contamination": 0.1, "threshold": "abc"}, "detector.json: expected a finite number as threshold, got 'abc'"),
     ({"contamination": 0.1, "threshold": float("nan")}, "detector.json: expected a finite number as threshold, got nan"),
+    ({"contamination": 0.1, "threshold": 10**400},
+     "detector.json: expected a finite number as threshold, got 1000000000000000000000000000000000000..."),
     ({"contamination": 0.9, "threshold": 1.0},
      "detector.json: Expected `contamination` to be a number in (0, 0.5]. Received: contamination=0.9"),
 ])

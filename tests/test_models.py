@@ -398,8 +398,6 @@ def test_latent_dim_is_the_code_size_of_a_model_from_layers_and_its_config_keeps
     ae.save(tmp_path / "layers.keras")
     loaded = keras.models.load_model(tmp_path / "layers.keras")
     assert loaded.latent_dim == 3 and loaded.get_config()["latent_dim"] is None
-    with pytest.warns(DeprecationWarning, match="use `latent_dim`"):
-        assert loaded.code_dim == 3
 
 
 def test_weights_file_round_trip(tmp_path, small_digits):
@@ -456,11 +454,19 @@ class _WithHead(tfae.AutoEncoder):
         return {**super().get_config(), "head_units": self.head_units}
 
 
-@pytest.mark.parametrize("input_shape", [(6,), None], ids=["built_at_once", "built_on_first_use"])
-def test_a_subclass_adds_layers_and_state_after_super_init_and_its_file_loads_them(tmp_path, input_shape):
+@pytest.mark.parametrize("input_shape, first_use", [((6,), None), (None, "fit"), (None, "encode"), (None, "build")],
+                         ids=["built_at_once", "built_by_fit", "built_by_encode", "built_by_build"])
+def test_a_subclass_adds_layers_and_state_after_super_init_and_its_file_loads_them(tmp_path, input_shape,
+                                                                                    first_use):
     x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
     ae = _WithHead(input_shape=input_shape, latent_dim=2, decoder=tfae.Decoder((6,)))
     assert ae.built == (input_shape is not None) and ae.head.built == ae.built  # the head too, by calling
+    if first_use == "encode":
+        ae.encode(x)
+    elif first_use == "build":
+        ae.build((None, 6))
+    assert ae.head.built or first_use == "fit"
+    assert getattr(ae._logits._local, "entry", None) is None  # the symbolic call left no scratch tensor behind
     ae.compile()
     ae.fit(x, epochs=1, batch_size=8, verbose=0)
     ae.save(tmp_path / "head.keras")
@@ -488,6 +494,35 @@ def test_a_subclass_whose_call_cannot_run_symbolically_gets_a_warning_naming_its
                       r"batch of shape \(None, 6\) \(RuntimeError: this call needs real data\)"):
         model = Failing(input_shape=(6,), latent_dim=2)
     assert model.built and not model.head.built
+
+
+def test_only_a_subclass_with_layers_of_its_own_is_built_by_a_symbolic_call(monkeypatch):
+    from tfae import _keras_private
+
+    calls = []
+    build_by_calling = _keras_private.build_by_calling
+    monkeypatch.setattr(_keras_private, "build_by_calling",
+                        lambda model, shape: calls.append(type(model).__name__) or build_by_calling(model, shape))
+    tfae.AutoEncoder(input_shape=(6,), latent_dim=2, noise="gaussian", sparsity=0.1)
+    tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2)
+    tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2)  # its discriminator is built by its own build
+    tfae.GAN(keras.Sequential([keras.layers.Dense(6)]), keras.Sequential([keras.layers.Dense(1)]), latent_dim=2)
+    assert calls == []
+    _WithHead(input_shape=(6,), latent_dim=2)
+    assert calls == ["_WithHead"]
+
+
+def test_a_subclass_builds_itself_in_its_own_init_to_use_its_weights_there():
+    class Pretrained(tfae.AutoEncoder):
+        def __init__(self, weights, **kwargs):
+            super().__init__(**kwargs)
+            self.build((None, *self.sample_shape))
+            self.set_weights(weights)
+
+    source = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    copy = Pretrained(source.get_weights(), input_shape=(6,), latent_dim=2)
+    x = np.random.default_rng(0).random((4, 6), dtype=np.float32)
+    np.testing.assert_array_equal(copy.reconstruct(x), source.reconstruct(x))
 
 
 def test_a_gan_subclass_adds_state_after_super_init():

@@ -85,6 +85,25 @@ def test_a_trial_holds_only_the_hidden_widths_its_depth_uses(tmp_path):
         assert trial.status == "COMPLETED"
 
 
+def test_a_width_the_user_fixes_for_the_tuner_holds_in_every_trial(tmp_path):
+    hp = kt.HyperParameters()
+    hp.Fixed("units_0", 6)
+    hypermodel = tuning.AutoEncoderHyperModel(input_shape=(8,), latent_dims=(2,), hidden_units=(4, 5, 6))
+    built = []
+
+    class Recording(_BuildOnly):
+        def run_trial(self, trial, *args, **kwargs):
+            model = self.hypermodel.build(trial.hyperparameters)
+            built.append((trial.hyperparameters.values["num_hidden_layers"], model.encoder.hidden_units))
+            return float(model.count_params())
+
+    tuner = Recording(hypermodel, objective=kt.Objective("score", "min"), max_trials=8, seed=1,
+                      hyperparameters=hp, directory=tmp_path, project_name="fixed")
+    tuner.search(verbose=0)
+    assert {depth for depth, _ in built} >= {1, 2}, built
+    assert all(units[0] == 6 for depth, units in built if depth > 0), built
+
+
 @pytest.mark.parametrize(
     "make_tuner",
     [

@@ -248,8 +248,8 @@ def worker_share(x: np.ndarray | tuple, *, global_batch_size: int, num_workers: 
 
     Args:
         x: the whole training array, the same in every worker, `(n, ...)`;
-            or a tuple of them, such as `(x, y)` or `(x, y, sample_weight)`,
-            each shared alike.
+            or Keras' data tuple `(x, y)` or `(x, y, sample_weight)`, each
+            array shared alike (samples go in a list or an array).
         global_batch_size: the batch all the workers take one step on
             together; a multiple of `num_workers`.
         num_workers: defaults to the job's number of processes (1 outside one).
@@ -278,9 +278,12 @@ def worker_share(x: np.ndarray | tuple, *, global_batch_size: int, num_workers: 
             or not 0 <= worker_index < num_workers):
         raise ValueError(f"Expected `worker_index` in [0, {num_workers}). Received: worker_index={worker_index!r}")
     worker_index = int(worker_index)
-    if isinstance(x, tuple):  # (x, y[, sample_weight]) or several inputs: each array shared alike
+    if isinstance(x, tuple):  # Keras' data tuple (x, y[, sample_weight]): each array shared alike
+        if len(x) not in (2, 3):
+            raise ValueError("Expected `x` as a tuple to be (x, y) or (x, y, sample_weight), as Keras reads a "
+                             f"tuple of data; pass samples as a list or an array. Received: a tuple of {len(x)} items")
         lengths = [len(_validation.numeric_array(part, f"x[{i}]")) for i, part in enumerate(x)]
-        if not x or len(set(lengths)) != 1:
+        if len(set(lengths)) != 1:
             raise ValueError(f"Expected `x` as a tuple to hold arrays of the same number of samples. "
                              f"Received: x with lengths {lengths}")
         return tuple(worker_share(part, global_batch_size=global_batch_size, num_workers=num_workers,

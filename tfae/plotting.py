@@ -4,7 +4,7 @@ Each picture is a matplotlib `Figure` (matplotlib is imported on first use; `pip
 install 'tfae[plot]'`), saved when `path=` is given. `tile_images` and `write_png`
 need numpy alone: the demo and the TensorBoard callback use them on a bare install.
 Images hold intensities in [0, 1]; values outside are clipped, and values on another
-scale (more than 0.5 outside, such as 0-255 pixels) warn once per call.
+scale (more than 0.5 outside, such as 0-255 pixels) give a warning naming the argument.
 """
 
 from __future__ import annotations

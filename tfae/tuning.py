@@ -145,12 +145,19 @@ class AutoEncoderHyperModel(kt.HyperModel):
             "num_hidden_layers", 0, self.max_hidden_layers, default=min(1, self.max_hidden_layers)
         )
         units_default = 256 if 256 in self.hidden_units else max(self.hidden_units)
+        # A width the user declared up front (`hp.Fixed("units_0", 512)` given to the tuner) is unconditional:
+        # declared so again, it is that very hyperparameter, and its value holds.
+        declared = {p.name for p in hp.space if not p.conditions}
         hidden_units = []
         for i in range(num_hidden_layers):
+            name = f"units_{i}"
+            if name in declared:
+                hidden_units.append(hp.Choice(name, list(self.hidden_units), default=units_default))
+                continue
             # Conditional on the depth, so a trial's values hold only the widths it uses: the oracles
             # then neither show nor vary an unused `units_i` (two trials differing there alone are one).
             with hp.conditional_scope("num_hidden_layers", list(range(i + 1, self.max_hidden_layers + 1))):
-                hidden_units.append(hp.Choice(f"units_{i}", list(self.hidden_units), default=units_default))
+                hidden_units.append(hp.Choice(name, list(self.hidden_units), default=units_default))
         activation = hp.Choice("activation", list(self.activations))
         dropout = 0.0
         if self.max_dropout > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 from pathlib import Path
@@ -37,6 +38,18 @@ def _checked_contamination(contamination: Any) -> float:
     return float(contamination)
 
 
+def _finite(value: numbers.Real) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float's range
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def _checked_state(state: Any) -> tuple[float, float]:
     """`(contamination, threshold)` from the state JSON, or a ValueError saying which field is wrong."""
     if not isinstance(state, dict):
@@ -45,8 +58,8 @@ def _checked_state(state: Any) -> tuple[float, float]:
     if missing:
         raise ValueError(f"{_STATE_FILE}: missing field(s) {missing}")
     threshold = state["threshold"]
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not np.isfinite(threshold):
-        raise ValueError(f"{_STATE_FILE}: expected a finite number as threshold, got {threshold!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not _finite(threshold):
+        raise ValueError(f"{_STATE_FILE}: expected a finite number as threshold, got {_short(threshold)}")
     try:
         contamination = _checked_contamination(state["contamination"])
     except ValueError as error:
@@ -64,7 +77,10 @@ class AnomalyDetector:
     samples (higher is more anomalous); `predict(x)` gives 0 (normal) or 1
     (anomaly); `predict_proba(x)` the probabilities of both, from the scores
     scaled to [0, 1] by the training scores' range (PyOD's "linear" method).
-    The score is `autoencoder.reconstruction_error(x)`.
+    The score is `autoencoder.reconstruction_error(x)`: with a cross-entropy
+    loss, samples must lie in [0, 1] (outside it the loss has no lower bound,
+    so an outlier could score as normal), and are refused otherwise; clip new
+    data to [0, 1], or train the autoencoder with `loss="mse"`.
 
     Args:
         autoencoder: a `tfae.AutoEncoder` (or any model of the family), trained

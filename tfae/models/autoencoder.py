@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -206,7 +205,6 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
         """Builds a model given `input_shape`, once every `__init__` has run (see `BuiltAfterInit`)."""
         if getattr(self, "sample_shape", None) is not None and not self.built:
             self.build((None,) + self.sample_shape)
-            build_called_layers(self, (None,) + self.sample_shape)
 
     def _default_encoder(self, latent_dim: int, **kwargs: Any) -> keras.layers.Layer:
         """The encoder built from shapes; a subclass may make the code wider (a VAE's moments)."""
@@ -248,12 +246,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
         self.sample_shape = sample_shape
         self.latent_dim = int(code.shape[-1])  # the code size, whichever encoder made it
         self.built = True
-
-    @property
-    def code_dim(self) -> int | None:
-        """Deprecated alias of `latent_dim` (tfae 0.1 called the built code size `code_dim`)."""
-        warnings.warn("`code_dim` is deprecated: use `latent_dim`, the same number.", DeprecationWarning, stacklevel=2)
-        return self.latent_dim
+        build_called_layers(self, input_shape, own=self._sublayers())
 
     @property
     def bottleneck(self) -> keras.layers.Layer:

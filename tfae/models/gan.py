@@ -96,9 +96,7 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model, metaclas
     def _build_after_init(self) -> None:
         """Builds the model once every `__init__` has run (see `BuiltAfterInit`)."""
         if not self.built:
-            shape = self._generated_shape()
-            self.build(shape)
-            build_called_layers(self, shape)
+            self.build(self._generated_shape())
 
     def _generated_shape(self) -> tuple[int | None, ...]:
         samples = self.generator(keras.KerasTensor((None, self.latent_dim), dtype=self.compute_dtype))
@@ -115,6 +113,7 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model, metaclas
         check_discriminator(self.discriminator(keras.KerasTensor(generated, dtype=self.compute_dtype)), "sample")
         self.sample_shape = tuple(generated[1:])
         self.built = True
+        build_called_layers(self, generated, own=(self.generator, self.discriminator))
 
     def call(self, inputs, training=None):
         codes = keras.random.normal((keras.ops.shape(inputs)[0], self.latent_dim), dtype=self.compute_dtype,
