@@ -40,7 +40,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "engine-jax": (["tfae/_engine/jax.py"], ENGINE_TESTS),  # the JAX trainer, under KERAS_BACKEND=jax
     "graph": (["tfae/graph/*"], ["tests/test_graph.py"]),
     "models": (["tfae/models/*"], ["tests/test_models.py", "tests/test_family.py", "tests/test_saving.py",
-                                   "tests/test_presets.py", "tests/test_bad_input.py", "tests/test_callbacks.py"]),
+                                   "tests/test_presets.py", "tests/test_bad_input.py", "tests/test_callbacks.py",
+                                   "tests/test_engine_boundary.py"]),
 }
 # pytest arguments of a group beyond the defaults. The engine's conformance cases (marked slow for the
 # README's suite) are the tests that pin `fit`; their JAX pass runs in a subprocess mutmut cannot follow.

@@ -1126,7 +1126,7 @@ def test_fit_hands_every_argument_to_the_engine_as_given(monkeypatch):
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
     ae.compile()
     callback = keras.callbacks.Callback()
-    given = dict(batch_size=4, epochs=3, verbose=2, validation_split=0.25, shuffle=False, class_weight=None,
+    given = dict(batch_size=4, epochs=3, verbose=2, validation_split=0.25, shuffle=False, class_weight={0: 2.0},
                  initial_epoch=1, steps_per_epoch=2, validation_steps=1, validation_batch_size=2, validation_freq=2)
     ae.fit(_FLAT, callbacks=[callback], **given)
     assert {key: seen[key] for key in given} == given
@@ -1550,3 +1550,40 @@ def test_an_image_model_refuses_a_dataset_of_single_images_asking_for_batches():
     for method in (ae.encode, ae.reconstruct, ae.reconstruction_error):
         with pytest.raises(ValueError, match=r"\. Received: x yielding an element of shape \(2, 3\)$"):
             method(tf.data.Dataset.from_tensor_slices(_FLAT.reshape(-1, 2, 3)))
+
+
+# ---- Blind spots a ninth untouched mutation sample of tfae.models (mutants numbered ...8) found.
+
+
+def test_building_with_another_sample_shape_is_refused_with_the_whole_message():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    with pytest.raises(ValueError) as caught:
+        ae.build((None, 7))
+    assert str(caught.value) == "Expected inputs of shape (batch_size, *(6,)). Received: input_shape=(None, 7)"
+
+
+def test_the_config_of_a_model_not_built_yet_has_no_input_shape_and_round_trips():
+    ae = tfae.AutoEncoder(tfae.Encoder(2), tfae.Decoder((6,)))
+    config = ae.get_config()
+    assert config["input_shape"] is None and config["latent_dim"] is None
+    same = tfae.AutoEncoder.from_config(config)
+    assert not same.built and same.get_config() == config
+
+
+def test_a_gans_loss_is_the_sum_of_its_players_losses():
+    gan = _gan(seed=0)
+    gan.compile()
+    result = gan.evaluate(_FLAT, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(result["discriminator_loss"] + result["generator_loss"], rel=1e-6)
+    assert result["generator_loss"] > 0 and result["discriminator_loss"] > 0  # a difference would not match
+
+
+def test_an_adversarial_autoencoder_reconstructs_towards_its_targets():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, adversarial_weight=0.0, seed=0)
+    aae.compile()
+    targets = 1.0 - _FLAT
+    with_targets = aae.evaluate(_FLAT, targets, verbose=0, return_dict=True)["reconstruction_loss"]
+    against_inputs = aae.evaluate(_FLAT, verbose=0, return_dict=True)["reconstruction_loss"]
+    summed = aae.reconstruction_error(_FLAT, targets, reduction="sum")  # the AAE sums each example's nats
+    assert with_targets == pytest.approx(float(summed.mean()), rel=1e-5)
+    assert with_targets != pytest.approx(against_inputs, rel=1e-3)
