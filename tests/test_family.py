@@ -1587,3 +1587,27 @@ def test_an_adversarial_autoencoder_reconstructs_towards_its_targets():
     summed = aae.reconstruction_error(_FLAT, targets, reduction="sum")  # the AAE sums each example's nats
     assert with_targets == pytest.approx(float(summed.mean()), rel=1e-5)
     assert with_targets != pytest.approx(against_inputs, rel=1e-3)
+
+
+@pytest.mark.parametrize("scores, reason", [
+    (np.zeros((3, 2), np.float32), "expected a 1-D float array of the training scores, got shape (3, 2) and dtype float32"),
+    (np.zeros(0, np.float32), "expected a 1-D float array of the training scores, got shape (0,) and dtype float32"),
+    (np.arange(3), "expected a 1-D float array of the training scores, got shape (3,) and dtype int64"),
+])
+def test_anomaly_detector_load_refuses_scores_that_save_never_writes(tmp_path, scores, reason):
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(_FLAT, epochs=1, verbose=0)
+    detector.save(tmp_path / "det")
+    np.save(tmp_path / "det" / "decision_scores.npy", scores)
+    with pytest.raises(ValueError) as caught:
+        tfae.AnomalyDetector.load(tmp_path / "det")
+    assert str(caught.value) == ("Expected a folder written by AnomalyDetector.save. "
+                                 f"Received: path={str(tmp_path / 'det')!r} (decision_scores.npy: {reason})")
+
+
+def test_anomaly_detector_load_gives_back_float32_scores_and_the_same_labels(tmp_path):
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(_FLAT, epochs=1, verbose=0)
+    detector.save(tmp_path / "det")
+    loaded = tfae.AnomalyDetector.load(tmp_path / "det")
+    assert loaded.decision_scores_.dtype == np.float32 and loaded.labels_.dtype == np.int64
+    np.testing.assert_array_equal(loaded.decision_scores_, detector.decision_scores_)
+    np.testing.assert_array_equal(loaded.labels_, detector.labels_)
