@@ -51,7 +51,7 @@ def _as_images(x: Any, name: str, image_shape: tuple[int, int] | None) -> np.nda
             f"Expected `{name}` to be one or more grayscale images (n, h, w), (n, h, w, 1) or flat (n, h*w). "
             f"Received: {name}.shape={np.shape(x)}"
         )
-    low, high = float(array.min()), float(array.max())
+    low, high = _validation.value_range(array)
     if low < -_OFF_SCALE or high > 1.0 + _OFF_SCALE:
         # Another scale (0-255 pixels, [-1, 1] from tanh) would show as a white or black picture: say so.
         warnings.warn(

@@ -5,6 +5,7 @@ Imported on first use of `tfae.tuning`, so `import tfae` never imports keras-tun
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -151,12 +152,11 @@ class AutoEncoderHyperModel(kt.HyperModel):
         hidden_units = []
         for i in range(num_hidden_layers):
             name = f"units_{i}"
-            if name in declared:
-                hidden_units.append(hp.Choice(name, list(self.hidden_units), default=units_default))
-                continue
-            # Conditional on the depth, so a trial's values hold only the widths it uses: the oracles
+            # Otherwise conditional on the depth, so a trial's values hold only the widths it uses: the oracles
             # then neither show nor vary an unused `units_i` (two trials differing there alone are one).
-            with hp.conditional_scope("num_hidden_layers", list(range(i + 1, self.max_hidden_layers + 1))):
+            condition = (contextlib.nullcontext() if name in declared else
+                         hp.conditional_scope("num_hidden_layers", list(range(i + 1, self.max_hidden_layers + 1))))
+            with condition:
                 hidden_units.append(hp.Choice(name, list(self.hidden_units), default=units_default))
         activation = hp.Choice("activation", list(self.activations))
         dropout = 0.0

@@ -108,9 +108,10 @@ class AnomalyDetector:
 
     def set_params(self, **params: Any) -> AnomalyDetector:
         """Sets constructor arguments by name (checked as the constructor checks them); returns the detector."""
-        unknown = sorted(set(params) - {"autoencoder", "contamination"})
+        known = sorted(self.get_params())
+        unknown = sorted(set(params) - set(known))
         if unknown:
-            raise ValueError(f"Expected parameters among ['autoencoder', 'contamination']. Received: {unknown}")
+            raise ValueError(f"Expected parameters among {known}. Received: {unknown}")
         if "autoencoder" in params:
             self.autoencoder = _checked_autoencoder(params["autoencoder"])
         if "contamination" in params:
