@@ -26,7 +26,7 @@ def _generator():
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.text(max_size=5), st.integers(-3, 3), st.integers(2**31, 2**62),
-    st.sampled_from([float("nan"), float("inf"), -float("inf"), 0.5, -0.5, 1.5, 1e30]),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 0.5, -0.5, 1.5, 1e30, 10**400]),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
     st.lists(st.one_of(st.integers(-2, 4), st.none(), st.text(max_size=2)), max_size=3),
     st.builds(_generator), st.builds(object),
@@ -246,6 +246,16 @@ def test_any_value_is_accepted_or_refused_by_a_clear_error_naming_the_argument(t
     _, name, call = target
     monkeypatch.chdir(tmp_path_factory.getbasetemp())
     check(call, name, value)
+
+
+@pytest.mark.parametrize("target", [t for t in TARGETS if t[1] in ("sparsity", "beta", "adversarial_weight",
+                                                                  "learning_rate", "noise_level")],
+                         ids=lambda t: t[0])
+def test_an_integer_beyond_floats_range_is_refused_by_name_not_by_overflow(target):
+    # math.isfinite(10**400) raises OverflowError: a float argument must refuse the value, not crash on it.
+    _, name, call = target
+    with pytest.raises(ValueError, match=rf"Received: {name}=1000000"):
+        call(10**400)
 
 
 def test_the_check_catches_an_error_that_does_not_name_its_argument():

@@ -784,7 +784,7 @@ _SEED = "Expected `seed` to be None or an integer from 0 to 2147483647. Received
         ({"optimizer": "adagrad"},
          "Expected `optimizer` to be one of ['rmsprop', 'adam', 'sgd']. Received: optimizer='adagrad'"),
         ({"loss": "hinge"}, "Expected `loss` to be one of ['sigmoid_cross_entropy', 'mse']. Received: loss='hinge'"),
-        ({"learning_rate": 0}, "Expected `learning_rate` to be a positive number. Received: learning_rate=0"),
+        ({"learning_rate": 0}, "Expected `learning_rate` to be a finite positive number. Received: learning_rate=0"),
         ({"activation": "gelu2"}, f"Expected `activation` to be one of {_ACTIVATIONS}. Received: activation='gelu2'"),
         ({"latent_activation": "gelu2"},
          f"Expected `latent_activation` to be one of {_ACTIVATIONS}. Received: latent_activation='gelu2'"),

@@ -63,14 +63,21 @@ def one_of(value: Any, name: str, choices: Iterable[Any]) -> Any:
     return value
 
 
+def finite_real(value: Any) -> bool:
+    """Whether `value` is a real number (not a bool) that a float holds finitely: no NaN, no infinity, and no
+    integer beyond float's range, where `math.isfinite` would raise OverflowError instead of answering."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def positive_float(value: Any, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"Expected `{name}` to be a positive number. Received: {name}={value!r}")
+    """Return `value` as a `float`, or raise if it is not a finite number > 0."""
+    if not finite_real(value) or value <= 0:
+        raise ValueError(f"Expected `{name}` to be a finite positive number. Received: {name}={value!r}")
     return float(value)
 
 
@@ -85,7 +92,8 @@ def layer(value: Any, name: str, *, optional: bool = False) -> Any:
 
 
 def non_negative_float(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+    """Return `value` as a `float`, or raise if it is not a finite number >= 0."""
+    if not finite_real(value) or value < 0:
         raise ValueError(f"Expected `{name}` to be a finite number >= 0. Received: {name}={value!r}")
     return float(value)
 

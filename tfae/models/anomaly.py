@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
 from pathlib import Path
@@ -38,13 +37,6 @@ def _checked_contamination(contamination: Any) -> float:
     return float(contamination)
 
 
-def _finite(value: numbers.Real) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer beyond float's range
-        return False
-
-
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:37]}..."
@@ -58,7 +50,7 @@ def _checked_state(state: Any) -> tuple[float, float]:
     if missing:
         raise ValueError(f"{_STATE_FILE}: missing field(s) {missing}")
     threshold = state["threshold"]
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not _finite(threshold):
+    if not _validation.finite_real(threshold):
         raise ValueError(f"{_STATE_FILE}: expected a finite number as threshold, got {_short(threshold)}")
     try:
         contamination = _checked_contamination(state["contamination"])
