@@ -537,6 +537,149 @@ def test_a_gan_subclass_adds_state_after_super_init():
     assert any(v.name == "steps_seen" for v in gan.non_trainable_weights)
 
 
+@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
+@pytest.mark.parametrize("kind", ["AutoEncoder", "subclass"])
+def test_a_model_pickles_and_deep_copies_with_its_weights_and_optimizer_state(copy, kind):
+    import copy as copying
+    import pickle
+
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    ae = (tfae.AutoEncoder(input_shape=(6,), latent_dim=2) if kind == "AutoEncoder"
+          else _WithHead(input_shape=(6,), latent_dim=2))
+    ae.compile()
+    ae.fit(x, epochs=1, batch_size=8, verbose=0)
+    same = pickle.loads(pickle.dumps(ae)) if copy == "pickle" else copying.deepcopy(ae)
+    assert type(same) is type(ae) and same.built and int(same.optimizer.iterations) == 2
+    for copied, original in zip(same.weights + same.optimizer.variables, ae.weights + ae.optimizer.variables,
+                                strict=True):
+        np.testing.assert_array_equal(np.asarray(copied), np.asarray(original))
+    np.testing.assert_array_equal(same.predict(x, verbose=0), ae.predict(x, verbose=0))
+
+
+class _SigmoidHead(tfae.AutoEncoder):
+    """A user's `call` that puts a layer after the decoder's logits: the model's output is no longer the decoder's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.head = keras.layers.Dense(6, name="head")
+
+    def call(self, inputs, training=None, **kwargs):
+        return keras.ops.sigmoid(self.head(super().call(inputs, training=training, **kwargs)))
+
+
+class _KerasSignature(tfae.AutoEncoder):
+    """A user's `call` with Keras' usual signature (no `return_logits`)."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=training)
+
+
+@pytest.mark.parametrize("kind", [_SigmoidHead, _KerasSignature], ids=["head_after_decoder", "keras_signature"])
+def test_reconstruction_error_of_a_subclass_that_overrides_call_is_what_evaluate_gives(kind):
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    ae = kind(input_shape=(6,), latent_dim=2)
+    ae.compile()
+    ae.fit(x, epochs=1, batch_size=8, verbose=0)
+    loss = ae.evaluate(x, batch_size=16, verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(ae.reconstruction_error(x).mean(), loss, rtol=1e-5)
+
+
+def test_a_subclass_overriding_compile_saves_a_file_that_loads_with_its_optimizer_state(tmp_path):
+    @keras.saving.register_keras_serializable(package="user_tests")
+    class OwnCompile(tfae.AutoEncoder):
+        def compile(self, learning_rate=1e-3, **kwargs):
+            super().compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", **kwargs)
+
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    ae = OwnCompile(input_shape=(6,), latent_dim=2)
+    ae.compile(learning_rate=1e-2)
+    ae.fit(x, epochs=1, batch_size=8, verbose=0)
+    ae.save(tmp_path / "own.keras")
+    with pytest.warns(UserWarning, match=r"`OwnCompile.compile\(\)` is custom: the model was compiled from its saved"):
+        same = keras.models.load_model(tmp_path / "own.keras")
+    assert isinstance(same.loss, keras.losses.MeanSquaredError) or same.loss == "mse"
+    assert float(same.optimizer.learning_rate) == pytest.approx(1e-2)
+    assert int(same.optimizer.iterations) == 2
+    for loaded, saved in zip(same.optimizer.variables, ae.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(loaded), np.asarray(saved))
+
+
+def test_a_subclass_that_builds_its_layers_in_its_own_build_is_not_built_behind_its_back():
+    class OwnBuild(tfae.AutoEncoder):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.head = keras.layers.Dense(6, name="head")
+
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.head.build((None, 6))  # Keras' way; the layer must still be unbuilt here
+
+        def call(self, inputs, training=None, **kwargs):
+            if not isinstance(inputs, np.ndarray) and keras.utils.is_keras_tensor(inputs):
+                raise RuntimeError("this call needs real data")  # no symbolic call may be made, nor warned about
+            return self.head(super().call(inputs, training=training, **kwargs))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = OwnBuild(input_shape=(6,), latent_dim=2)
+    assert model.built and model.head.built
+
+
+def test_a_users_abc_or_protocol_base_combines_with_a_tfae_model():
+    import abc
+    import typing
+
+    class Scored(abc.ABC):
+        @abc.abstractmethod
+        def score(self): ...
+
+    class Shaped(typing.Protocol):
+        def shape(self): ...
+
+    class ScoredAutoEncoder(Scored, Shaped, tfae.AutoEncoder):
+        def score(self):
+            return 1
+
+    ae = ScoredAutoEncoder(input_shape=(6,), latent_dim=2)
+    assert ae.built and ae.score() == 1 and isinstance(ae, Scored)
+    with pytest.raises(TypeError, match="abstract"):
+        type("Unscored", (Scored, tfae.AutoEncoder), {})(input_shape=(6,), latent_dim=2)
+
+
+def test_a_first_use_of_the_wrong_width_leaves_a_model_of_given_halves_usable():
+    ae = tfae.AutoEncoder(encoder=tfae.Encoder(2), decoder=tfae.Decoder((6,)))
+    with pytest.raises(ValueError, match=r"reconstruct samples of the input's shape \(10,\). Received: decoder "
+                                         r"output shape=\(None, 6\)"):
+        ae.encode(np.zeros((4, 10), "float32"))
+    assert not ae.encoder.built
+    ae.compile()
+    ae.fit(np.random.default_rng(0).random((8, 6), dtype=np.float32), epochs=1, verbose=0)
+    assert ae.sample_shape == (6,)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="Keras builds a layer inside the first training step on TensorFlow only")
+def test_a_layer_only_training_calls_is_trained_as_keras_trains_it():
+    class Auxiliary(tfae.AutoEncoder):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.aux = keras.layers.Dense(3, name="aux")
+
+        def call(self, inputs, training=None, **kwargs):
+            if training:
+                self.add_loss(keras.ops.mean(self.aux(self.encoder(inputs)) ** 2))
+            return super().call(inputs, training=training, **kwargs)
+
+    ae = Auxiliary(input_shape=(6,), latent_dim=2)
+    ae.compile(optimizer="sgd")
+    assert not ae.aux.built  # the symbolic call runs in inference: only the first step builds it
+    ae.fit(np.random.default_rng(0).random((16, 6), dtype=np.float32), epochs=2, batch_size=8, verbose=0)
+    assert ae.aux.built and len(ae.trainable_variables) == 6  # encoder, decoder and aux kernels and biases
+    first = ae.aux.kernel.numpy().copy()
+    ae.fit(np.random.default_rng(1).random((16, 6), dtype=np.float32), epochs=1, batch_size=8, verbose=0)
+    assert not np.array_equal(ae.aux.kernel.numpy(), first)  # its loss reaches it
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

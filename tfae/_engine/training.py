@@ -225,6 +225,8 @@ def _trainer(model: keras.Model):
     """The backend's resident trainer for `model`, or None where only Keras' own loop can run it."""
     if model.run_eagerly:
         return None
+    if not all(layer.built for layer in model.layers):
+        return None  # a layer only training calls (Keras builds it in the first step, the engine cannot)
     backend = keras.backend.backend()
     if backend not in ("tensorflow", "jax"):
         return None

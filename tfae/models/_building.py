@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
 from typing import Any
 
@@ -11,19 +13,75 @@ from tfae import _keras_private
 from tfae.models._training import Handoff
 
 
-class BuiltAfterInit(type(keras.Model)):
-    """Metaclass that builds a model once the most derived `__init__` has returned.
+class BuiltAfterInit:
+    """Mixin that builds a model once the outermost `__init__` has returned.
 
     Keras refuses new layers, metrics or variables on a built model, and a tfae
     model built inside its own `__init__` would refuse the state a subclass adds
     after `super().__init__()` (the usual Keras pattern), at construction and again
-    when its `.keras` file loads. The model calls `_build_after_init()` here instead.
+    when its `.keras` file loads. Every class below this one has its `__init__`
+    wrapped (`__init_subclass__`, so a user's ABC or Protocol base still combines
+    with it, which a metaclass would forbid); when the outermost one returns, the
+    model calls `_build_after_init()`.
     """
 
-    def __call__(cls, *args: Any, **kwargs: Any):
-        model = super().__call__(*args, **kwargs)
-        model._build_after_init()
-        return model
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+        if getattr(init, "__name__", "") == "_no_init_or_replace_init":
+            # typing.Protocol's stand-in for the `__init__` it picks on first use: the first real one in the MRO.
+            init = next(vars(base)["__init__"] for base in cls.__mro__ if vars(base).get("__init__", init) is not init)
+        if not getattr(init, "_tfae_builds_after_init", False):  # not inherited already wrapped
+            cls.__init__ = _building_after(init)
+
+
+def _building_after(init):
+    @functools.wraps(init)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        depth = self.__dict__.get("_tfae_init_depth", 0)
+        object.__setattr__(self, "_tfae_init_depth", depth + 1)  # not a tracked Keras attribute
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_tfae_init_depth", depth)
+        if depth == 0:
+            self._build_after_init()
+
+    # Keras reads a constructor's arguments (its automatic config) with `inspect.getfullargspec`, which sees
+    # the wrapper's `*args, **kwargs` unless told the wrapped signature.
+    __init__.__signature__ = inspect.signature(init)
+    __init__._tfae_builds_after_init = True
+    return __init__
+
+
+def overridden_outside_tfae(model: Any, method: str) -> bool:
+    """Whether the class that gives `model` its `method` is a user's (not one of tfae's or Keras')."""
+    for klass in type(model).__mro__:
+        if method in vars(klass):
+            return not klass.__module__.startswith(("tfae.", "keras."))
+    return False
+
+
+def compile_for_loading(model: Any):
+    """The `compile` that restores `model`'s saved compile configuration when its file loads.
+
+    Keras skips compiling a model whose class overrides `compile()` (the
+    optimizer's saved state is then lost), since a custom `compile` may not take
+    Keras' arguments. tfae's own `compile` takes them: a user's override is
+    passed over for it, with a warning, so the file loads whole.
+    """
+    if not overridden_outside_tfae(model, "compile"):
+        return model.compile
+    warnings.warn(
+        f"`{type(model).__name__}.compile()` is custom: the model was compiled from its saved configuration by "
+        "tfae's `compile()`, without calling yours (the optimizer's state is restored). Call your `compile()` "
+        "again after loading if it does more than pass arguments on.",
+        stacklevel=3,
+    )
+    for klass in type(model).__mro__:
+        if "compile" in vars(klass) and klass.__module__.startswith("tfae."):
+            return vars(klass)["compile"].__get__(model, type(model))
+    raise AssertionError("a tfae model without tfae's compile")  # pragma: no cover - every tfae model has one
 
 
 def build_called_layers(model: keras.Model, input_shape: tuple[int | None, ...], *,
@@ -35,6 +93,8 @@ def build_called_layers(model: keras.Model, input_shape: tuple[int | None, ...],
     from a saved file. Keras builds a model without `build()` this way, and warns as
     Keras does when it cannot.
     """
+    if overridden_outside_tfae(model, "build"):
+        return  # the user's `build()` builds what their `call` uses, as for any Keras model
     if all(layer.built for layer in model.layers if not any(layer is part for part in own)):
         return
     try:

@@ -14,7 +14,12 @@ from tfae import _engine, _validation, losses
 from tfae.layers import XLA_LAYERS, Corruption, Decoder, Encoder, OutputActivation, TiedDecoder
 from tfae.layers.noise import check_noise
 from tfae.losses import SigmoidCrossEntropy
-from tfae.models._building import BuiltAfterInit, build_called_layers
+from tfae.models._building import (
+    BuiltAfterInit,
+    build_called_layers,
+    compile_for_loading,
+    overridden_outside_tfae,
+)
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._saving import AtomicSaving, deserialize_compile_config
@@ -31,7 +36,7 @@ def _probability_logits(probabilities):
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=BuiltAfterInit):
+class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Model):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
 
     Build it from shapes (the decoder mirrors the encoder's hidden units):
@@ -228,6 +233,14 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
                 f"Expected inputs of shape (batch_size, *{self.sample_shape}). "
                 f"Received: input_shape={input_shape}"
             )
+        # A decoder that declares its output shape is checked before the encoder builds: an encoder built for
+        # the wrong width could not be built again for the right one.
+        declared = self.decoder.target_shape if isinstance(self.decoder, OutputActivation) else sample_shape
+        if tuple(declared) != sample_shape:
+            raise ValueError(
+                "Expected the decoder to reconstruct samples of the input's shape "
+                f"{sample_shape}. Received: decoder output shape={(None, *declared)}"
+            )
         # Calling the halves symbolically builds layers of any kind (a Sequential,
         # a user's custom layer) and tells us the code and output shapes.
         code = self.encoder(keras.KerasTensor((None,) + sample_shape, dtype=self.compute_dtype))
@@ -353,7 +366,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
         # Keras skips recompiling models that override `compile()` on load, which
         # would drop the optimizer state; our `compile` takes Keras' arguments.
         config = deserialize_compile_config(config)
-        self.compile(**config)
+        compile = compile_for_loading(self)
+        compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
@@ -528,7 +542,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, keras.Model, metaclass=Bu
         dtype = loss.dtype if isinstance(loss, keras.losses.Loss) else keras.config.floatx()
         targets = y.reshape(len(y), -1).astype(dtype)
         if isinstance(loss, SigmoidCrossEntropy) or (loss == _DEFAULT_LOSS and self._fuses_sigmoid):
-            if self._fuses_sigmoid:
+            # A user's `call` may change what the decoder gives (a head after it): only tfae's hands out logits.
+            if self._fuses_sigmoid and not overridden_outside_tfae(self, "call"):
                 logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
                                        batch_size=batch_size, return_logits=True).reshape(len(x), -1)
             else:  # as compute_loss: the logits of the clipped probabilities

@@ -9,7 +9,7 @@ import numpy as np
 
 from tfae import _engine, _validation
 from tfae.models._adversarial import TwoPlayers, check_discriminator, discriminate
-from tfae.models._building import BuiltAfterInit, build_called_layers
+from tfae.models._building import BuiltAfterInit, build_called_layers, compile_for_loading
 from tfae.models._config import deserialized, serialized
 from tfae.models._presets import Presets
 from tfae.models._prior import prior_codes
@@ -18,7 +18,7 @@ from tfae.models._training import FastTraining
 
 
 @keras.saving.register_keras_serializable(package="tfae")
-class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model, metaclass=BuiltAfterInit):
+class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Model):
     """A GAN: a generator maps Gaussian codes to samples, a discriminator tells them from real ones.
 
     The generator may be any Keras layer from `(n, latent_dim)` codes to
@@ -151,7 +151,7 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, keras.Model, metaclas
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         config = deserialize_compile_config(config)
-        self.compile(**{k: v for k, v in config.items() if v is not None})
+        compile_for_loading(self)(**{k: v for k, v in config.items() if v is not None})
         self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
