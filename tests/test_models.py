@@ -491,9 +491,10 @@ def test_a_subclass_whose_call_cannot_run_symbolically_gets_a_warning_naming_its
             raise RuntimeError("this call needs real data")
 
     with pytest.warns(UserWarning, match=r"could not build its layers \['head'\] by calling itself on a symbolic "
-                      r"batch of shape \(None, 6\) \(RuntimeError: this call needs real data\)"):
+                      r"batch of shape \(None, 6\) \(RuntimeError: this call needs real data\)") as record:
         model = Failing(input_shape=(6,), latent_dim=2)
     assert model.built and not model.head.built
+    assert [warning.filename for warning in record] == [__file__]  # the user's line, not tfae's
 
 
 def test_only_a_subclass_with_layers_of_its_own_is_built_by_a_symbolic_call(monkeypatch):
@@ -595,8 +596,10 @@ def test_a_subclass_overriding_compile_saves_a_file_that_loads_with_its_optimize
     ae.compile(learning_rate=1e-2)
     ae.fit(x, epochs=1, batch_size=8, verbose=0)
     ae.save(tmp_path / "own.keras")
-    with pytest.warns(UserWarning, match=r"`OwnCompile.compile\(\)` is custom: the model was compiled from its saved"):
+    with pytest.warns(UserWarning, match=r"`OwnCompile.compile\(\)` is custom: the model was compiled from its "
+                      "saved") as record:
         same = keras.models.load_model(tmp_path / "own.keras")
+    assert [warning.filename for warning in record] == [__file__]  # the user's line, not Keras' or tfae's
     assert isinstance(same.loss, keras.losses.MeanSquaredError) or same.loss == "mse"
     assert float(same.optimizer.learning_rate) == pytest.approx(1e-2)
     assert int(same.optimizer.iterations) == 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -62,6 +64,21 @@ def overridden_outside_tfae(model: Any, method: str) -> bool:
     return False
 
 
+def users_frame() -> int:
+    """`warnings.warn`'s stacklevel of the first caller outside tfae, Keras and the backends: the user's line."""
+    packages = tuple(os.path.dirname(module.__file__) + os.sep for module in _frameworks())
+    frame, level = sys._getframe(1), 1  # the caller of this function, which calls `warnings.warn`
+    while frame is not None and frame.f_code.co_filename.startswith(packages):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _frameworks():
+    import tfae
+
+    return [tfae, keras] + [sys.modules[name] for name in ("tensorflow", "jax", "torch") if name in sys.modules]
+
+
 def compile_for_loading(model: Any):
     """The `compile` that restores `model`'s saved compile configuration when its file loads.
 
@@ -76,7 +93,7 @@ def compile_for_loading(model: Any):
         f"`{type(model).__name__}.compile()` is custom: the model was compiled from its saved configuration by "
         "tfae's `compile()`, without calling yours (the optimizer's state is restored). Call your `compile()` "
         "again after loading if it does more than pass arguments on.",
-        stacklevel=3,
+        stacklevel=users_frame(),
     )
     for klass in type(model).__mro__:
         if "compile" in vars(klass) and klass.__module__.startswith("tfae."):
@@ -108,5 +125,5 @@ def build_called_layers(model: keras.Model, input_shape: tuple[int | None, ...],
             f"Model {model.name!r} could not build its layers {unbuilt} by calling itself on a symbolic "
             f"batch of shape {input_shape} ({type(error).__name__}: {error}). Build them in an override of "
             "`build()` that calls `super().build(input_shape)`, or their weights will not load from a saved file.",
-            stacklevel=2,
+            stacklevel=users_frame(),
         )
