@@ -136,6 +136,17 @@ def test_arrays_take_the_fast_path_and_the_train_function_is_keras_own_afterward
     assert getattr(model, "_tfae_session", None) is None
 
 
+@pytest.mark.parametrize("halves", ["encoder_and_decoder", "latent_dim_and_decoder"])
+def test_a_model_of_halves_without_input_shape_takes_the_fast_path_at_its_first_fit(halves):
+    x = conformance.data()["x"]
+    encoder = tfae.Encoder(2) if halves == "encoder_and_decoder" else None
+    model = tfae.AutoEncoder(encoder=encoder, latent_dim=None if encoder else 2, decoder=tfae.Decoder(x.shape[1:]))
+    model.compile()
+    assert not model.built
+    model.fit(x, epochs=1, verbose=0)
+    assert (getattr(model, "_tfae_trainer", None) is not None) is (BACKEND in ("tensorflow", "jax"))
+
+
 def test_train_on_batch_and_dataset_fit_still_work_after_an_array_fit():
     x = conformance.data()["x"]
     model = conformance.tfae_model({})

@@ -575,14 +575,25 @@ class _KerasSignature(tfae.AutoEncoder):
         return super().call(inputs, training=training)
 
 
-@pytest.mark.parametrize("kind", [_SigmoidHead, _KerasSignature], ids=["head_after_decoder", "keras_signature"])
-def test_reconstruction_error_of_a_subclass_that_overrides_call_is_what_evaluate_gives(kind):
+class _PassThrough(tfae.AutoEncoder):
+    """A user's `call` that returns tfae's output unchanged (its logits reach `compute_loss`)."""
+
+    def call(self, inputs, training=None, **kwargs):
+        return super().call(inputs, training=training, **kwargs)
+
+
+@pytest.mark.parametrize("saturated", [False, True], ids=["moderate_logits", "saturated_logits"])
+@pytest.mark.parametrize("kind", [_SigmoidHead, _KerasSignature, _PassThrough],
+                         ids=["head_after_decoder", "keras_signature", "pass_through"])
+def test_reconstruction_error_of_a_subclass_that_overrides_call_is_what_evaluate_gives(kind, saturated):
     x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
     ae = kind(input_shape=(6,), latent_dim=2)
     ae.compile()
     ae.fit(x, epochs=1, batch_size=8, verbose=0)
+    if saturated:  # logits of 30: probabilities round to 1, only the exact logits give the loss
+        ae.decoder.reconstruction.bias.assign(np.full(6, 30.0, np.float32))
     loss = ae.evaluate(x, batch_size=16, verbose=0, return_dict=True)["loss"]
-    np.testing.assert_allclose(ae.reconstruction_error(x).mean(), loss, rtol=1e-5)
+    np.testing.assert_allclose(ae.reconstruction_error(x, batch_size=5).mean(), loss, rtol=1e-5)
 
 
 def test_a_subclass_overriding_compile_saves_a_file_that_loads_with_its_optimizer_state(tmp_path):
@@ -662,7 +673,8 @@ def test_a_first_use_of_the_wrong_width_leaves_a_model_of_given_halves_usable():
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="Keras builds a layer inside the first training step on TensorFlow only")
-def test_a_layer_only_training_calls_is_trained_as_keras_trains_it():
+@pytest.mark.parametrize("input_shape", [(6,), None], ids=["built_at_once", "built_by_fit"])
+def test_a_layer_only_training_calls_is_trained_as_keras_trains_it(input_shape):
     class Auxiliary(tfae.AutoEncoder):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
@@ -673,7 +685,7 @@ def test_a_layer_only_training_calls_is_trained_as_keras_trains_it():
                 self.add_loss(keras.ops.mean(self.aux(self.encoder(inputs)) ** 2))
             return super().call(inputs, training=training, **kwargs)
 
-    ae = Auxiliary(input_shape=(6,), latent_dim=2)
+    ae = Auxiliary(input_shape=input_shape, latent_dim=2, decoder=tfae.Decoder((6,)))
     ae.compile(optimizer="sgd")
     assert not ae.aux.built  # the symbolic call runs in inference: only the first step builds it
     ae.fit(np.random.default_rng(0).random((16, 6), dtype=np.float32), epochs=2, batch_size=8, verbose=0)

@@ -225,8 +225,10 @@ def _trainer(model: keras.Model):
     """The backend's resident trainer for `model`, or None where only Keras' own loop can run it."""
     if model.run_eagerly:
         return None
-    if not all(layer.built for layer in model.layers):
-        return None  # a layer only training calls (Keras builds it in the first step, the engine cannot)
+    if model.built and not all(layer.built for layer in model.layers):
+        # A layer neither `build()` nor an inference call built (one only training calls): Keras builds it in
+        # the first step, after the optimizer, which the engine builds first. Keras' loop trains it.
+        return None
     backend = keras.backend.backend()
     if backend not in ("tensorflow", "jax"):
         return None
@@ -299,6 +301,8 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
         and model.compiled
     )
     if plain_epochs and (arrays and arguments["shuffle"] in (True, False) or _streamable(model, x, y, sample_weight)):
+        if arrays and not model.built:
+            model.build((None, *x.shape[1:]))  # as Keras' first step would, so that `_trainer` sees every layer
         trainer = _trainer(model)
     if trainer is not None and not arrays:
         run = trainer.stream(x)  # the chunk runner, or None

@@ -542,10 +542,11 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
         dtype = loss.dtype if isinstance(loss, keras.losses.Loss) else keras.config.floatx()
         targets = y.reshape(len(y), -1).astype(dtype)
         if isinstance(loss, SigmoidCrossEntropy) or (loss == _DEFAULT_LOSS and self._fuses_sigmoid):
-            # A user's `call` may change what the decoder gives (a head after it): only tfae's hands out logits.
             if self._fuses_sigmoid and not overridden_outside_tfae(self, "call"):
                 logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
                                        batch_size=batch_size, return_logits=True).reshape(len(x), -1)
+            elif self._fuses_sigmoid:
+                logits = self._logits_of_call(x, batch_size).reshape(len(x), -1)
             else:  # as compute_loss: the logits of the clipped probabilities
                 reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1)
                 logits = _probability_logits(reconstruction)
@@ -560,6 +561,21 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
             elements = keras.ops.convert_to_numpy(function(targets[..., None], reconstruction))
         elements = elements.reshape(len(x), -1)
         return elements.mean(axis=1) if reduction == "mean" else elements.sum(axis=1)
+
+    def _logits_of_call(self, x: np.ndarray, batch_size: int | None) -> np.ndarray:
+        """The logits `compute_loss` takes for the output of a user's `call`, batch by batch.
+
+        A user's `call` may return the decoder's output (its logits are then
+        the exact ones, left beside it), or change it (a layer after the
+        decoder: then the logits of its clipped probabilities), as in training.
+        """
+        batch_size = _engine.DEFAULT_BATCH_SIZE if batch_size is None else _validation.batch_size(batch_size)
+        parts = []
+        for start in range(0, len(x), batch_size):
+            output = self(x[start:start + batch_size], training=False)
+            logits = self._logits.take(output)
+            parts.append(keras.ops.convert_to_numpy(_probability_logits(output) if logits is None else logits))
+        return np.concatenate(parts)
 
     def _require_built(self, method: str) -> None:
         if not self.built:
