@@ -1578,6 +1578,50 @@ def test_a_gans_loss_is_the_sum_of_its_players_losses():
     assert result["generator_loss"] > 0 and result["discriminator_loss"] > 0  # a difference would not match
 
 
+def test_a_gans_loss_is_the_sum_of_its_players_losses_with_a_short_last_batch():
+    # 24 samples in batches of 10: 10, 10, 4. Keras weighs each batch's loss by its size; so must each player's.
+    gan = _gan(seed=0)
+    gan.compile()
+    result = gan.evaluate(_FLAT, batch_size=10, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(result["discriminator_loss"] + result["generator_loss"], rel=1e-6)
+
+
+def test_a_gan_draws_one_code_per_real_sample():
+    outputs = _gan(seed=0)(_FLAT[:5])  # 5 samples of 6 features: the batch axis, not the feature axis
+    assert {key: tuple(value.shape) for key, value in outputs.items()} == {
+        "real": (5, 1), "fake": (5, 1), "fooled": (5, 1)}
+
+
+def test_an_adversarial_autoencoders_default_discriminator_is_a_relu_network():
+    aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, discriminator_units=(4,))
+    assert aae.discriminator.activation == "relu" and aae.discriminator.hidden_units == (4,)
+
+
+def test_an_anomaly_detectors_labels_are_integers_and_its_probabilities_stay_in_the_unit_interval():
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2)).fit(_FLAT)
+    assert detector.labels_.dtype == np.int64 and detector.predict(_FLAT).dtype == np.int64
+    detector.decision_scores_ = detector.decision_scores_ + 100.0  # every new score is below the training ones
+    np.testing.assert_array_equal(detector.predict_proba(_FLAT)[:, 1], np.zeros(len(_FLAT)))
+
+
+def test_anomaly_detector_set_params_replaces_the_autoencoder():
+    detector = tfae.AnomalyDetector(tfae.AutoEncoder(input_shape=(6,), latent_dim=2))
+    other = tfae.AutoEncoder(input_shape=(6,), latent_dim=3)
+    assert detector.set_params(autoencoder=other, contamination=0.2) is detector
+    assert detector.get_params() == {"autoencoder": other, "contamination": 0.2}
+
+
+def test_a_vaes_log_variance_is_clipped_to_its_range():
+    from tfae.models.variational import LOG_VAR_RANGE
+
+    vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, seed=0)
+    moments = vae.encoder.bottleneck
+    for bias in (1e3, -1e3):
+        moments.bias.assign(np.r_[np.zeros(2), np.full(2, bias)].astype(np.float32))
+        _, log_var = vae.encode_distribution(_FLAT)
+        np.testing.assert_array_equal(log_var, np.full((len(_FLAT), 2), LOG_VAR_RANGE[bias > 0], np.float32))
+
+
 def test_an_adversarial_autoencoder_reconstructs_towards_its_targets():
     aae = tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2, adversarial_weight=0.0, seed=0)
     aae.compile()

@@ -557,6 +557,14 @@ def test_a_model_pickles_and_deep_copies_with_its_weights_and_optimizer_state(co
     np.testing.assert_array_equal(same.predict(x, verbose=0), ae.predict(x, verbose=0))
 
 
+def test_reconstruction_error_refuses_targets_of_another_length_by_name():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    x = np.random.default_rng(0).random((4, 6), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"^Expected `y` to have one target per sample of `x` \(4\)\. "
+                                         r"Received: y with 3 samples$"):
+        ae.reconstruction_error(x, x[:3])
+
+
 class _SigmoidHead(tfae.AutoEncoder):
     """A user's `call` that puts a layer after the decoder's logits: the model's output is no longer the decoder's."""
 

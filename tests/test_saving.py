@@ -81,6 +81,21 @@ def test_the_cases_left_to_keras_keep_their_arguments_unzipped_and_sharded(tmp_p
     np.testing.assert_array_equal(keras.models.load_model("ram://tfae-test/ae.keras").reconstruct(x), ae.reconstruct(x))
 
 
+@pytest.mark.parametrize("overwrite", [True, False])
+def test_the_cases_left_to_keras_get_the_users_overwrite(tmp_path, monkeypatch, overwrite):
+    # Keras asks on the terminal before replacing a file when overwrite=False (its default is True): the
+    # user's choice must reach it. Keras' own methods are replaced by recorders to see what they get.
+    seen = []
+    monkeypatch.setattr(keras.Model, "save", lambda self, filepath, **kwargs: seen.append(("save", kwargs)))
+    monkeypatch.setattr(keras.Model, "save_weights",
+                        lambda self, filepath, **kwargs: seen.append(("save_weights", kwargs)))
+    ae = _model()
+    ae.save(tmp_path / "legacy.h5", overwrite=overwrite)
+    ae.save_weights(tmp_path / "sharded.weights.json", overwrite=overwrite, max_shard_size=0.0001)
+    assert seen == [("save", {"overwrite": overwrite, "zipped": None}),
+                    ("save_weights", {"overwrite": overwrite, "max_shard_size": 0.0001})]
+
+
 def test_what_keras_refuses_to_save_is_refused_with_keras_own_message_naming_the_users_target(tmp_path):
     import io
 
