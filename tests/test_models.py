@@ -491,7 +491,9 @@ def test_a_subclass_whose_call_cannot_run_symbolically_gets_a_warning_naming_its
             raise RuntimeError("this call needs real data")
 
     with pytest.warns(UserWarning, match=r"could not build its layers \['head'\] by calling itself on a symbolic "
-                      r"batch of shape \(None, 6\) \(RuntimeError: this call needs real data\)") as record:
+                      r"batch of shape \(None, 6\) \(RuntimeError: this call needs real data\)\. Build them in an "
+                      r"override of `build\(\)` that calls `super\(\)\.build\(input_shape\)`, or their weights will "
+                      r"not load from a saved file\.$") as record:
         model = Failing(input_shape=(6,), latent_dim=2)
     assert model.built and not model.head.built
     assert [warning.filename for warning in record] == [__file__]  # the user's line, not tfae's
@@ -555,6 +557,12 @@ def test_a_model_pickles_and_deep_copies_with_its_weights_and_optimizer_state(co
                                 strict=True):
         np.testing.assert_array_equal(np.asarray(copied), np.asarray(original))
     np.testing.assert_array_equal(same.predict(x, verbose=0), ae.predict(x, verbose=0))
+
+
+def test_the_default_halves_take_the_models_activation_and_dropout():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, hidden_units=(4,), activation="tanh", dropout=0.25)
+    assert (ae.encoder.activation, ae.decoder.activation) == ("tanh", "tanh")
+    assert (ae.encoder.dropout, ae.decoder.dropout) == (0.25, 0.25)
 
 
 def test_reconstruction_error_refuses_targets_of_another_length_by_name():
