@@ -1,4 +1,4 @@
-"""When a tfae model builds: after the whole `__init__` chain, so subclasses can add state."""
+"""tfae models around a user's subclass: building after the whole `__init__` chain, and which overrides are the user's."""
 
 from __future__ import annotations
 
