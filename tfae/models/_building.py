@@ -56,12 +56,15 @@ def _building_after(init):
     return __init__
 
 
+def _defining(model: Any, method: str) -> list[type]:
+    """The classes of `model` that define `method`, most derived first."""
+    return [klass for klass in type(model).__mro__ if method in vars(klass)]
+
+
 def overridden_outside_tfae(model: Any, method: str) -> bool:
     """Whether the class that gives `model` its `method` is a user's (not one of tfae's or Keras')."""
-    for klass in type(model).__mro__:
-        if method in vars(klass):
-            return not klass.__module__.startswith(("tfae.", "keras."))
-    return False
+    owners = _defining(model, method)
+    return bool(owners) and not owners[0].__module__.startswith(("tfae.", "keras."))
 
 
 def users_frame() -> int:
@@ -95,10 +98,8 @@ def compile_for_loading(model: Any):
         "again after loading if it does more than pass arguments on.",
         stacklevel=users_frame(),
     )
-    for klass in type(model).__mro__:
-        if "compile" in vars(klass) and klass.__module__.startswith("tfae."):
-            return vars(klass)["compile"].__get__(model, type(model))
-    raise AssertionError("a tfae model without tfae's compile")  # pragma: no cover - every tfae model has one
+    tfae_class = next(klass for klass in _defining(model, "compile") if klass.__module__.startswith("tfae."))
+    return vars(tfae_class)["compile"].__get__(model, type(model))
 
 
 def build_called_layers(model: keras.Model, input_shape: tuple[int | None, ...], *,

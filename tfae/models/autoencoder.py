@@ -35,6 +35,15 @@ def _probability_logits(probabilities):
     return ops.log(p) - ops.log1p(-p)
 
 
+def _check_reconstruction_shape(output_shape: tuple[int | None, ...], sample_shape: tuple[int, ...]) -> None:
+    """Refuse a decoder whose output `(batch_size, *shape)` is not of the input's sample shape."""
+    if tuple(output_shape[1:]) != sample_shape:
+        raise ValueError(
+            "Expected the decoder to reconstruct samples of the input's shape "
+            f"{sample_shape}. Received: decoder output shape={output_shape}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="tfae")
 class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Model):
     """A dense autoencoder: `decoder(encoder(x))`, with `encode`, `decode` and `reconstruct`.
@@ -235,12 +244,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
             )
         # A decoder that declares its output shape is checked before the encoder builds: an encoder built for
         # the wrong width could not be built again for the right one.
-        declared = self.decoder.target_shape if isinstance(self.decoder, OutputActivation) else sample_shape
-        if tuple(declared) != sample_shape:
-            raise ValueError(
-                "Expected the decoder to reconstruct samples of the input's shape "
-                f"{sample_shape}. Received: decoder output shape={(None, *declared)}"
-            )
+        if isinstance(self.decoder, OutputActivation):
+            _check_reconstruction_shape((None, *self.decoder.target_shape), sample_shape)
         # Calling the halves symbolically builds layers of any kind (a Sequential,
         # a user's custom layer) and tells us the code and output shapes.
         code = self.encoder(keras.KerasTensor((None,) + sample_shape, dtype=self.compute_dtype))
@@ -250,12 +255,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
                 f"Received: encoder output shape={code.shape}"
             )
         code = self._latent_code(code)
-        reconstruction = self.decoder(code)
-        if tuple(reconstruction.shape[1:]) != sample_shape:
-            raise ValueError(
-                "Expected the decoder to reconstruct samples of the input's shape "
-                f"{sample_shape}. Received: decoder output shape={tuple(reconstruction.shape)}"
-            )
+        _check_reconstruction_shape(tuple(self.decoder(code).shape), sample_shape)
         self.sample_shape = sample_shape
         self.latent_dim = int(code.shape[-1])  # the code size, whichever encoder made it
         self.built = True
@@ -366,8 +366,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
         # Keras skips recompiling models that override `compile()` on load, which
         # would drop the optimizer state; our `compile` takes Keras' arguments.
         config = deserialize_compile_config(config)
-        compile = compile_for_loading(self)
-        compile(**config)
+        compile_for_loading(self)(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
