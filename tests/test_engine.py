@@ -725,3 +725,98 @@ def test_a_dataset_streams_and_other_inputs_and_arguments_take_keras_loop(monkey
     model.fit(data, epochs=1, verbose=0, **arguments)
     assert bool(chunks) is streams
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == arguments.get("steps_per_epoch", 7)
+
+
+class _AuxiliaryLoss(tfae.AutoEncoder):
+    """A subclass with a layer only training calls: no symbolic call or `build()` builds it."""
+
+    def __init__(self, *, build_aux: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.aux = keras.layers.Dense(3, name="aux")
+        self.build_aux = build_aux
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.build_aux:  # the cure the error names
+            self.aux.build((None, self.latent_dim))
+
+    def call(self, inputs, training=None, **kwargs):
+        if training:
+            self.add_loss(keras.ops.mean(self.aux(self.encoder(inputs)) ** 2))
+        return super().call(inputs, training=training, **kwargs)
+
+
+_BUILT_IN_A_STEP = r"Received: layers first called in a training step: \['aux'\]"
+
+
+@pytest.mark.skipif(BACKEND == "tensorflow", reason="TensorFlow builds such a layer in the first step and trains it")
+@pytest.mark.parametrize("epochs, batch_size, stop_on_nan", [(2, 8, True), (2, 8, False), (1, 16, False)],
+                         ids=["stop_on_nan", "keras_nan_handling", "one_step"])
+def test_a_layer_first_called_in_a_training_step_gets_an_error_naming_it_on_jax_and_torch(epochs, batch_size,
+                                                                                          stop_on_nan):
+    ae = _AuxiliaryLoss(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+    ae.stop_on_nan = stop_on_nan  # StopOnNaN read the leaked tracers first on JAX
+    ae.compile(optimizer="sgd")
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    with pytest.raises(ValueError, match=_BUILT_IN_A_STEP):  # one step: JAX succeeds, leaving tracers behind
+        ae.fit(x, epochs=epochs, batch_size=batch_size, verbose=0)
+
+
+def test_a_layer_built_in_build_trains_on_every_backend():
+    ae = _AuxiliaryLoss(build_aux=True, input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+    ae.compile(optimizer="sgd")
+    assert ae.aux.built
+    first = keras.ops.convert_to_numpy(ae.aux.kernel).copy()
+    ae.fit(np.random.default_rng(0).random((16, 6), dtype=np.float32), epochs=2, batch_size=8, verbose=0)
+    assert not np.array_equal(keras.ops.convert_to_numpy(ae.aux.kernel), first)  # its loss reaches it
+
+
+def test_a_layer_no_step_calls_leaves_fit_as_keras_runs_it_on_every_backend():
+    class Unused(tfae.AutoEncoder):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.head = keras.layers.Dense(3, name="head")  # called by the user's own methods only
+
+    ae = Unused(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+    ae.compile(optimizer="sgd")
+    history = ae.fit(np.random.default_rng(0).random((16, 6), dtype=np.float32), epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2 and not ae.head.built
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch", "tensorflow"])
+@pytest.mark.parametrize("fails", [True, False], ids=["keras_fails", "keras_returns"])
+def test_the_error_for_a_layer_built_in_a_step_is_raised_where_that_backend_breaks(monkeypatch, backend, fails):
+    """The rule of `_keras_loop`, on any backend's process: JAX breaks whether or not Keras' fit returns,
+    PyTorch when it raises; TensorFlow trains such a layer."""
+    ae = _AuxiliaryLoss(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+
+    def keras_fit():
+        ae.aux.build((None, 2))  # as Keras' first step builds it
+        if fails:
+            raise RuntimeError("Keras' own error")
+        return "history"
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    if backend == "tensorflow" or (backend == "torch" and not fails):
+        if fails:
+            with pytest.raises(RuntimeError, match="Keras' own error"):
+                training._keras_loop(ae, keras_fit)
+        else:
+            assert training._keras_loop(ae, keras_fit) == "history"
+        return
+    with pytest.raises(ValueError, match=_BUILT_IN_A_STEP) as raised:
+        training._keras_loop(ae, keras_fit)
+    assert f"model {ae.name!r}" in str(raised.value) and f"the {backend} backend" in str(raised.value)
+    assert isinstance(raised.value.__cause__, RuntimeError) == fails  # Keras' error kept as the cause
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_own_error_stands_when_no_layer_was_built_in_the_step(monkeypatch, backend):
+    ae = _AuxiliaryLoss(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+
+    def keras_fit():
+        raise RuntimeError("Keras' own error")
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    with pytest.raises(RuntimeError, match="Keras' own error"):
+        training._keras_loop(ae, keras_fit)

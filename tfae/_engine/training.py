@@ -225,7 +225,7 @@ def _trainer(model: keras.Model):
     """The backend's resident trainer for `model`, or None where only Keras' own loop can run it."""
     if model.run_eagerly:
         return None
-    if model.built and not all(layer.built for layer in model.layers):
+    if unbuilt_layers(model):
         # A layer neither `build()` nor an inference call built (one only training calls): Keras builds it in
         # the first step, after the optimizer, which the engine builds first. Keras' loop trains it.
         return None
@@ -311,8 +311,8 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
             return _in_session(model, session, lambda: keras_fit(x, None, **arguments))
         trainer = None
     if trainer is None:
-        return keras_fit(x, keras_targets(x, y, sample_weight, arguments["class_weight"]), sample_weight=sample_weight,
-                         **arguments)
+        return _keras_loop(model, lambda: keras_fit(x, keras_targets(x, y, sample_weight, arguments["class_weight"]),
+                                                    sample_weight=sample_weight, **arguments))
 
     arguments = dict(arguments)
     fraction = arguments.pop("validation_split")
@@ -338,6 +338,45 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
 def _streamable(model: keras.Model, x: Any, y: Any, sample_weight: Any) -> bool:
     """Whether `fit(x)` may stream: a dataset whose elements hold their own targets, one step per execution."""
     return _validation.is_dataset(x) and y is None and sample_weight is None and model.steps_per_execution == 1
+
+
+def unbuilt_layers(model: keras.Model) -> list:
+    """The layers of a built `model` that neither `build()` nor an inference call built (none if it is unbuilt)."""
+    return [layer for layer in model.layers if not layer.built] if model.built else []
+
+
+def _keras_loop(model: keras.Model, keras_fit: Callable[[], Any]):
+    """`keras_fit()`, with a clear error where JAX or PyTorch had to build a layer inside a training step.
+
+    Keras builds a layer only training calls in the first step, after the
+    optimizer. TensorFlow then trains it; PyTorch fails with "Unknown
+    variable", and JAX leaves the layer's weights as leaked tracers, which fail
+    at their first use (or the next step) with a message that names neither
+    the layer nor the cure.
+    """
+    backend = keras.backend.backend()
+    unbuilt = unbuilt_layers(model) if backend in ("jax", "torch") else []
+    if not unbuilt:
+        return keras_fit()
+    try:
+        history = keras_fit()
+    except Exception as error:
+        if any(layer.built for layer in unbuilt):
+            raise ValueError(_built_in_a_step(model, unbuilt, backend)) from error
+        raise
+    if backend == "jax" and any(layer.built for layer in unbuilt):
+        raise ValueError(_built_in_a_step(model, unbuilt, backend))
+    return history
+
+
+def _built_in_a_step(model: keras.Model, unbuilt: list, backend: str) -> str:
+    names = [layer.name for layer in unbuilt if layer.built]
+    return (
+        f"Expected every layer of model {model.name!r} to be built before `fit`: the {backend} backend cannot "
+        f"build a layer inside a training step, after the optimizer. Build it in the model's `build()` (for "
+        f"example `self.layer.build(input_shape)`), or call it in `call()` whatever `training` is. "
+        f"Received: layers first called in a training step: {names}"
+    )
 
 
 def _in_session(model: keras.Model, session: Session | StreamSession, keras_fit: Callable[[], Any]):
