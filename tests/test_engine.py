@@ -7,6 +7,7 @@ path is really taken, and the memory it shares with the backend.
 """
 
 import importlib
+import types
 
 import keras
 import numpy as np
@@ -820,3 +821,23 @@ def test_keras_own_error_stands_when_no_layer_was_built_in_the_step(monkeypatch,
     monkeypatch.setattr(keras.backend, "backend", lambda: backend)
     with pytest.raises(RuntimeError, match="Keras' own error"):
         training._keras_loop(ae, keras_fit)
+
+
+def test_infer_calls_the_layer_on_a_backend_tensor_and_hands_back_its_tensor():
+    layer = tfae.Encoder(2, hidden_units=())
+    x = keras.ops.convert_to_tensor(np.random.default_rng(0).random((5, 6), dtype=np.float32))
+    out = inference.infer(types.SimpleNamespace(), "encode", layer, x, name="x", feature_shape=(6,), batch_size=None)
+    assert keras.ops.is_tensor(out) and not isinstance(out, np.ndarray)  # the backend's own, as Keras returns it
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(layer(x)), rtol=1e-6)
+
+
+def test_infer_names_its_argument_in_the_refusal_of_a_dataset():
+    class Batches(keras.utils.PyDataset):
+        num_batches = 1
+
+        def __getitem__(self, index):
+            return np.zeros((2,), "float32")  # a single code, not a batch of them
+
+    with pytest.raises(ValueError, match=r"Received: z yielding an element of shape \(2,\)"):
+        inference.infer(types.SimpleNamespace(), "decode", tfae.Decoder((6,)), Batches(), name="z", feature_shape=(2,),
+                        batch_size=None)
