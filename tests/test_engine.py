@@ -751,16 +751,19 @@ _BUILT_IN_A_STEP = r"Received: layers first called in a training step: \['aux'\]
 
 
 @pytest.mark.skipif(BACKEND == "tensorflow", reason="TensorFlow builds such a layer in the first step and trains it")
-@pytest.mark.parametrize("epochs, batch_size, stop_on_nan", [(2, 8, True), (2, 8, False), (1, 16, False)],
-                         ids=["stop_on_nan", "keras_nan_handling", "one_step"])
-def test_a_layer_first_called_in_a_training_step_gets_an_error_naming_it_on_jax_and_torch(epochs, batch_size,
-                                                                                          stop_on_nan):
-    ae = _AuxiliaryLoss(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+@pytest.mark.parametrize("input_shape", [(6,), None], ids=["built_at_once", "built_by_fit"])
+@pytest.mark.parametrize("epochs, batch_size, stop_on_nan, more",
+                         [(2, 8, True, {}), (2, 8, False, {}), (1, 16, False, {}), (1, 8, True, {"steps_per_epoch": 2})],
+                         ids=["stop_on_nan", "keras_nan_handling", "one_step", "steps_per_epoch"])
+def test_a_layer_first_called_in_a_training_step_gets_an_error_naming_it_on_jax_and_torch(input_shape, epochs,
+                                                                                          batch_size, stop_on_nan,
+                                                                                          more):
+    ae = _AuxiliaryLoss(input_shape=input_shape, latent_dim=2, decoder=tfae.Decoder((6,)))
     ae.stop_on_nan = stop_on_nan  # StopOnNaN read the leaked tracers first on JAX
     ae.compile(optimizer="sgd")
     x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
     with pytest.raises(ValueError, match=_BUILT_IN_A_STEP):  # one step: JAX succeeds, leaving tracers behind
-        ae.fit(x, epochs=epochs, batch_size=batch_size, verbose=0)
+        ae.fit(x, epochs=epochs, batch_size=batch_size, verbose=0, **more)
 
 
 def test_a_layer_built_in_build_trains_on_every_backend():

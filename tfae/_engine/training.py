@@ -293,6 +293,10 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     arrays = _is_array(x) and (y is None or _is_array(y)) and (sample_weight is None or _is_array(sample_weight))
     if arrays and arguments["batch_size"] is not None:
         _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
+    if arrays and not model.built:
+        # As Keras' first step would: then `_trainer` sees every layer, and a layer only a training step builds
+        # is told apart from the rest (`_keras_loop`).
+        model.build((None, *x.shape[1:]))
     trainer = None
     plain_epochs = (
         arguments["class_weight"] is None
@@ -301,8 +305,6 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
         and model.compiled
     )
     if plain_epochs and (arrays and arguments["shuffle"] in (True, False) or _streamable(model, x, y, sample_weight)):
-        if arrays and not model.built:
-            model.build((None, *x.shape[1:]))  # as Keras' first step would, so that `_trainer` sees every layer
         trainer = _trainer(model)
     if trainer is not None and not arrays:
         run = trainer.stream(x)  # the chunk runner, or None
