@@ -380,6 +380,32 @@ def test_reconstruction_error_of_another_loss_applies_it_element_by_element(loss
                                rtol=1e-5)
 
 
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "kl_divergence", "cosine_similarity",
+                                  keras.losses.CategoricalHinge(), "mse"])
+@pytest.mark.parametrize("input_shape", [(6,), (2, 3)], ids=["flat", "rows"])
+def test_reconstruction_error_of_a_loss_of_the_last_axis_is_evaluate_of_each_example(loss, input_shape):
+    # Such a loss sees each example whole (the mean of its values on single elements is another number), and on
+    # TensorFlow Keras' categorical cross-entropy of a sigmoid's output reads the sigmoid's logits: as in evaluate.
+    keras.utils.set_random_seed(0)
+    ae = tfae.AutoEncoder(input_shape=input_shape, latent_dim=2)
+    ae.compile(loss=loss, metrics=[])
+    x = _FLAT[:5].reshape(5, *input_shape)
+    one_by_one = [ae.evaluate(x[i:i + 1], verbose=0) for i in range(5)]
+    errors = ae.reconstruction_error(x, batch_size=2)
+    np.testing.assert_allclose(errors, one_by_one, rtol=1e-5, atol=1e-5)  # evaluate's program is compiled by XLA
+    np.testing.assert_allclose(ae.reconstruction_error(x, reduction="sum"), errors * 6, rtol=1e-5, atol=1e-5)
+
+
+def test_reconstruction_error_refuses_a_loss_that_gives_no_value_per_example():
+    ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+    ae.compile(loss=lambda y, p: keras.ops.mean(keras.ops.square(y - p)))  # one value for the whole batch
+    with pytest.raises(ValueError, match=r"^Expected `loss` to give one value per example or more \(as Keras' "
+                                         r"losses give one per example and position but the last axis\), so that "
+                                         r"`reconstruction_error\(\)` can tell examples apart\. Received: "
+                                         r"loss=<function .*> giving values of shape \(\) for 4 examples$"):
+        ae.reconstruction_error(_FLAT[:4])
+
+
 def test_vae_defaults_to_beta_one_and_takes_the_base_model_arguments():
     vae = tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2, name="my_vae")
     assert vae.beta == 1.0 and vae.get_config()["beta"] == 1.0

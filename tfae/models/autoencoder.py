@@ -498,11 +498,13 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
                              batch_size: int | None = None) -> np.ndarray:
         """The compiled loss of each example's reconstruction (without regularization terms).
 
-        The loss is applied element by element, then reduced over each
-        example: with the default loss (or any `tfae.losses.SigmoidCrossEntropy`)
-        the sigmoid cross-entropy computed from the decoder's logits exactly
-        as in training; with any other Keras loss of the last axis (`"mse"`,
-        `keras.losses.MeanAbsoluteError()`, ...) that loss's own function. An
+        With the default loss (or any `tfae.losses.SigmoidCrossEntropy`) it
+        is the sigmoid cross-entropy of each element, computed from the
+        decoder's logits exactly as in training, reduced over the example.
+        Any other loss (`"mse"`, `"categorical_crossentropy"`,
+        `keras.losses.CosineSimilarity()`, a function) is applied to each
+        example whole, as `evaluate` applies it, and its values (one per
+        position but the last axis, for Keras' losses) are averaged. An
         uncompiled model uses the default loss.
 
         Args:
@@ -510,9 +512,11 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
             y: targets (a denoiser's clean samples); defaults to `x`.
             reduction: `"mean"` or `"sum"` over each example's elements. The
                 mean is what `evaluate` gives for one example with Keras'
-                losses and AutoEncoder's default; the sum is that of a loss
-                that sums over the elements, such as the
-                VariationalAutoEncoder's default (its `reconstruction_loss`).
+                losses and AutoEncoder's default; the sum is that mean times
+                the number of elements in an example: for a loss of each
+                element (binary cross-entropy, mse) the sum over the elements,
+                such as the VariationalAutoEncoder's default (its
+                `reconstruction_loss`).
             batch_size: as for `encode`.
 
         Returns:
@@ -522,7 +526,9 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
 
         Raises:
             ValueError: with a binary cross-entropy loss, for targets outside
-                [0, 1] (0-255 pixels), as `evaluate` refuses them.
+                [0, 1] (0-255 pixels), as `evaluate` refuses them; for a loss
+                that does not give one value per example (a mean over the
+                whole batch).
         """
         _validation.one_of(reduction, "reduction", ("mean", "sum"))
         x = given_x = self._ensure_built(x)
@@ -539,8 +545,8 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
         _engine.check_unit_targets(loss, y, "x" if given_y is given_x else "y", given_y)  # as `evaluate` refuses
         # Keras computes a loss in its own dtype (floatx unless given), not the model's: float32 under mixed precision.
         dtype = loss.dtype if isinstance(loss, keras.losses.Loss) else keras.config.floatx()
-        targets = y.reshape(len(y), -1).astype(dtype)
         if isinstance(loss, SigmoidCrossEntropy) or (loss == _DEFAULT_LOSS and self._fuses_sigmoid):
+            targets = y.reshape(len(y), -1).astype(dtype)
             if self._fuses_sigmoid and not overridden_outside_tfae(self, "call"):
                 logits = _engine.infer(self, "logits", self, x, name="x", feature_shape=self.sample_shape,
                                        batch_size=batch_size, return_logits=True).reshape(len(x), -1)
@@ -551,15 +557,28 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
                 logits = _probability_logits(reconstruction)
             logits = keras.ops.convert_to_numpy(logits).astype(dtype)
             elements = keras.ops.convert_to_numpy(losses._sigmoid_cross_entropy_elements(targets, logits))
-        else:
-            if loss == _DEFAULT_LOSS:
-                loss = "binary_crossentropy"
-            # A Loss object's `call` is its function before any reduction over the batch.
-            function = loss.call if isinstance(loss, keras.losses.Loss) else keras.losses.get(loss)
-            reconstruction = self.reconstruct(x, batch_size=batch_size).reshape(len(x), -1, 1).astype(dtype)
-            elements = keras.ops.convert_to_numpy(function(targets[..., None], reconstruction))
-        elements = elements.reshape(len(x), -1)
-        return elements.mean(axis=1) if reduction == "mean" else elements.sum(axis=1)
+            elements = elements.reshape(len(x), -1)
+            return elements.mean(axis=1) if reduction == "mean" else elements.sum(axis=1)
+        # Any other loss sees each example whole and the model's output tensor, as in `evaluate`: a loss of the
+        # last axis (categorical cross-entropy, cosine similarity) is not the mean of its values on single
+        # elements, and on TensorFlow Keras' cross-entropies read the logits a sigmoid's or softmax's output keeps.
+        function = loss.call if isinstance(loss, keras.losses.Loss) else keras.losses.get(
+            "binary_crossentropy" if loss == _DEFAULT_LOSS else loss)  # `call`: before any reduction over the batch
+        means = []
+        for rows, output in self._outputs_of_call(x, batch_size):
+            output = ops.convert_to_tensor(output, dtype=dtype)  # as Keras' `Loss.__call__` converts it
+            values = ops.convert_to_numpy(function(ops.convert_to_tensor(y[rows], dtype=dtype), output))
+            if values.ndim == 0 or values.shape[0] != output.shape[0]:
+                raise ValueError(
+                    f"Expected `loss` to give one value per example or more (as Keras' losses give one per example "
+                    f"and position but the last axis), so that `reconstruction_error()` can tell examples apart. "
+                    f"Received: loss={loss!r} giving values of shape {values.shape} for {output.shape[0]} examples"
+                )
+            means.append(values.reshape(len(values), -1).mean(axis=1))
+        means = np.concatenate(means)
+        # The sum over an example's elements: for a loss of each element (mse, binary cross-entropy), whose
+        # value at a position is the mean over the last axis, that sum is the mean times the example's size.
+        return means if reduction == "mean" else means * np.asarray(math.prod(self.sample_shape), dtype=means.dtype)
 
     def _logits_of_call(self, x: np.ndarray, batch_size: int | None) -> np.ndarray:
         """The logits `compute_loss` takes for the output of a user's `call`, batch by batch.
@@ -568,13 +587,18 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
         the exact ones, left beside it), or change it (a layer after the
         decoder: then the logits of its clipped probabilities), as in training.
         """
-        batch_size = _engine.DEFAULT_BATCH_SIZE if batch_size is None else _validation.batch_size(batch_size)
         parts = []
-        for start in range(0, len(x), batch_size):
-            output = self(x[start:start + batch_size], training=False)
+        for _, output in self._outputs_of_call(x, batch_size):
             logits = self._logits.take(output)
             parts.append(keras.ops.convert_to_numpy(_probability_logits(output) if logits is None else logits))
         return np.concatenate(parts)
+
+    def _outputs_of_call(self, x: np.ndarray, batch_size: int | None):
+        """`(rows, self(x[rows], training=False))` batch by batch: each output the backend tensor a loss gets."""
+        batch_size = _engine.DEFAULT_BATCH_SIZE if batch_size is None else _validation.batch_size(batch_size)
+        for start in range(0, len(x), batch_size):
+            rows = slice(start, start + batch_size)
+            yield rows, self(x[rows], training=False)
 
     def _require_built(self, method: str) -> None:
         if not self.built:
