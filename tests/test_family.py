@@ -1547,17 +1547,30 @@ def test_anomaly_detector_save_through_a_folder_yet_to_be_made_refuses_the_file_
 
 
 @pytest.mark.parametrize("dtype", [None, "mixed_float16"])
-def test_the_sparsity_penalty_is_keras_l1_activity_regularizer_of_the_code_in_its_dtype(dtype):
-    # Keras' activity regularizer: l1 * sum(|code|) / batch, computed in the code's dtype (float16 under
-    # mixed precision, the batch size cast to it too).
+def test_the_sparsity_penalty_is_keras_l1_activity_regularizer_of_the_code_in_the_losss_dtype(dtype):
+    # Keras' activity regularizer: l1 * sum(|code|) / batch, computed in Keras' loss dtype (float32 under mixed
+    # precision, where the code is float16: a float16 penalty cannot be added to the compiled loss).
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2, sparsity=0.01, dtype=dtype)
     ae(_FLAT[:5], training=True)
     (penalty,) = ae.losses
-    code = ae.encoder(_FLAT[:5])
+    code = keras.ops.cast(ae.encoder(_FLAT[:5]), "float32")
     loss = keras.regularizers.L1(0.01)(code)
     expected = keras.ops.divide_no_nan(loss, keras.ops.cast(5, loss.dtype))
-    assert keras.backend.standardize_dtype(penalty.dtype) == keras.backend.standardize_dtype(code.dtype)
+    assert keras.backend.standardize_dtype(penalty.dtype) == "float32"
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(penalty), keras.ops.convert_to_numpy(expected))
+
+
+@pytest.mark.parametrize("model", ["autoencoder", "adversarial"])
+def test_a_sparse_model_trains_and_evaluates_under_mixed_precision(model):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        cls = tfae.AutoEncoder if model == "autoencoder" else tfae.AdversarialAutoEncoder
+        ae = cls(input_shape=(6,), latent_dim=2, sparsity=0.01)
+        ae.compile()
+        history = ae.fit(_FLAT, epochs=2, batch_size=8, verbose=0)
+        assert np.isfinite(history.history["loss"]).all() and np.isfinite(ae.evaluate(_FLAT, verbose=0)).all()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 @pytest.mark.parametrize("loss", ["mse", keras.losses.MeanAbsoluteError(), lambda y, p: keras.ops.abs(y - p)],

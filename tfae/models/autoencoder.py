@@ -285,8 +285,14 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
         return inputs if self.corruption is None else self.corruption(inputs, training=training)
 
     def _penalize(self, code) -> None:
-        """The sparsity penalty of `code`, added as a loss (not on symbolic tensors: nothing to add then)."""
+        """The sparsity penalty of `code`, added as a loss (not on symbolic tensors: nothing to add then).
+
+        Computed in Keras' loss dtype (`floatx`): under mixed precision a float16 penalty could not be added
+        to the float32 compiled loss (Keras' own L1 activity regularizer fails there), and its sum over a
+        large batch could overflow float16.
+        """
         if self.sparsity and not _validation.is_symbolic(code):
+            code = ops.cast(code, keras.config.floatx())
             batch = ops.cast(ops.shape(code)[0], code.dtype)
             self.add_loss(self.sparsity * ops.sum(ops.abs(code)) / batch)
 
