@@ -492,6 +492,47 @@ def test_gan_refuses_real_samples_of_another_shape_with_the_expected_shape():
         _gan().build((None, 5))
 
 
+def _built_dense(units, inputs):
+    layer = keras.layers.Dense(units)
+    layer.build((None, inputs))
+    return layer
+
+
+def _layer_of_spec(shape):
+    layer = keras.layers.Dense(6)
+    layer.input_spec = keras.InputSpec(shape=shape)  # a whole shape, as some custom layers state it
+    return layer
+
+
+@pytest.mark.parametrize("generator", [
+    lambda: tfae.AutoEncoder(input_shape=(6,), latent_dim=3, hidden_units=(4,)).decoder,
+    lambda: keras.Sequential([keras.Input((3,)), keras.layers.Dense(6)], name="generator"),
+    lambda: _built_dense(6, 3),
+    lambda: _layer_of_spec((None, 3)),
+], ids=["trained_decoder", "sequential", "built_dense", "input_spec_shape"])
+def test_gan_refuses_a_latent_dim_other_than_the_generators_code_size_naming_both(generator):
+    generator = generator()
+    with pytest.raises(ValueError) as caught:
+        tfae.GAN(generator, keras.layers.Dense(1), latent_dim=5)
+    assert str(caught.value) == (f"Expected `latent_dim` to be the size of the codes generator {generator.name!r} "
+                                 "takes (3). Received: latent_dim=5")
+
+
+def test_gan_names_latent_dim_when_a_generator_without_an_input_spec_fails_on_its_codes():
+    class ThreeOnly(keras.layers.Layer):
+        def call(self, codes):
+            if codes.shape[-1] != 3:
+                raise ValueError("three-dimensional codes only")
+            return codes
+
+    with pytest.raises(ValueError) as caught:
+        tfae.GAN(ThreeOnly(name="three"), keras.layers.Dense(1), latent_dim=5)
+    assert str(caught.value) == ("Expected a generator that takes codes of shape (batch_size, latent_dim). Received: "
+                                 "latent_dim=5, on which generator 'three' failed (the error above)")
+    assert "three-dimensional codes only" in str(caught.value.__cause__)
+    assert tfae.GAN(ThreeOnly(), keras.layers.Dense(1), latent_dim=3).sample_shape == (3,)
+
+
 @pytest.mark.parametrize("call", [
     lambda: _gan().generate(4, batch_size=0),
     lambda: tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2).sample(4, batch_size=0),

@@ -41,7 +41,8 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
         generator: a Keras layer mapping codes `(n, latent_dim)` to samples.
         discriminator: a Keras layer mapping samples to one logit each,
             `(n, 1)`, with no sigmoid.
-        latent_dim: size of the generator's codes, drawn from N(0, I).
+        latent_dim: size of the generator's codes, drawn from N(0, I); for a
+            built generator (`ae.decoder`), the code size it takes.
         seed: int or None. Seed of the code noise in training.
         **kwargs: base model arguments (`name`, `dtype`, `trainable`).
 
@@ -80,6 +81,12 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
         generator = _validation.layer(generator, "generator")
         discriminator = _validation.layer(discriminator, "discriminator")
         latent_dim = _validation.positive_int(latent_dim, "latent_dim")
+        expected = _code_size(generator)
+        if expected is not None and expected != latent_dim:
+            raise ValueError(
+                f"Expected `latent_dim` to be the size of the codes generator {generator.name!r} takes "
+                f"({expected}). Received: latent_dim={latent_dim}"
+            )
         seed = _validation.seed(seed)
         kwargs.setdefault("name", "gan")
         super().__init__(**kwargs)
@@ -99,7 +106,13 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
             self.build(self._generated_shape())
 
     def _generated_shape(self) -> tuple[int | None, ...]:
-        samples = self.generator(keras.KerasTensor((None, self.latent_dim), dtype=self.compute_dtype))
+        try:
+            samples = self.generator(keras.KerasTensor((None, self.latent_dim), dtype=self.compute_dtype))
+        except (ValueError, TypeError) as error:  # a generator whose code size no input spec states
+            raise ValueError(
+                f"Expected a generator that takes codes of shape (batch_size, latent_dim). Received: "
+                f"latent_dim={self.latent_dim}, on which generator {self.generator.name!r} failed (the error above)"
+            ) from error
         return tuple(samples.shape)
 
     def build(self, input_shape) -> None:
@@ -186,3 +199,18 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects=None):
         return cls(**deserialized(config, ("generator", "discriminator"), custom_objects))
+
+
+def _code_size(generator: keras.layers.Layer) -> int | None:
+    """The code size a built generator states (its one input's last axis), or None where it states none."""
+    inputs = getattr(generator, "inputs", None) if isinstance(generator, keras.Model) else None
+    if inputs is not None and len(inputs) == 1:
+        return inputs[0].shape[-1]
+    spec = generator.input_spec
+    if isinstance(spec, (list, tuple)):
+        spec = spec[0] if len(spec) == 1 else None
+    if spec is None:
+        return None
+    if spec.shape is not None:
+        return spec.shape[-1]
+    return (spec.axes or {}).get(-1)
