@@ -518,6 +518,25 @@ def test_gan_refuses_a_latent_dim_other_than_the_generators_code_size_naming_bot
                                  "takes (3). Received: latent_dim=5")
 
 
+def test_gan_refuses_real_samples_its_sigmoid_generator_cannot_produce():
+    gan = _gan()
+    gan.compile()
+    pixels = (_FLAT * 255).astype(np.uint8)
+    with pytest.raises(ValueError) as caught:
+        gan.fit(pixels, epochs=1, verbose=0)
+    low, high = pixels.min(), pixels.max()
+    assert str(caught.value) == (f"Expected real samples in [0, 1], the range of generator {gan.generator.name!r}'s "
+                                 f"sigmoid output. Received: x with values in [{low:g}, {high:g}] (dtype uint8). "
+                                 "Scale images to [0, 1] first (for example `x / 255`).")
+    for below in (-0.5, 1.5):  # either side of the range
+        with pytest.raises(ValueError, match=r"Received: x with values in"):
+            gan.fit(_FLAT + below, epochs=1, verbose=0)
+    gan.fit(pixels / 255.0, epochs=1, verbose=0)  # scaled: trains
+    linear = tfae.GAN(tfae.Decoder((6,), output_activation=None), keras.layers.Dense(1), latent_dim=2)
+    linear.compile()
+    linear.fit(_FLAT * 2 - 1, epochs=1, verbose=0)  # a generator of any range takes samples of any range
+
+
 def test_gan_names_latent_dim_when_a_generator_without_an_input_spec_fails_on_its_codes():
     class ThreeOnly(keras.layers.Layer):
         def call(self, codes):

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from tfae import _engine, _validation
+from tfae.layers import OutputActivation
 from tfae.models._adversarial import TwoPlayers, check_discriminator, discriminate
 from tfae.models._building import BuiltAfterInit, build_called_layers, compile_for_loading
 from tfae.models._config import deserialized, serialized
@@ -127,6 +128,29 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
         self.sample_shape = tuple(generated[1:])
         self.built = True
         build_called_layers(self, generated, own=(self.generator, self.discriminator))
+
+    def fit(self, x=None, *args, **kwargs):
+        """Trains the GAN on real samples `x`: `keras.Model.fit`, as for every tfae model.
+
+        Real samples a sigmoid generator (a tfae decoder's default) cannot
+        produce, such as 0-255 pixels, are refused: the discriminator would
+        tell them apart from any generated sample, and nothing would be learnt.
+        """
+        self._check_real_range(x)
+        return super().fit(x, *args, **kwargs)
+
+    def _check_real_range(self, x: Any) -> None:
+        if not (isinstance(self.generator, OutputActivation) and self.generator.output_is_sigmoid):
+            return
+        if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.size):
+            return  # other data, empty or not numbers: `fit`'s own checks answer
+        low, high = _validation.value_range(x)
+        if low < 0.0 or high > 1.0:
+            raise ValueError(
+                f"Expected real samples in [0, 1], the range of generator {self.generator.name!r}'s sigmoid "
+                f"output. Received: x with values in [{low:g}, {high:g}] (dtype {x.dtype}). Scale images to "
+                "[0, 1] first (for example `x / 255`)."
+            )
 
     def call(self, inputs, training=None):
         codes = keras.random.normal((keras.ops.shape(inputs)[0], self.latent_dim), dtype=self.compute_dtype,
