@@ -192,11 +192,28 @@ def test_a_users_autoencoder_subclass_can_be_tuned(tmp_path, tiny, hypermodel):
                                 r"by 0\.1\)\. Received: max_dropout=0\.05$"),
         ({"learning_rates": (1e-2, 1e-4)}, "Received: learning_rates="),
         ({"losses": ("hinge",)}, "Received: losses="),
+        ({"dtype": "float17"}, r"^Expected `dtype` to be a Keras dtype policy or its name \(\"float32\", "
+                               r"\"mixed_float16\", \.\.\.\), or None\. Received: dtype='float17'$"),
     ],
 )
 def test_bad_search_space_arguments_get_a_clear_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
         tuning.AutoEncoderHyperModel(input_shape=(784,), **kwargs)
+
+
+def test_a_dtype_policy_given_to_the_hypermodel_holds_in_every_trial_though_keras_tuner_clears_the_session(
+        tmp_path, tiny):
+    # keras-tuner's clear_session() before each trial resets a global policy; the hypermodel's own holds.
+    x_train, x_val = tiny
+    hypermodel = tiny_hypermodel(dtype="mixed_float16")
+    built = hypermodel.build(kt.HyperParameters())
+    assert built.dtype_policy.name == "mixed_float16"
+    assert isinstance(built.optimizer, keras.optimizers.LossScaleOptimizer)  # Keras' choice for that policy
+    tuner = kt.RandomSearch(hypermodel, objective="val_loss", max_trials=1, directory=str(tmp_path), seed=1)
+    tuner.search(x_train, validation_data=x_val, epochs=1, batch_size=32, verbose=0)
+    assert all_completed(tuner) == ["COMPLETED"]
+    assert tuner.get_best_models(1)[0].dtype_policy.name == "mixed_float16"
+    assert tiny_hypermodel().build(kt.HyperParameters()).dtype_policy.name == "float32"  # None: the global one
 
 
 def test_cli_tune_writes_best_hyperparameters_model_and_trials(tmp_path):

@@ -73,6 +73,10 @@ class AutoEncoderHyperModel(kt.HyperModel):
             when you search over both, use `objective="val_mse"` (every model
             reports MSE) instead of `"val_loss"`.
         output_activation: the reconstruction's activation (fixed).
+        dtype: the models' dtype policy (fixed), e.g. `"mixed_float16"`;
+            None for Keras' global policy. keras-tuner clears Keras' session
+            before each trial, which resets a global policy set with
+            `keras.mixed_precision.set_global_policy`: give it here instead.
         name, tunable: as for `keras_tuner.HyperModel`.
 
     Example:
@@ -98,6 +102,7 @@ class AutoEncoderHyperModel(kt.HyperModel):
         learning_rates: tuple[float, float] = (1e-4, 1e-2),
         losses: Sequence[str] = ("sigmoid_cross_entropy",),
         output_activation: str | None = "sigmoid",
+        dtype: str | keras.DTypePolicy | None = None,
         name: str | None = None,
         tunable: bool = True,
     ) -> None:
@@ -134,6 +139,13 @@ class AutoEncoderHyperModel(kt.HyperModel):
                 raise ValueError(f"Expected `losses` among {list(_LOSSES)}. Received: losses={losses!r}")
         _validation.activation(output_activation, "output_activation")
         self.output_activation = output_activation
+        if dtype is not None:
+            try:
+                keras.dtype_policies.get(dtype)
+            except (ValueError, TypeError) as error:
+                raise ValueError("Expected `dtype` to be a Keras dtype policy or its name (\"float32\", "
+                                 f"\"mixed_float16\", ...), or None. Received: dtype={dtype!r}") from error
+        self.dtype = dtype
 
     def _default_learning_rate(self) -> float:
         low, high = self.learning_rates
@@ -175,6 +187,7 @@ class AutoEncoderHyperModel(kt.HyperModel):
             activation=activation,
             output_activation=self.output_activation,
             dropout=round(dropout, 6),
+            dtype=self.dtype,
         )
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["mse"])
         # Building the optimizer now lets keras-tuner's weight checkpoints restore
