@@ -54,7 +54,8 @@ PYTEST_ARGS: dict[str, list[str]] = {
 # All of them (about 90 cases of a few seconds) made a surviving mutant cost minutes; the README's slow
 # suite runs them all.
 ENGINE_CONFORMANCE = (
-    "defaults", "steps_recorded", "shuffle_false_partial_last_batch", "targets", "validation_weighted",
+    "defaults", "steps_recorded", "shuffle_false_partial_last_batch", "targets", "sample_weight_targets",
+    "validation_weighted",
     "validation_split_weighted", "sample_weight", "initial_epoch", "steps_per_epoch", "backup_and_restore",
     "stop_training_mid_epoch", "train_on_batch_from_callback", "stop_training_at_epoch_begin",
     "batch_hook_installed_in_set_model", "fit_inside_a_callback", "steps_per_execution_recorded", "no_jit",

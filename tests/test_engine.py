@@ -844,3 +844,13 @@ def test_infer_names_its_argument_in_the_refusal_of_a_dataset():
     with pytest.raises(ValueError, match=r"Received: z yielding an element of shape \(2,\)"):
         inference.infer(types.SimpleNamespace(), "decode", tfae.Decoder((6,)), Batches(), name="z", feature_shape=(2,),
                         batch_size=None)
+
+
+def test_a_weighted_data_set_keeps_its_own_targets():
+    # A denoiser's (noisy, clean, weights): the engine's steps and Keras' validation data both take this form.
+    from tfae._engine.boundary import pack
+
+    x, y, w = np.zeros((2, 3)), np.ones((2, 3)), np.ones(2)
+    packed = pack(x, y, w)
+    assert packed[0] is x and packed[1] is y and packed[2] is w
+    assert pack(x, None, w)[1] is x and pack(x, y, None)[1] is y and pack(x, None, None) is x
