@@ -250,6 +250,14 @@ def test_on_tensorflow_without_a_strategy_the_engine_compiles_with_xla():
     assert training.default_jit_compile() is True
 
 
+def test_under_a_tensorflow_strategy_the_default_leaves_xla_to_keras_auto():
+    # XLA cannot reach variables mirrored on other devices; the choice must be Keras' own "auto", not a truthy
+    # string Keras would take for True.
+    tf = pytest.importorskip("tensorflow")
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        assert training.default_jit_compile("tensorflow") == "auto"
+
+
 def test_xla_by_default_on_tensorflow_and_jax_and_keras_choice_on_pytorch():
     assert training.default_jit_compile() == training.default_jit_compile(BACKEND)
     assert [training.default_jit_compile(backend) for backend in ("tensorflow", "jax", "torch")] == [True, True, "auto"]
