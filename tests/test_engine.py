@@ -755,7 +755,20 @@ class _AuxiliaryLoss(tfae.AutoEncoder):
         return super().call(inputs, training=training, **kwargs)
 
 
-_BUILT_IN_A_STEP = r"Received: layers first called in a training step: \['aux'\]"
+class _Noisy(tfae.AutoEncoder):
+    """A subclass with a layer without weights that only training calls (as a noise layer)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.noise = keras.layers.Lambda(lambda inputs: inputs * 1.0, name="noise")
+
+    def call(self, inputs, training=None, **kwargs):
+        if training:
+            inputs = self.noise(inputs)
+        return super().call(inputs, training=training, **kwargs)
+
+
+_BUILT_IN_A_STEP = r"Received: layers built during fit: \['aux'\]"
 
 
 @pytest.mark.skipif(BACKEND == "tensorflow", reason="TensorFlow builds such a layer in the first step and trains it")
@@ -797,9 +810,14 @@ def test_a_layer_no_step_calls_leaves_fit_as_keras_runs_it_on_every_backend():
 
 @pytest.mark.parametrize("backend", ["jax", "torch", "tensorflow"])
 @pytest.mark.parametrize("fails", [True, False], ids=["keras_fails", "keras_returns"])
-def test_the_error_for_a_layer_built_in_a_step_is_raised_where_that_backend_breaks(monkeypatch, backend, fails):
-    """The rule of `_keras_loop`, on any backend's process: JAX breaks whether or not Keras' fit returns,
-    PyTorch when it raises; TensorFlow trains such a layer."""
+@pytest.mark.parametrize("traced", [True, False], ids=["traced_weights", "concrete_weights"])
+def test_the_error_for_a_layer_built_in_a_step_is_raised_where_that_backend_breaks(monkeypatch, backend, fails,
+                                                                                   traced):
+    """The rule of `_keras_loop`, on any backend's process: a failed fit after a layer got weights, on JAX and
+    PyTorch; on JAX also a fit that returned with weights a traced step made (leaked tracers); never on
+    TensorFlow, which trains such a layer."""
+    from tfae._engine import jax as jax_engine
+
     ae = _AuxiliaryLoss(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
 
     def keras_fit():
@@ -809,7 +827,9 @@ def test_the_error_for_a_layer_built_in_a_step_is_raised_where_that_backend_brea
         return "history"
 
     monkeypatch.setattr(keras.backend, "backend", lambda: backend)
-    if backend == "tensorflow" or (backend == "torch" and not fails):
+    monkeypatch.setattr(jax_engine, "is_traced", lambda value: traced)
+    breaks = backend != "tensorflow" and (fails or (backend == "jax" and traced))
+    if not breaks:
         if fails:
             with pytest.raises(RuntimeError, match="Keras' own error"):
                 training._keras_loop(ae, keras_fit)
@@ -823,15 +843,39 @@ def test_the_error_for_a_layer_built_in_a_step_is_raised_where_that_backend_brea
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_keras_own_error_stands_when_no_layer_was_built_in_the_step(monkeypatch, backend):
-    ae = _AuxiliaryLoss(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+@pytest.mark.parametrize("builds", [False, True], ids=["nothing_built", "weightless_layer_built"])
+def test_keras_own_error_stands_when_no_layer_got_weights_during_fit(monkeypatch, backend, builds):
+    ae = _Noisy(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
 
     def keras_fit():
-        raise RuntimeError("Keras' own error")
+        if builds:
+            ae.noise.build((None, 6))  # built in the step, without weights
+        raise RuntimeError("the user's disk is full")
 
     monkeypatch.setattr(keras.backend, "backend", lambda: backend)
-    with pytest.raises(RuntimeError, match="Keras' own error"):
+    with pytest.raises(RuntimeError, match="the user's disk is full"):
         training._keras_loop(ae, keras_fit)
+
+
+def test_a_weightless_layer_only_training_calls_trains_on_every_backend():
+    # Keras builds it inside the step harmlessly (no weights): no error, as plain Keras trains it.
+    ae = _Noisy(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+    ae.compile(optimizer="sgd")
+    history = ae.fit(np.random.default_rng(0).random((16, 6), dtype=np.float32), epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2 and int(ae.optimizer.iterations) == 4
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow distribution strategy")
+@pytest.mark.parametrize("more", [{}, {"steps_per_epoch": 2}], ids=["fast_path", "keras_loop"])
+def test_fit_builds_a_model_made_in_a_strategys_scope_in_that_scope(more):
+    tf = pytest.importorskip("tensorflow")
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        ae = tfae.AutoEncoder(latent_dim=2, hidden_units=(4,), decoder=tfae.Decoder((6,), hidden_units=(4,)))
+        ae.compile(optimizer="sgd", loss="mse")
+    assert not ae.built
+    ae.fit(np.random.default_rng(0).random((32, 6), dtype=np.float32), epochs=1, batch_size=8, verbose=0, **more)
+    assert all(type(weight.value).__name__ == "MirroredVariable" for weight in ae.weights)
 
 
 def test_infer_calls_the_layer_on_a_backend_tensor_and_hands_back_its_tensor():

@@ -370,7 +370,7 @@ def test_interpolate_and_reconstruction_error_name_the_argument_they_refuse():
     ("mse", lambda y, p: (y - p) ** 2),
     ("mae", lambda y, p: np.abs(y - p)),
 ])
-def test_reconstruction_error_of_another_loss_applies_it_element_by_element(loss, elementwise):
+def test_reconstruction_error_of_a_loss_of_each_element_is_its_mean_or_sum_over_the_elements(loss, elementwise):
     ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
     ae.compile(loss=loss)
     y = np.random.default_rng(2).uniform(size=(5, 6)).astype(np.float32)
@@ -525,9 +525,11 @@ def test_gan_refuses_real_samples_its_sigmoid_generator_cannot_produce():
     with pytest.raises(ValueError) as caught:
         gan.fit(pixels, epochs=1, verbose=0)
     low, high = pixels.min(), pixels.max()
-    assert str(caught.value) == (f"Expected real samples in [0, 1], the range of generator {gan.generator.name!r}'s "
-                                 f"sigmoid output. Received: x with values in [{low:g}, {high:g}] (dtype uint8). "
-                                 "Scale images to [0, 1] first (for example `x / 255`).")
+    assert str(caught.value) == ("Expected real samples in [0, 1], the range of the sigmoid output of generator "
+                                 f"{gan.generator.name!r}. Received: x with values in [{low:g}, {high:g}] (dtype "
+                                 "uint8). Scale images to [0, 1] first (for example `x / 255`).")
+    with pytest.raises(ValueError, match="finite values only"):  # fit's own message for what is not a number
+        gan.fit(np.where(_FLAT > 0.5, np.inf, _FLAT).astype(np.float32), epochs=1, verbose=0)
     for below in (-0.5, 1.5):  # either side of the range
         with pytest.raises(ValueError, match=r"Received: x with values in"):
             gan.fit(_FLAT + below, epochs=1, verbose=0)

@@ -210,7 +210,12 @@ def test_a_dtype_policy_given_to_the_hypermodel_holds_in_every_trial_though_kera
     assert built.dtype_policy.name == "mixed_float16"
     assert isinstance(built.optimizer, keras.optimizers.LossScaleOptimizer)  # Keras' choice for that policy
     tuner = kt.RandomSearch(hypermodel, objective="val_loss", max_trials=1, directory=str(tmp_path), seed=1)
-    tuner.search(x_train, validation_data=x_val, epochs=1, batch_size=32, verbose=0)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        tuner.search(x_train, validation_data=x_val, epochs=1, batch_size=32, verbose=0)
+        assert keras.mixed_precision.global_policy().name == "float32"  # what keras-tuner's clear_session did
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     assert all_completed(tuner) == ["COMPLETED"]
     assert tuner.get_best_models(1)[0].dtype_policy.name == "mixed_float16"
     assert tiny_hypermodel().build(kt.HyperParameters()).dtype_policy.name == "float32"  # None: the global one

@@ -109,6 +109,11 @@ class _Dispatcher:
         return self.keras_function(state, data)
 
 
+def is_traced(value: Any) -> bool:
+    """Whether `value` is a JAX tracer: a variable made inside a traced step holds one after the step."""
+    return isinstance(value, jax.core.Tracer)
+
+
 def to_numpy(result: jax.Array) -> np.ndarray:
     """A result as numpy: on the CPU a read-only view of JAX's buffer, not Keras' copy of it."""
     return np.asarray(result)

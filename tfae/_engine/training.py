@@ -34,6 +34,7 @@ Keras' own `fit` unchanged.
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib
 import math
 from collections.abc import Callable
@@ -294,9 +295,12 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     if arrays and arguments["batch_size"] is not None:
         _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
     if arrays and not model.built:
-        # As Keras' first step would: then `_trainer` sees every layer, and a layer only a training step builds
-        # is told apart from the rest (`_keras_loop`).
-        model.build((None, *x.shape[1:]))
+        # As Keras' first step would, and where (in a TensorFlow strategy's scope, so the variables are
+        # mirrored): then `_trainer` sees every layer, and a layer only a training step builds is told apart
+        # from the rest (`_keras_loop`).
+        strategy = getattr(model, "distribute_strategy", None)  # TensorFlow models only
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            model.build((None, *x.shape[1:]))
     trainer = None
     plain_epochs = (
         arguments["class_weight"] is None
@@ -348,13 +352,15 @@ def unbuilt_layers(model: keras.Model) -> list:
 
 
 def _keras_loop(model: keras.Model, keras_fit: Callable[[], Any]):
-    """`keras_fit()`, with a clear error where JAX or PyTorch had to build a layer inside a training step.
+    """`keras_fit()`, with a clear error where JAX or PyTorch met a layer that got weights during `fit`.
 
     Keras builds a layer only training calls in the first step, after the
     optimizer. TensorFlow then trains it; PyTorch fails with "Unknown
     variable", and JAX leaves the layer's weights as leaked tracers, which fail
     at their first use (or the next step) with a message that names neither
-    the layer nor the cure.
+    the layer nor the cure. A layer a callback builds fails the next step the
+    same way. Layers without weights (a `Lambda`, noise) are built in a step
+    harmlessly and are left alone.
     """
     backend = keras.backend.backend()
     unbuilt = unbuilt_layers(model) if backend in ("jax", "torch") else []
@@ -363,21 +369,26 @@ def _keras_loop(model: keras.Model, keras_fit: Callable[[], Any]):
     try:
         history = keras_fit()
     except Exception as error:
-        if any(layer.built for layer in unbuilt):
-            raise ValueError(_built_in_a_step(model, unbuilt, backend)) from error
+        # A layer that gained weights during `fit`: the optimizer was built without them, and the step fails.
+        if any(layer.weights for layer in unbuilt):
+            raise ValueError(_built_in_a_step(model, [layer for layer in unbuilt if layer.weights], backend)) from error
         raise
-    if backend == "jax" and any(layer.built for layer in unbuilt):
-        raise ValueError(_built_in_a_step(model, unbuilt, backend))
+    if backend == "jax":  # no failure yet, but the weights made inside the traced step hold leaked tracers
+        from tfae._engine.jax import is_traced
+
+        leaked = [layer for layer in unbuilt if any(is_traced(weight.value) for weight in layer.weights)]
+        if leaked:
+            raise ValueError(_built_in_a_step(model, leaked, backend))
     return history
 
 
-def _built_in_a_step(model: keras.Model, unbuilt: list, backend: str) -> str:
-    names = [layer.name for layer in unbuilt if layer.built]
+def _built_in_a_step(model: keras.Model, layers: list, backend: str) -> str:
+    names = [layer.name for layer in layers]
     return (
         f"Expected every layer of model {model.name!r} to be built before `fit`: the {backend} backend cannot "
-        f"build a layer inside a training step, after the optimizer. Build it in the model's `build()` (for "
-        f"example `self.layer.build(input_shape)`), or call it in `call()` whatever `training` is. "
-        f"Received: layers first called in a training step: {names}"
+        f"train a layer that gets its weights during `fit` (in a training step, or a callback), after the "
+        f"optimizer. Build it in the model's `build()` (for example `self.layer.build(input_shape)`), or call it "
+        f"in `call()` whatever `training` is. Received: layers built during fit: {names}"
     )
 
 

@@ -132,9 +132,10 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
     def fit(self, x=None, *args, **kwargs):
         """Trains the GAN on real samples `x`: `keras.Model.fit`, as for every tfae model.
 
-        Real samples a sigmoid generator (a tfae decoder's default) cannot
-        produce, such as 0-255 pixels, are refused: the discriminator would
-        tell them apart from any generated sample, and nothing would be learnt.
+        Real samples given as an array that a sigmoid generator (a tfae
+        decoder's default) cannot produce, such as 0-255 pixels, are refused:
+        the discriminator would tell them apart from any generated sample, and
+        nothing would be learnt.
         """
         self._check_real_range(x)
         return super().fit(x, *args, **kwargs)
@@ -145,11 +146,11 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
         if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.size):
             return  # other data, empty or not numbers: `fit`'s own checks answer
         low, high = _validation.value_range(x)
-        if low < 0.0 or high > 1.0:
+        if np.isfinite([low, high]).all() and (low < 0.0 or high > 1.0):  # NaN, inf: `fit`'s own message
             raise ValueError(
-                f"Expected real samples in [0, 1], the range of generator {self.generator.name!r}'s sigmoid "
-                f"output. Received: x with values in [{low:g}, {high:g}] (dtype {x.dtype}). Scale images to "
-                "[0, 1] first (for example `x / 255`)."
+                f"Expected real samples in [0, 1], the range of the sigmoid output of generator "
+                f"{self.generator.name!r}. Received: x with values in [{low:g}, {high:g}] (dtype {x.dtype}). "
+                "Scale images to [0, 1] first (for example `x / 255`)."
             )
 
     def call(self, inputs, training=None):
