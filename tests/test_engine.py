@@ -906,3 +906,10 @@ def test_a_weighted_data_set_keeps_its_own_targets():
     packed = pack(x, y, w)
     assert packed[0] is x and packed[1] is y and packed[2] is w
     assert pack(x, None, w)[1] is x and pack(x, y, None)[1] is y and pack(x, None, None) is x
+
+
+def test_sample_weights_as_a_backend_tensor_reach_keras_as_given():
+    from tfae._engine.boundary import _weights
+
+    weights = keras.ops.convert_to_tensor(np.ones(4, np.float32))
+    assert _weights(weights, "sample_weight") is weights  # Keras' own adapter takes the backend's tensors
