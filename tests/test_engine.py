@@ -866,15 +866,19 @@ def test_a_weightless_layer_only_training_calls_trains_on_every_backend():
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow distribution strategy")
-@pytest.mark.parametrize("more", [{}, {"steps_per_epoch": 2}], ids=["fast_path", "keras_loop"])
-def test_fit_builds_a_model_made_in_a_strategys_scope_in_that_scope(more):
+@pytest.mark.parametrize("more", [{}, {"steps_per_epoch": 2}, None], ids=["fast_path", "keras_loop", "encode"])
+def test_fit_and_encode_build_a_model_made_in_a_strategys_scope_in_that_scope(more):
     tf = pytest.importorskip("tensorflow")
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
         ae = tfae.AutoEncoder(latent_dim=2, hidden_units=(4,), decoder=tfae.Decoder((6,), hidden_units=(4,)))
         ae.compile(optimizer="sgd", loss="mse")
     assert not ae.built
-    ae.fit(np.random.default_rng(0).random((32, 6), dtype=np.float32), epochs=1, batch_size=8, verbose=0, **more)
+    x = np.random.default_rng(0).random((32, 6), dtype=np.float32)
+    if more is None:
+        ae.encode(x)  # tfae's own inference builds it too, as Keras' predict would
+    else:
+        ae.fit(x, epochs=1, batch_size=8, verbose=0, **more)
     assert all(type(weight.value).__name__ == "MirroredVariable" for weight in ae.weights)
 
 

@@ -14,10 +14,11 @@ cannot reproduce exactly to Keras' own loop (docs/keras.md).
 
 from tfae._engine.boundary import check_data, check_unit_targets, check_validation_data, keras_targets
 from tfae._engine.inference import DEFAULT_BATCH_SIZE, dataset_inputs, infer, is_batches
-from tfae._engine.training import default_jit_compile, fit, forget, make_train_function
+from tfae._engine.training import build, default_jit_compile, fit, forget, make_train_function
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "build",
     "check_data",
     "check_unit_targets",
     "check_validation_data",

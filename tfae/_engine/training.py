@@ -295,12 +295,9 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     if arrays and arguments["batch_size"] is not None:
         _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
     if arrays and not model.built:
-        # As Keras' first step would, and where (in a TensorFlow strategy's scope, so the variables are
-        # mirrored): then `_trainer` sees every layer, and a layer only a training step builds is told apart
-        # from the rest (`_keras_loop`).
-        strategy = getattr(model, "distribute_strategy", None)  # TensorFlow models only
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model.build((None, *x.shape[1:]))
+        # As Keras' first step would: then `_trainer` sees every layer, and a layer only a training step builds
+        # is told apart from the rest (`_keras_loop`).
+        build(model, (None, *x.shape[1:]))
     trainer = None
     plain_epochs = (
         arguments["class_weight"] is None
@@ -344,6 +341,14 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
 def _streamable(model: keras.Model, x: Any, y: Any, sample_weight: Any) -> bool:
     """Whether `fit(x)` may stream: a dataset whose elements hold their own targets, one step per execution."""
     return _validation.is_dataset(x) and y is None and sample_weight is None and model.steps_per_execution == 1
+
+
+def build(model: keras.Model, input_shape: tuple[int | None, ...]) -> None:
+    """`model.build(input_shape)` where Keras' loops would build it: in the TensorFlow strategy's scope the
+    model was made in, so its variables are mirrored (other backends have no such scope)."""
+    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow models only
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model.build(input_shape)
 
 
 def unbuilt_layers(model: keras.Model) -> list:

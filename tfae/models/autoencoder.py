@@ -417,7 +417,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
             x = _engine.dataset_inputs(x, feature_shape=self.sample_shape)
         if not self.built:
             shape = getattr(x, "shape", None) or np.shape(np.asarray(x))
-            self.build((None,) + tuple(shape[1:]))
+            _engine.build(self, (None,) + tuple(shape[1:]))
         return x
 
     def encode(self, x: Any, *, batch_size: int | None = None):
