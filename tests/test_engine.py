@@ -787,6 +787,73 @@ def test_a_layer_first_called_in_a_training_step_gets_an_error_naming_it_on_jax_
         ae.fit(x, epochs=epochs, batch_size=batch_size, verbose=0, **more)
 
 
+class _AuxiliaryEncoder(keras.layers.Layer):
+    """An encoder whose own `build()` leaves out a head only training calls: the unbuilt layer sits one level down."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = tfae.Encoder(2, name="inner")
+        self.aux = keras.layers.Dense(3, name="aux")
+
+    def build(self, input_shape):
+        self.inner.build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return self.inner.compute_output_shape(input_shape)
+
+    def call(self, inputs, training=None):
+        code = self.inner(inputs)
+        if training:
+            self.add_loss(keras.ops.mean(self.aux(code) ** 2))
+        return code
+
+
+def test_a_nested_layer_only_training_calls_trains_as_keras_trains_it_or_is_named():
+    # Keras trains it on TensorFlow (its loop, not the fast path, whose optimizer is built before the step);
+    # on JAX and PyTorch Keras' step breaks on it, and the error names it as for a layer of the model itself.
+    ae = tfae.AutoEncoder(encoder=_AuxiliaryEncoder(name="encoder"), decoder=tfae.Decoder((6,)), input_shape=(6,))
+    ae.compile(optimizer="sgd")
+    assert training.unbuilt_layers(ae) == [ae.encoder.aux]
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    if BACKEND != "tensorflow":
+        with pytest.raises(ValueError, match=_BUILT_IN_A_STEP):
+            ae.fit(x, epochs=2, batch_size=8, verbose=0)
+        return
+    history = ae.fit(x, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2 and len(ae.trainable_variables) == 6
+    first = ae.encoder.aux.kernel.numpy().copy()
+    ae.fit(x, epochs=1, batch_size=8, verbose=0)
+    assert not np.array_equal(ae.encoder.aux.kernel.numpy(), first)  # its loss reaches it
+
+
+@pytest.mark.parametrize("elements", ["inputs", "pairs"])
+def test_fit_on_a_dataset_builds_an_unbuilt_model_first_so_a_layer_built_in_a_step_is_named(elements):
+    # As for arrays: the model is built from the dataset's element spec before Keras' loop, which then knows
+    # which layers only a training step builds.
+    tf = pytest.importorskip("tensorflow")
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(x if elements == "inputs" else (x, x)).batch(8)
+    ae = _AuxiliaryLoss(input_shape=None, latent_dim=2, decoder=tfae.Decoder((6,)))
+    ae.compile(optimizer="sgd")
+    if BACKEND != "tensorflow":
+        with pytest.raises(ValueError, match=_BUILT_IN_A_STEP):
+            ae.fit(dataset, epochs=2, verbose=0)
+        return
+    history = ae.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and ae.aux.built and ae.sample_shape == (6,)
+
+
+@pytest.mark.parametrize("spec", ["unbatched", "dict"])
+def test_fit_leaves_a_dataset_of_unknown_batch_shape_to_keras(spec):
+    tf = pytest.importorskip("tensorflow")
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(x if spec == "unbatched" else {"x": x}).batch(8)
+    if spec == "unbatched":
+        dataset = dataset.unbatch()
+    assert training._batch_shape(dataset) is None
+    assert training._batch_shape(tf.data.Dataset.from_tensor_slices((x, x)).batch(8)) == (None, 6)
+
+
 def test_a_layer_built_in_build_trains_on_every_backend():
     ae = _AuxiliaryLoss(build_aux=True, input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
     ae.compile(optimizer="sgd")

@@ -539,6 +539,15 @@ def test_gan_refuses_real_samples_its_sigmoid_generator_cannot_produce():
     linear.fit(_FLAT * 2 - 1, epochs=1, verbose=0)  # a generator of any range takes samples of any range
 
 
+def test_gan_fit_shows_keras_fit_arguments_to_help():
+    import inspect
+
+    from tfae.models._training import FastTraining
+
+    assert inspect.signature(tfae.GAN.fit) == inspect.signature(FastTraining.fit)
+    assert "validation_freq" in inspect.signature(_gan().fit).parameters  # bound: `self` dropped
+
+
 def test_gan_names_latent_dim_when_a_generator_without_an_input_spec_fails_on_its_codes():
     class ThreeOnly(keras.layers.Layer):
         def call(self, codes):

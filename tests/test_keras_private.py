@@ -16,7 +16,8 @@ from tfae import _keras_private
 def test_every_private_api_is_listed_and_exists():
     assert _keras_private.PRIVATE_APIS == (
         "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution",
-        "keras.Model._initial_epoch", "keras.Model._jax_state", "keras.src.backend.compute_output_spec")
+        "keras.Model._initial_epoch", "keras.Model._jax_state", "keras.src.backend.compute_output_spec",
+        "keras.Layer._flatten_layers")
     assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
     from keras.src import backend
     from keras.src.losses import loss
@@ -26,6 +27,15 @@ def test_every_private_api_is_listed_and_exists():
     assert callable(loss.unscale_loss_for_distribution)
     # `_initial_epoch` is an attribute Keras' `fit` reads, not one it defines up front: the test below,
     # test_resume_from_epoch_in_on_train_begin_makes_fit_start_there, fails if `fit` stops reading it.
+
+
+def test_nested_layers_lists_every_layer_at_any_depth_once_without_the_layer_itself():
+    inner = keras.layers.Dense(2, name="inner")
+    shared = keras.layers.Dense(3, name="shared")
+    block = keras.Sequential([inner, shared], name="block")
+    model = keras.Sequential([block, shared], name="outer")  # `shared` at two depths: listed once
+    names = [layer.name for layer in _keras_private.nested_layers(model)]
+    assert sorted(names) == ["block", "inner", "shared"]
 
 
 def test_build_by_calling_builds_every_layer_call_uses_and_changes_no_variable():

@@ -26,6 +26,10 @@ that test by name instead of breaking training somewhere deeper.
   batch, building every layer it calls. Keras' `build_from_config` builds a
   model without `build()` this way; tfae's models have a `build()`, so they
   call it for the layers a user's subclass adds and uses in its `call`.
+- `Layer._flatten_layers(include_self=False)`: every layer inside a layer, at
+  any depth. `Model.layers` lists the direct ones only, and a layer that only
+  training calls may sit inside another (a user's encoder with an auxiliary
+  head); Keras' own loops find unbuilt layers this way.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ PRIVATE_APIS = (
     "keras.Model._initial_epoch",
     "keras.Model._jax_state",
     "keras.src.backend.compute_output_spec",
+    "keras.Layer._flatten_layers",
 )
 
 # Attributes Keras' own loops assign to the model at every step, holding arrays only (above).
@@ -56,6 +61,11 @@ def build_by_calling(model: keras.Model, input_shape: tuple[int | None, ...]) ->
     from keras.src import backend
 
     backend.compute_output_spec(model.call, keras.KerasTensor(input_shape, dtype=model.input_dtype))
+
+
+def nested_layers(layer: keras.Layer) -> list[keras.Layer]:
+    """Every layer inside `layer`, at any depth, without `layer` itself, each once."""
+    return layer._flatten_layers(include_self=False, recursive=True)
 
 
 def unscale_loss_for_distribution(value: Any) -> Any:

@@ -294,10 +294,11 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     arrays = _is_array(x) and (y is None or _is_array(y)) and (sample_weight is None or _is_array(sample_weight))
     if arrays and arguments["batch_size"] is not None:
         _validation.batch_size(arguments["batch_size"])  # on either path: Keras would take 0 for its default
-    if arrays and not model.built:
+    input_shape = _batch_shape(x) if not model.built else None
+    if input_shape is not None:
         # As Keras' first step would: then `_trainer` sees every layer, and a layer only a training step builds
         # is told apart from the rest (`_keras_loop`).
-        build(model, (None, *x.shape[1:]))
+        build(model, input_shape)
     trainer = None
     plain_epochs = (
         arguments["class_weight"] is None
@@ -343,6 +344,20 @@ def _streamable(model: keras.Model, x: Any, y: Any, sample_weight: Any) -> bool:
     return _validation.is_dataset(x) and y is None and sample_weight is None and model.steps_per_execution == 1
 
 
+def _batch_shape(x: Any) -> tuple[int | None, ...] | None:
+    """The shape of `x`'s input batches where it is known without reading any (an array, a batched
+    `tf.data.Dataset` of inputs or of tuples led by inputs), else None; the batch size left as None."""
+    if _is_array(x):
+        return (None, *x.shape[1:])
+    if not _validation.is_dataset(x):
+        return None
+    spec = x.element_spec[0] if isinstance(x.element_spec, tuple) and x.element_spec else x.element_spec
+    shape = getattr(spec, "shape", None)  # a TensorSpec's; none for a dict or a nested structure
+    if shape is None or shape.rank is None or shape.rank < 2:
+        return None  # an unbatched dataset: Keras' own error stands
+    return (None, *tuple(shape)[1:])
+
+
 def build(model: keras.Model, input_shape: tuple[int | None, ...]) -> None:
     """`model.build(input_shape)` where Keras' loops would build it: in the TensorFlow strategy's scope the
     model was made in, so its variables are mirrored (other backends have no such scope)."""
@@ -352,8 +367,9 @@ def build(model: keras.Model, input_shape: tuple[int | None, ...]) -> None:
 
 
 def unbuilt_layers(model: keras.Model) -> list:
-    """The layers of a built `model` that neither `build()` nor an inference call built (none if it is unbuilt)."""
-    return [layer for layer in model.layers if not layer.built] if model.built else []
+    """The layers of a built `model`, at any depth, that neither `build()` nor an inference call built (none if
+    the model is unbuilt)."""
+    return [layer for layer in _keras_private.nested_layers(model) if not layer.built] if model.built else []
 
 
 def _keras_loop(model: keras.Model, keras_fit: Callable[[], Any]):

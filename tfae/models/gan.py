@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import keras
@@ -139,6 +140,8 @@ class GAN(TwoPlayers, AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras
         """
         self._check_real_range(x)
         return super().fit(x, *args, **kwargs)
+
+    fit.__signature__ = inspect.signature(FastTraining.fit)  # `help()` shows `fit`'s arguments, not *args
 
     def _check_real_range(self, x: Any) -> None:
         if not (isinstance(self.generator, OutputActivation) and self.generator.output_is_sigmoid):
