@@ -15,12 +15,14 @@ killed / (mutants - equivalent), timeouts counted as killed; docs/testing.md kee
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -172,11 +174,98 @@ def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
 def equivalents() -> dict[str, str]:
     """The mutants judged equivalent to the original code, with the reason given for each."""
     entries = {}
-    for line in EQUIVALENT.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, reason = line.partition(" ")
-            entries[name] = reason.strip()
+    for name, _, reason in _entries(EQUIVALENT.read_text(encoding="utf-8")):
+        entries[name] = reason
     return entries
+
+
+# An equivalent's entry: `name [fingerprint] reason`. The fingerprint is a hash of the change the mutant makes,
+# so an edit that renumbers a function's mutants cannot silently make the name point at another mutant.
+_ENTRY = re.compile(r"^(\S+) (?:\[([0-9a-f]{8})\] )?(.*)$")
+
+
+def _entries(text: str) -> list[tuple[str, str | None, str]]:
+    """(name, fingerprint or None, reason) of each entry of an equivalents list."""
+    return [_ENTRY.match(line).groups() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def fingerprint(change: str) -> str:
+    return hashlib.sha1(change.encode("utf-8")).hexdigest()[:8]
+
+
+# Run where mutmut finds a configuration: it reads its do-not-mutate patterns before mutating a file.
+_MUTATE = """
+import ast, difflib, json, re, sys
+from mutmut.mutation.file_mutation import mutate_file_contents
+
+changes = {}
+for module, path in json.loads(sys.argv[1]).items():
+    code = mutate_file_contents(path, open(path, encoding="utf-8").read()).code
+    source = code.splitlines()  # a function's body: its lines after the `def` line (slicing, not
+    functions = {node.name: source[node.lineno:node.end_lineno]  # ast.get_source_segment: quadratic)
+                 for node in ast.walk(ast.parse(code)) if isinstance(node, ast.FunctionDef)}
+    for name, body in functions.items():
+        original = functions.get(re.sub(r"__mutmut_\\d+$", "__mutmut_orig", name))
+        if "__mutmut_" not in name or name.endswith("__mutmut_orig") or original is None:
+            continue
+        lines = difflib.unified_diff(original, body, lineterm="", n=0)
+        changes[f"{module}.{name}"] = "\\n".join(line[0] + line[1:].strip() for line in lines
+                                                if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+print(json.dumps(changes))
+"""
+
+
+def mutant_changes(modules: set[str], root: Path = REPO) -> dict[str, str]:
+    """{mutant name: the lines it changes, whitespace-insensitive} of every mutant mutmut makes of `modules`
+    (dotted names, read under `root`); the `def` line is left out, as each mutant renames its function."""
+    paths = {module: str(root / (module.replace(".", "/") + ".py")) for module in sorted(modules)}
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["tfae"]\n', encoding="utf-8")
+        listing = subprocess.run([sys.executable, "-c", _MUTATE, json.dumps(paths)], cwd=folder, env=ENV,
+                                 capture_output=True, text=True, check=True).stdout
+    return json.loads(listing)
+
+
+def check_equivalents(*, update: bool = False, path: Path = EQUIVALENT, root: Path = REPO) -> list[str]:
+    """The problems of the equivalents list at `path` against the code under `root`, one line each.
+
+    An entry's name must still make the change its fingerprint records. With `update`, an entry without a
+    fingerprint gets its mutant's, and an entry an edit renumbered gets the name of the one mutant of its
+    function that now makes its change; the list is rewritten, and only what is left is a problem.
+    """
+    text = path.read_text(encoding="utf-8")
+    changes = mutant_changes({module_of(name) for name, _, _ in _entries(text)}, root)
+    by_change: dict[tuple[str, str], list[str]] = {}
+    for name, change in changes.items():
+        by_change.setdefault((_function_of(name), fingerprint(change)), []).append(name)
+    problems, lines = [], []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            lines.append(line)
+            continue
+        name, recorded, reason = _ENTRY.match(line).groups()
+        if recorded is None:
+            if name not in changes:
+                problems.append(f"{name}: no such mutant")
+            elif not update:
+                problems.append(f"{name}: no fingerprint (--update-equivalents adds it)")
+            else:
+                recorded = fingerprint(changes[name])
+        elif name not in changes or fingerprint(changes[name]) != recorded:
+            now = by_change.get((_function_of(name), recorded), [])
+            if update and len(now) == 1:
+                print(f"{name} -> {now[0]}")
+                name = now[0]
+            else:
+                problems.append(f"{name}: its change [{recorded}] is now made by " + (", ".join(now) or "no mutant"))
+        lines.append(f"{name} [{recorded}] {reason}" if recorded else line)
+    if update:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return problems
+
+
+def _function_of(mutant: str) -> str:
+    return re.sub(r"__mutmut_\d+$", "", mutant)
 
 
 def module_of(mutant: str) -> str:
@@ -219,9 +308,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="rerun only the mutants the last run of each group did not kill")
     parser.add_argument("--resume", action="store_true",
                         help="go on with a stopped run: only the mutants it has not tried yet")
+    parser.add_argument("--check-equivalents", action="store_true",
+                        help="check that each listed equivalent still names the mutant it was judged on, and stop")
+    parser.add_argument("--update-equivalents", action="store_true",
+                        help="fingerprint new entries of the equivalents list, rename renumbered ones, and stop")
     args = parser.parse_args(argv)
     if args.again and args.resume:
         parser.error("--again and --resume are exclusive: --again reruns the survivors, --resume the untried")
+    if args.check_equivalents or args.update_equivalents:
+        problems = check_equivalents(update=args.update_equivalents)
+        print("\n".join(problems) or f"every entry of {EQUIVALENT.name} names the mutant it was judged on")
+        return 1 if problems else 0
 
     equivalent = equivalents()
     statuses: dict[str, str] = {}

@@ -122,3 +122,47 @@ def test_the_engine_groups_run_a_subset_of_conformance_cases_that_all_exist():
     with pytest.raises(ValueError) as error:
         conformance.selected_cases("defaults,no_such_case")
     assert str(error.value) == "Expected names of conformance cases. Received unknown: no_such_case"
+
+
+def _listed(tmp_path, code, entries):
+    """A tree under tmp_path with module tfae/m.py holding `code`, and an equivalents list of `entries`."""
+    (tmp_path / "tfae").mkdir(exist_ok=True)
+    (tmp_path / "tfae" / "m.py").write_text(code, encoding="utf-8")
+    listing = tmp_path / "equivalent.txt"
+    listing.write_text("# a comment stays\n" + "".join(f"{entry}\n" for entry in entries), encoding="utf-8")
+    return listing
+
+
+def test_an_edit_that_renumbers_a_listed_mutant_is_caught_and_the_update_follows_its_change(tmp_path):
+    pytest.importorskip("mutmut", reason="mutmut is in the test extra")
+    code = "def f(a):\n    return a + 1\n"
+    _listed(tmp_path, code, [])
+    name = next(n for n, change in mutation.mutant_changes({"tfae.m"}, tmp_path).items()
+                if change == "-return a + 1\n+return a - 1")
+    listing = _listed(tmp_path, code, [f"{name} a reason"])
+    assert mutation.check_equivalents(path=listing, root=tmp_path) == [f"{name}: no fingerprint "
+                                                                        "(--update-equivalents adds it)"]
+    assert mutation.check_equivalents(update=True, path=listing, root=tmp_path) == []
+    recorded = mutation.fingerprint("-return a + 1\n+return a - 1")
+    assert listing.read_text(encoding="utf-8") == f"# a comment stays\n{name} [{recorded}] a reason\n"
+
+    # An edit above the line: the same change now has another number.
+    (tmp_path / "tfae" / "m.py").write_text("def f(a):\n    b = a * 2\n    return a + 1\n", encoding="utf-8")
+    renamed = next(n for n, change in mutation.mutant_changes({"tfae.m"}, tmp_path).items()
+                   if change == "-return a + 1\n+return a - 1")
+    assert renamed != name
+    assert mutation.check_equivalents(path=listing, root=tmp_path) == [
+        f"{name}: its change [{recorded}] is now made by {renamed}"]
+    assert mutation.check_equivalents(update=True, path=listing, root=tmp_path) == []
+    assert listing.read_text(encoding="utf-8") == f"# a comment stays\n{renamed} [{recorded}] a reason\n"
+
+    # The changed line gone: reported, not guessed.
+    (tmp_path / "tfae" / "m.py").write_text("def f(a):\n    return a * 3\n", encoding="utf-8")
+    assert mutation.check_equivalents(update=True, path=listing, root=tmp_path) == [
+        f"{renamed}: its change [{recorded}] is now made by no mutant"]
+
+
+@pytest.mark.slow
+def test_every_listed_equivalent_still_names_the_mutant_it_was_judged_on():
+    pytest.importorskip("mutmut", reason="mutmut is in the test extra")
+    assert mutation.check_equivalents() == []

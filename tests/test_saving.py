@@ -165,6 +165,7 @@ class CrashAtEpoch(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow  # a soak of kills in a child process: the slow suite's kill-and-resume runs
 def test_sigkill_during_repeated_saves_always_leaves_a_loadable_model(tmp_path):
     for attempt in kill_repeated_saves(SAVER, tmp_path / "ae.keras"):
         loaded = keras.models.load_model(tmp_path / "ae.keras")  # the last complete save, never a stub

@@ -239,6 +239,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # a chief and two worker processes: the slow suite's multi-worker runs
 def test_distributed_search_with_a_chief_and_two_workers(tmp_path):
     env = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(free_port()),
            "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
