@@ -148,3 +148,15 @@ def test_class_weights_without_targets_weigh_by_the_inputs_as_with_the_inputs_sp
     for a, b in zip(our_weights, their_weights, strict=True):
         np.testing.assert_array_equal(a, b)
     assert fit(None, None)[0] != ours  # the class weights acted
+
+
+def test_inputs_by_name_are_each_checked_and_converted_as_an_array():
+    from tfae._engine.boundary import _array
+
+    checked = _array({"a": [[0, 1]], "b": np.full((1, 2), 0.5)}, "x", None)
+    assert set(checked) == {"a", "b"} and all(value.dtype == np.float32 for value in checked.values())
+    np.testing.assert_array_equal(checked["a"], [[0.0, 1.0]])
+    np.testing.assert_array_equal(checked["b"], [[0.5, 0.5]])
+    with pytest.raises(ValueError) as error:
+        _array({"a": [[0, 1]], "b": [[np.nan, 1]]}, "x", None)
+    assert str(error.value) == "Expected `x['b']` to hold finite values only. Received: x['b'] with 1 NaN or infinite value(s)"
