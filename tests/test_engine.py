@@ -218,6 +218,15 @@ def test_the_fast_path_takes_arrays_and_steps_aside_for_what_it_cannot_reproduce
     assert len(plans) == int(fast)
 
 
+@FAST_PATH
+def test_the_fast_path_batches_by_keras_default_of_32_when_no_batch_size_is_given(monkeypatch):
+    plans = _fast_fits(monkeypatch)
+    model = conformance.tfae_model({})
+    model.fit(conformance.data()["x"][:33], epochs=1, verbose=0)  # 33 samples: 2 steps of 32 and 1, not 1 of 33
+    assert len(plans) == 1 and plans[0].steps == 2
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's choice")
 def test_on_pytorch_every_fit_is_keras_own_loop(monkeypatch):
     plans = _fast_fits(monkeypatch)
