@@ -852,6 +852,20 @@ def test_fit_on_a_dataset_builds_an_unbuilt_model_first_so_a_layer_built_in_a_st
     assert len(history.history["loss"]) == 2 and ae.aux.built and ae.sample_shape == (6,)
 
 
+def test_an_unbuilt_model_fit_on_a_dataset_of_unknown_sample_axes_says_which_shape_it_needs():
+    # Keras too builds from the dataset's spec, not from a batch, and fails on a kernel of unknown size.
+    tf = pytest.importorskip("tensorflow")
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(8).map(
+        lambda batch: tf.reshape(batch, tf.stack([tf.shape(batch)[0], -1])))  # static shape (None, None)
+    ae = tfae.AutoEncoder(latent_dim=2, decoder=tfae.Decoder((6,)))
+    ae.compile(optimizer="sgd")
+    with pytest.raises(ValueError) as error:
+        ae.fit(dataset, epochs=1, verbose=0)
+    assert str(error.value) == ("Expected an input shape with a batch axis and known sample axes, e.g. (None, 784). "
+                                "Received: input_shape=(None, None)")
+
+
 @pytest.mark.parametrize("spec", ["unbatched", "dict"])
 def test_fit_leaves_a_dataset_of_unknown_batch_shape_to_keras(spec):
     tf = pytest.importorskip("tensorflow")
