@@ -173,10 +173,7 @@ def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
 
 def equivalents() -> dict[str, str]:
     """The mutants judged equivalent to the original code, with the reason given for each."""
-    entries = {}
-    for name, _, reason in _entries(EQUIVALENT.read_text(encoding="utf-8")):
-        entries[name] = reason
-    return entries
+    return {name: reason for name, _, reason in _entries(EQUIVALENT.read_text(encoding="utf-8"))}
 
 
 # An equivalent's entry: `name [fingerprint] reason`. The fingerprint is a hash of the change the mutant makes,
