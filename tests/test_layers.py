@@ -254,3 +254,24 @@ def test_get_config_holds_the_weight_options_given(layer_cls, first):
              ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer")}
     assert names == {"kernel_initializer": "Ones", "bias_initializer": "RandomNormal", "kernel_regularizer": "L2",
                      "bias_regularizer": "L1"}
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="only TensorFlow graphs lose static axes")
+@pytest.mark.parametrize(("layer", "sample_shape"), [
+    (lambda: tfae.Encoder(3, hidden_units=(5,)), (6,)),
+    (lambda: tfae.ConvEncoder(3, filters=(2,)), (4, 4, 1)),
+], ids=["Encoder", "ConvEncoder"])
+def test_a_built_encoder_takes_inputs_whose_static_sample_axes_were_lost(layer, sample_shape):
+    # A `tf.data` pipeline (a reshape, a generator) can leave only `(None, None)`; plain Keras' Flatten and
+    # Dense run on such inputs, so the encoder must too, with the width it was built for.
+    import tensorflow as tf
+
+    encoder = layer()
+    encoder.build((None, *sample_shape))
+    x = np.random.default_rng(1).random((5, *sample_shape), dtype=np.float32)
+    graph = tf.function(encoder.__call__, input_signature=[tf.TensorSpec((None,) * (1 + len(sample_shape)))])
+    np.testing.assert_allclose(graph(x).numpy(), keras.ops.convert_to_numpy(encoder(x)), rtol=1e-6)
+    # Ten samples of half the size are refused when the graph runs, not taken as five samples.
+    halves = np.ones((10, sample_shape[0] // 2, *sample_shape[1:]), np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Input to reshape"):
+        graph(halves)

@@ -6,6 +6,7 @@ import inspect
 from typing import Any
 
 import keras
+from keras import ops
 
 from tfae import _validation
 
@@ -124,6 +125,17 @@ def run_stack(stack: list[keras.layers.Layer], x, training):
         else:
             x = sublayer(x)
     return x
+
+
+def flatten(x, width: int):
+    """`x` of shape `(batch_size, *axes)` as `(batch_size, width)`, `width` being the size built for.
+
+    A dataset can lose the static sample axes of its elements (shape `(None, None)`): the batch axis is then
+    read when the graph runs, so a sample of another size is refused there rather than folded into the batch.
+    """
+    if any(dim is None for dim in x.shape[1:]):
+        return ops.reshape(x, (ops.shape(x)[0], width))
+    return ops.reshape(x, (-1, width))
 
 
 def training_kwargs(layer: keras.layers.Layer, training) -> dict[str, Any]:

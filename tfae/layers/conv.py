@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from tfae import _validation
-from tfae.layers._common import Bottleneck, OutputActivation, WeightOptions, build_stack, run_stack
+from tfae.layers._common import Bottleneck, OutputActivation, WeightOptions, build_stack, flatten, run_stack
 
 
 def _conv_arguments(filters: Any, kernel_size: Any, strides: Any) -> tuple[tuple[int, ...], int, int]:
@@ -81,7 +81,9 @@ class ConvEncoder(Bottleneck, _ConvHalf):
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
 
     Input shape:
-        `(batch_size, height, width, channels)` (channels last).
+        `(batch_size, height, width, channels)` (channels last), of sizes known
+        when the layer is built. Once built, it also takes inputs whose static
+        sizes a `tf.data` pipeline lost.
 
     Output shape:
         `(batch_size, latent_dim)`.
@@ -128,12 +130,12 @@ class ConvEncoder(Bottleneck, _ConvHalf):
                 f"(batch_size, height, width, channels) with known sizes. Received: input_shape={input_shape}"
             )
         self.input_spec = keras.InputSpec(ndim=4, axes=dict(enumerate(input_shape[1:], 1)))
-        features = build_stack(self.conv_layers, input_shape)
-        self.bottleneck.build((input_shape[0], math.prod(features[1:])))
+        self._flat_width = math.prod(build_stack(self.conv_layers, input_shape)[1:])
+        self.bottleneck.build((input_shape[0], self._flat_width))
 
     def call(self, inputs, training=None):
         x = run_stack(self.conv_layers, inputs, training)
-        return self.bottleneck(ops.reshape(x, (-1, math.prod(x.shape[1:]))))
+        return self.bottleneck(flatten(x, self._flat_width))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

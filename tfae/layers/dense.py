@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from tfae import _validation
-from tfae.layers._common import Bottleneck, OutputActivation, WeightOptions, build_stack, run_stack
+from tfae.layers._common import Bottleneck, OutputActivation, WeightOptions, build_stack, flatten, run_stack
 
 
 def _dense_stack(
@@ -113,7 +113,8 @@ class Encoder(Bottleneck, _DenseHalf):
     Input shape:
         `(batch_size, *sample_shape)`, e.g. `(batch_size, 784)`,
         `(batch_size, 28, 28)` or `(batch_size, 28, 28, 1)`; every sample axis
-        must be known when the layer is built.
+        must be known when the layer is built. Once built, it also takes inputs
+        whose static sample axes a `tf.data` pipeline lost, `(None, None)`.
 
     Output shape:
         `(batch_size, latent_dim)`.
@@ -163,11 +164,11 @@ class Encoder(Bottleneck, _DenseHalf):
                 f"known sample axes, e.g. (None, 784). Received: input_shape={input_shape}"
             )
         self.input_spec = keras.InputSpec(ndim=len(input_shape), axes=dict(enumerate(sample_shape, 1)))
-        flat_shape = (input_shape[0], math.prod(sample_shape))
-        self.bottleneck.build(build_stack(self.hidden_layers, flat_shape))
+        self._flat_width = math.prod(sample_shape)
+        self.bottleneck.build(build_stack(self.hidden_layers, (input_shape[0], self._flat_width)))
 
     def call(self, inputs, training=None):
-        x = ops.reshape(inputs, (-1, math.prod(inputs.shape[1:])))
+        x = flatten(inputs, self._flat_width)
         x = run_stack(self.hidden_layers, x, training)
         return self.bottleneck(x)
 
