@@ -115,30 +115,39 @@ def results(root: Path) -> dict[str, str]:
     return dict(re.findall(r"^\s+(\S+): (.+)$", listing, flags=re.M))
 
 
-def run_group(group: str, *, sample: str | None, again: bool = False, resume: bool = False) -> dict[str, str]:
+def run_group(group: str, *, sample: str | None, module: str | None = None, again: bool = False,
+              resume: bool = False) -> dict[str, str]:
     """Runs mutmut over one group; returns {mutant name: status} for every mutant tried, in this run or before.
 
-    With `again`, only the mutants that were neither killed last time nor listed as equivalent run, against
-    the current tests (which tests reach which function is learnt afresh), and then every mutant left
-    unchecked: mutmut resets the results of each function whose code changed since. With `resume`, a stopped run goes on: the results
-    and the map of which tests reach which function are kept, and only the mutants not tried yet run.
+    `sample` (a digit) and `module` (a dotted name of the group's package) narrow the run to the mutants whose
+    number ends in that digit, or that mutate that module. With `again`, only the mutants that were neither
+    killed last time nor listed as equivalent run, against the current tests (which tests reach which
+    function is learnt afresh), and then every mutant left unchecked: mutmut resets the results of each
+    function whose code changed since. With `resume`, a stopped run goes on: the results and the map of which
+    tests reach which function are kept, and only the mutants not tried yet run, so a long run (a whole
+    module) can be made in parts.
     """
     root = scratch_copy(group)
-    names = [f"{PACKAGES[group]}.*__mutmut_*{sample}"] if sample is not None else []
+
+    def selected(name: str) -> bool:
+        return (sample is None or name.endswith(sample)) and (module is None or module_of(name) == module)
+
+    narrowed = sample is not None or module is not None
+    names = [f"{module or PACKAGES[group]}.*__mutmut_*{sample or ''}"] if narrowed else []
     again, resume = (flag and (root / "mutants").is_dir() for flag in (again, resume))
-    if resume and sample is None:
+    if resume and not narrowed:
         _mutmut_run(root, group, [])  # without names, mutmut runs every mutant that has no result yet
     elif resume:
-        untried = [name for name, status in results(root).items() if status == "not checked" and name.endswith(sample)]
+        untried = [name for name, status in results(root).items() if status == "not checked" and selected(name)]
         if untried:
             _mutmut_run(root, group, untried)
     if resume:
-        return tried(root, sample)
+        return tried(root, selected)
     if again:
         # A listed equivalent survives by definition: rerunning it would only run every test that reaches it.
         listed = equivalents()
-        names = [name for name, status in results(root).items() if status not in DETECTED and name not in listed]
-        names = [name for name in names if sample is None or name.endswith(sample)]
+        names = [name for name, status in results(root).items()
+                 if status not in DETECTED and name not in listed and selected(name)]
         # mutmut would learn which functions only its new tests reach; an edited test may reach more.
         (root / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
@@ -146,18 +155,15 @@ def run_group(group: str, *, sample: str | None, again: bool = False, resume: bo
     if names or not again:
         _mutmut_run(root, group, names)
     if again:
-        unchecked = [name for name, status in results(root).items()
-                     if status == "not checked" and (sample is None or name.endswith(sample))]
+        unchecked = [name for name, status in results(root).items() if status == "not checked" and selected(name)]
         if unchecked:
             _mutmut_run(root, group, unchecked)
-    return tried(root, sample)
+    return tried(root, selected)
 
 
-def tried(root: Path, sample: str | None) -> dict[str, str]:
-    """{mutant name: status} of a group's mutants that have a result (of the sample, with `sample`)."""
-    statuses = results(root)
-    return {name: status for name, status in statuses.items()
-            if status != "not checked" and (sample is None or name.endswith(sample))}
+def tried(root: Path, selected: Callable[[str], bool]) -> dict[str, str]:
+    """{mutant name: status} of the `selected` mutants of a group that have a result."""
+    return {name: status for name, status in results(root).items() if status != "not checked" and selected(name)}
 
 
 def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
@@ -299,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a module group (repeat for several); all of them by default")
     parser.add_argument("--sample", metavar="DIGIT", choices=list("0123456789"),
                         help="only the mutants whose number ends in DIGIT (about one in ten)")
+    parser.add_argument("--module", metavar="MODULE",
+                        help="only the mutants of one module of the group, e.g. tfae._engine.inference")
     parser.add_argument("--min-score", type=float, default=None,
                         help="exit 1 when a module (a group, with --sample) scores below this fraction")
     parser.add_argument("--again", action="store_true",
@@ -320,8 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = equivalents()
     statuses: dict[str, str] = {}
     groups = list(GROUPS) if not args.group or "all" in args.group else list(dict.fromkeys(args.group))
+    if args.module is not None:
+        owners = [group for group in groups if args.module.startswith(PACKAGES[group] + ".")]
+        if len(owners) != 1 or not (REPO / (args.module.replace(".", "/") + ".py")).is_file():
+            parser.error(f"--module must name one module of the package of one chosen group "
+                         f"({', '.join(PACKAGES[group] for group in groups)}). Received: --module={args.module}")
+        groups = owners
     for group in groups:
-        statuses.update(run_group(group, sample=args.sample, again=args.again, resume=args.resume))
+        statuses.update(run_group(group, sample=args.sample, module=args.module, again=args.again,
+                                  resume=args.resume))
     table, scores = score_table(statuses, equivalent)
     print(table)
     if args.sample is not None:  # a tenth of a small module is too few mutants to judge it: judge the groups

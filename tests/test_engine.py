@@ -303,6 +303,35 @@ def test_encode_and_decode_with_a_batch_size_or_a_dataset_give_the_array_result_
     assert model._tfae_runners is runners and list(runners) == ["encode", "decode"]
 
 
+def test_encode_compiles_once_per_batch_shape_in_the_batch_size_asked_for(monkeypatch):
+    built = []
+    program = inference.BatchedRunner._program
+    monkeypatch.setattr(inference.BatchedRunner, "_program", lambda self, size: built.append(size) or program(self, size))
+    model = conformance.tfae_model({})
+    x = conformance.data(n=50)["x"]
+    first = model.encode(x, batch_size=8)
+    np.testing.assert_array_equal(model.encode(x, batch_size=8), first)  # the same program again
+    model.encode(x[:3])  # the default batch size: 3 rows run as a padded batch of 4
+    assert built == [8, 4]
+
+
+def test_encode_and_decode_of_symbolic_inputs_are_layer_calls_for_a_functional_model():
+    model = conformance.tfae_model({})
+    inputs = keras.Input((conformance.FEATURES,))
+    codes = model.encode(inputs)
+    assert isinstance(codes, keras.KerasTensor) and tuple(codes.shape) == (None, 3)
+    rebuilt = keras.Model(inputs, model.decode(codes))  # the engine's runners are for arrays, not graphs
+    x = conformance.data(n=5)["x"]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(rebuilt(x)), model.reconstruct(x), rtol=1e-5, atol=1e-6)
+    # A backend tensor is a layer call too, with the call's arguments, as an array's batched run has them.
+    z = keras.ops.convert_to_tensor(model.encode(x))
+    logits = inference.infer(model, "logits", model.decoder, z, name="z", feature_shape=(3,), batch_size=None,
+                             return_logits=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(logits),
+                               keras.ops.convert_to_numpy(model.decoder(z, return_logits=True)), rtol=1e-6)
+    assert keras.ops.convert_to_numpy(keras.ops.min(logits)) < 0  # logits, not probabilities
+
+
 def test_encode_refuses_an_empty_dataset_saying_so():
     import tensorflow as tf
 
@@ -311,8 +340,9 @@ def test_encode_refuses_an_empty_dataset_saying_so():
     with pytest.raises(ValueError) as error:
         model.encode(empty)
     assert str(error.value) == "Expected `x` to yield at least one batch. Received: x yielding none"
-    pairs = tf.data.Dataset.from_tensor_slices((conformance.data(n=4)["x"],) * 2).batch(3)
-    np.testing.assert_allclose(model.encode(pairs), model.encode(conformance.data(n=4)["x"]), rtol=1e-5, atol=1e-6)
+    x = conformance.data(n=4)["x"]
+    pairs = tf.data.Dataset.from_tensor_slices((x, np.zeros_like(x))).batch(3)  # the targets are not encoded
+    np.testing.assert_allclose(model.encode(pairs), model.encode(x), rtol=1e-5, atol=1e-6)
 
 
 class _Samples(keras.utils.PyDataset):
@@ -353,6 +383,14 @@ def test_encode_refuses_a_dataset_of_single_samples_asking_for_batches():
             model.encode(unbatched)
         assert str(error.value) == ("Expected `x` to yield batches of samples (call `.batch(batch_size)` on a dataset "
                                     f"of single samples). Received: x yielding an element of shape ({x.shape[1]},)")
+    # Single samples of two axes look like batches; the model's sample shape tells them apart.
+    images = tfae.AutoEncoder(input_shape=(2, 3), latent_dim=2)
+    single_images = tf.data.Dataset.from_tensor_slices(np.ones((4, 2, 3), np.float32))
+    for run in (images.encode, lambda data: inference.infer(images, "encode", images.encoder, data, name="x",
+                                                           feature_shape=(2, 3), batch_size=None)):
+        with pytest.raises(ValueError) as error:
+            run(single_images)
+        assert str(error.value).endswith("Received: x yielding an element of shape (2, 3)")
 
 
 def test_a_runner_keeps_at_most_max_programs_and_drops_the_least_recently_used(monkeypatch):
@@ -453,13 +491,17 @@ def test_on_jax_a_runner_runs_batch_by_batch_in_the_batch_size_it_was_built_for(
     pytest.importorskip("jax")
     from tfae._engine import jax as jax_engine
 
-    calls = []
+    calls, built, reads = [], [], []
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")  # the JAX branch, from any backend's process
-    monkeypatch.setattr(jax_engine, "inference_function",
-                        lambda layer, kwargs: lambda batch: calls.append(batch.shape) or batch * 2)
+    monkeypatch.setattr(jax_engine, "inference_function", lambda layer, kwargs: built.append((layer, kwargs)) or (
+        lambda batch: calls.append(batch.shape) or batch * 2))
+    monkeypatch.setattr(jax_engine, "to_numpy", lambda result: reads.append(result.shape) or np.asarray(result))
+    layer = keras.layers.Identity()
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
-    np.testing.assert_array_equal(inference.BatchedRunner(keras.layers.Identity())._program(4)(x), x * 2)
+    np.testing.assert_array_equal(inference.BatchedRunner(layer, return_logits=True)._program(4)(x), x * 2)
+    assert built == [(layer, {"return_logits": True})]
     assert calls == [(4, 2)] * 3
+    assert reads == [(4, 2)] * 3  # each result read the backend's way (without a copy), not by numpy
 
 
 JAX_TOKEN = (np.zeros((), np.int8),)  # what the engine's feed yields on JAX
@@ -562,12 +604,13 @@ def test_batch_by_batch_calls_with_full_padded_batches_all_before_reading_any_an
             return self.batch * 2.0
 
     def function(batch):
-        events.append(batch.shape)
+        events.append((batch.shape, batch.dtype))
         return Pending(batch)
 
     x = np.arange(10 * 3, dtype=np.float32).reshape(10, 3)
     out = inference.batch_by_batch(function, 4)(x)
-    assert events == [(4, 3)] * 3 + ["read"] * 3  # the last batch, 2 rows, padded to 4
+    # The last batch, 2 rows, padded to 4 in the array's dtype: a float64 batch would be another program.
+    assert events == [((4, 3), np.float32)] * 3 + ["read"] * 3
     np.testing.assert_array_equal(out, x * 2.0)
     assert out.dtype == np.float32 and out.shape == (10, 3)
     assert inference.batch_by_batch(function, 4)(x[:4]).shape == (4, 3)
@@ -864,6 +907,25 @@ def test_an_unbuilt_model_fit_on_a_dataset_of_unknown_sample_axes_says_which_sha
         ae.fit(dataset, epochs=1, verbose=0)
     assert str(error.value) == ("Expected an input shape with a batch axis and known sample axes, e.g. (None, 784). "
                                 "Received: input_shape=(None, None)")
+
+
+def test_a_built_model_fits_a_dataset_of_unknown_sample_axes_as_it_fits_the_same_data_of_known_axes():
+    tf = pytest.importorskip("tensorflow")
+    x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
+    known = tf.data.Dataset.from_tensor_slices(x).batch(8)
+    lost = known.map(lambda batch: tf.reshape(batch, tf.stack([tf.shape(batch)[0], -1])))  # (None, None)
+    runs = []
+    for dataset in (known, lost):
+        keras.utils.set_random_seed(3)
+        ae = tfae.AutoEncoder(input_shape=(6,), latent_dim=2)
+        ae.compile(optimizer="sgd")
+        history = ae.fit(dataset, epochs=2, verbose=0).history
+        runs.append((history, [keras.ops.convert_to_numpy(w) for w in ae.weights], ae.encode(dataset)))
+    (history, weights, codes), (lost_history, lost_weights, lost_codes) = runs
+    assert lost_history == history
+    for lost_weight, weight in zip(lost_weights, weights):
+        np.testing.assert_array_equal(lost_weight, weight)
+    np.testing.assert_array_equal(lost_codes, codes)
 
 
 @pytest.mark.parametrize("spec", ["unbatched", "dict"])

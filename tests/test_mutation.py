@@ -94,6 +94,33 @@ def test_resume_keeps_the_results_and_runs_only_the_untried_mutants(tmp_path, mo
     assert tried == (expected if sample is None else {"tfae.graph.m.x_f__mutmut_7": "killed"})
 
 
+def test_a_module_narrows_a_resumed_run_to_its_untried_mutants_and_its_results(tmp_path, monkeypatch):
+    runs = fake_group(tmp_path, monkeypatch, {
+        "tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "not checked",
+        "tfae.graph.n.x_f__mutmut_1": "survived", "tfae.graph.n.x_f__mutmut_2": "not checked",
+        "tfae.graph.mm.x_f__mutmut_3": "not checked"})
+    tried = mutation.run_group("graph", sample=None, module="tfae.graph.m", resume=True)
+    assert runs == [["tfae.graph.m.x_f__mutmut_2"]]
+    assert tried == {"tfae.graph.m.x_f__mutmut_1": "killed"}
+
+
+@pytest.mark.parametrize(("sample", "module", "pattern"), [
+    ("7", None, "tfae.graph.*__mutmut_*7"), (None, "tfae.graph.m", "tfae.graph.m.*__mutmut_*"),
+    ("3", "tfae.graph.m", "tfae.graph.m.*__mutmut_*3")])
+def test_a_fresh_narrowed_run_names_its_mutants_by_pattern(tmp_path, monkeypatch, sample, module, pattern):
+    runs = fake_group(tmp_path, monkeypatch, {})
+    mutation.run_group("graph", sample=sample, module=module)
+    assert runs == [[pattern]]
+    assert not (tmp_path / "mutants").exists()  # a fresh run starts from no results
+
+
+@pytest.mark.parametrize("module", ["tfae.graph.no_such_module", "tfae.graph", "tfae.layers.dense"])
+def test_a_module_outside_the_chosen_group_is_refused_with_its_value(capsys, module):
+    with pytest.raises(SystemExit):
+        mutation.main(["--group", "graph", "--module", module])
+    assert f"Received: --module={module}" in capsys.readouterr().err
+
+
 def test_again_and_resume_together_are_refused(capsys):
     with pytest.raises(SystemExit):
         mutation.main(["--group", "graph", "--again", "--resume"])
