@@ -110,13 +110,28 @@ def test_inconsistent_arrays_are_refused_with_the_whole_message(call, message):
     _refused(call, message)
 
 
-def test_validation_data_with_its_own_targets_is_validated_against_them():
+@pytest.mark.parametrize("container", [tuple, list])  # Keras reads a list as it reads a tuple
+def test_validation_data_with_its_own_targets_is_validated_against_them(container):
     ae = _model()
     y_val = R[::-1].copy()
-    history = ae.fit(R, validation_data=(R, y_val), epochs=1, verbose=0).history
+    history = ae.fit(R, validation_data=container((R, y_val)), epochs=1, verbose=0).history
     assert history["val_loss"][0] == pytest.approx(ae.evaluate(R, y_val, verbose=0, return_dict=True)["loss"],
                                                    rel=1e-5)
     assert history["val_loss"][0] != pytest.approx(ae.evaluate(R, R, verbose=0, return_dict=True)["loss"], rel=1e-3)
+    weights = np.arange(8, dtype=np.float32)
+    history = ae.fit(R, validation_data=container((R, y_val, weights)), epochs=1, verbose=0).history
+    expected = ae.evaluate(R, y_val, sample_weight=weights, verbose=0, return_dict=True)["loss"]
+    assert history["val_loss"][0] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("validation_data, x_val", [(R, R), ((R,), R), (R[:2], R[:2]), (R[:3], R[:3])],
+                         ids=["x_val", "(x_val,)", "two samples", "three samples"])
+def test_validation_data_of_inputs_alone_is_validated_against_those_inputs(validation_data, x_val):
+    # An array of 2 or 3 samples is samples, not a Keras tuple `(x_val, y_val[, sample_weight])` of rows.
+    ae = _model()
+    history = ae.fit(X, validation_data=validation_data, epochs=1, verbose=0).history
+    expected = ae.evaluate(x_val, x_val, verbose=0, return_dict=True)["loss"]
+    assert history["val_loss"][0] == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("method", ["fit", "evaluate"])
