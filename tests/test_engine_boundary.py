@@ -105,6 +105,9 @@ def test_sample_weights_as_a_column_weigh_as_a_vector():
     (lambda ae: ae.fit(X, validation_data=(), verbose=0),
      "Expected `validation_data` to be the inputs `x_val`, or a tuple `(x_val,)`, `(x_val, y_val)` or "
      "`(x_val, y_val, sample_weight)`. Received: validation_data, a tuple of 0 items"),
+    (lambda ae: ae.fit(X, validation_data=X[:, :3], verbose=0),
+     "Expected `validation_data` to have samples of shape (4,) (4 values each). "
+     "Received: validation_data.shape=(8, 3)"),
 ])
 def test_inconsistent_arrays_are_refused_with_the_whole_message(call, message):
     _refused(call, message)
