@@ -218,10 +218,15 @@ print(json.dumps(changes))
 """
 
 
+def source_path(module: str, root: Path = REPO) -> Path:
+    """The file of a dotted module name under `root` (`tfae/_engine/inference.py` for `tfae._engine.inference`)."""
+    return root / (module.replace(".", "/") + ".py")
+
+
 def mutant_changes(modules: set[str], root: Path = REPO) -> dict[str, str]:
     """{mutant name: the lines it changes, whitespace-insensitive} of every mutant mutmut makes of `modules`
     (dotted names, read under `root`); the `def` line is left out, as each mutant renames its function."""
-    paths = {module: str(root / (module.replace(".", "/") + ".py")) for module in sorted(modules)}
+    paths = {module: str(source_path(module, root)) for module in sorted(modules)}
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["tfae"]\n', encoding="utf-8")
         listing = subprocess.run([sys.executable, "-c", _MUTATE, json.dumps(paths)], cwd=folder, env=ENV,
@@ -330,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = list(GROUPS) if not args.group or "all" in args.group else list(dict.fromkeys(args.group))
     if args.module is not None:
         owners = [group for group in groups if args.module.startswith(PACKAGES[group] + ".")]
-        if len(owners) != 1 or not (REPO / (args.module.replace(".", "/") + ".py")).is_file():
+        if len(owners) != 1 or not source_path(args.module).is_file():
             parser.error(f"--module must name one module of the package of one chosen group "
                          f"({', '.join(PACKAGES[group] for group in groups)}). Received: --module={args.module}")
         groups = owners
