@@ -895,12 +895,18 @@ def test_fit_on_a_dataset_builds_an_unbuilt_model_first_so_a_layer_built_in_a_st
     assert len(history.history["loss"]) == 2 and ae.aux.built and ae.sample_shape == (6,)
 
 
+def _lost_sample_axes(dataset):
+    """`dataset`'s batches through a reshape that leaves only the static shape `(None, None)`."""
+    import tensorflow as tf
+
+    return dataset.map(lambda batch: tf.reshape(batch, tf.stack([tf.shape(batch)[0], -1])))
+
+
 def test_an_unbuilt_model_fit_on_a_dataset_of_unknown_sample_axes_says_which_shape_it_needs():
     # Keras too builds from the dataset's spec, not from a batch, and fails on a kernel of unknown size.
     tf = pytest.importorskip("tensorflow")
     x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
-    dataset = tf.data.Dataset.from_tensor_slices(x).batch(8).map(
-        lambda batch: tf.reshape(batch, tf.stack([tf.shape(batch)[0], -1])))  # static shape (None, None)
+    dataset = _lost_sample_axes(tf.data.Dataset.from_tensor_slices(x).batch(8))
     ae = tfae.AutoEncoder(latent_dim=2, decoder=tfae.Decoder((6,)))
     ae.compile(optimizer="sgd")
     with pytest.raises(ValueError) as error:
@@ -913,7 +919,7 @@ def test_a_built_model_fits_a_dataset_of_unknown_sample_axes_as_it_fits_the_same
     tf = pytest.importorskip("tensorflow")
     x = np.random.default_rng(0).random((16, 6), dtype=np.float32)
     known = tf.data.Dataset.from_tensor_slices(x).batch(8)
-    lost = known.map(lambda batch: tf.reshape(batch, tf.stack([tf.shape(batch)[0], -1])))  # (None, None)
+    lost = _lost_sample_axes(known)
     runs = []
     for dataset in (known, lost):
         keras.utils.set_random_seed(3)
