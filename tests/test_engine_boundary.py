@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -35,6 +36,8 @@ SCALE = ("Scale images to [0, 1] first (for example `x / 255`, or `tfae.datasets
     (lambda ae: ae.fit((X * 255).astype(np.uint8), verbose=0), "x with values in [0, 255] (dtype uint8)"),
     (lambda ae: ae.fit(X - 0.5, verbose=0), "x with values in [-0.5, 0.5] (dtype float32)"),
     (lambda ae: ae.fit(X, X * 3, verbose=0), "y with values in [0, 3] (dtype float32)"),
+    (lambda ae: ae.fit(X, (X * 255).astype(np.uint8), verbose=0), "y with values in [0, 255] (dtype uint8)"),
+    (lambda ae: ae.evaluate((X * 2).tolist(), verbose=0), "x with values in [0, 2] (dtype float32)"),  # a list: no dtype
     (lambda ae: ae.evaluate(X * 2, verbose=0), "x with values in [0, 2] (dtype float32)"),
     (lambda ae: ae.fit(X, validation_data=X * 2, verbose=0), "validation_data with values in [0, 2] (dtype float32)"),
     (lambda ae: ae.fit(X, validation_data=(X, X - 1), verbose=0), "validation_data[1] with values in [-1, 0] "
@@ -75,6 +78,17 @@ def test_sample_weights_as_a_column_weigh_as_a_vector():
 
 
 @pytest.mark.parametrize("call, message", [
+    (lambda ae: ae.fit(None, verbose=0),
+     "Expected `x` to be the data: an array, a tf.data.Dataset, a keras.utils.PyDataset or a generator. "
+     "Received: x=None"),
+    (lambda ae: ae.fit({}, verbose=0), "Expected `x` as a dict to map input names to arrays. Received: x={}"),
+    (lambda ae: ae.fit({"x": X[:, :3]}, verbose=0),
+     "Expected `x['x']` to have samples of shape (4,) (4 values each). Received: x['x'].shape=(8, 3)"),
+    (lambda ae: ae.fit(X, {"x": X}, verbose=0),
+     "Expected `y` to be an array of targets or None (a data set, generator or dict in `x` brings its own). "
+     "Received: y of type dict"),
+    (lambda ae: ae.fit(X, X[:, :3], verbose=0),
+     "Expected `y` to have samples of shape (4,) (4 values each). Received: y.shape=(8, 3)"),
     (lambda ae: ae.fit(X, sample_weight=np.full(8, np.nan), verbose=0),
      "Expected `sample_weight` to hold finite values only. Received: sample_weight with NaN or infinite values"),
     (lambda ae: ae.fit(X, X[:5], verbose=0),
@@ -86,6 +100,8 @@ def test_sample_weights_as_a_column_weigh_as_a_vector():
     (lambda ae: ae.fit(X, validation_data=(X, X[:3]), verbose=0),
      "Expected `validation_data[0]`, `validation_data[1]` to hold the same number of samples. "
      "Received: len(validation_data[0])=8, len(validation_data[1])=3"),
+    (lambda ae: ae.fit(X, sample_weight={"weights": np.ones(8)}, verbose=0),
+     "Expected `sample_weight` to be an array of one weight per sample, or None. Received: sample_weight of type dict"),
     (lambda ae: ae.fit(X, sample_weight=np.ones((8, 2)), verbose=0),
      "Expected `sample_weight` to be a 1-D array of numbers, one weight per sample. "
      "Received: sample_weight with shape (8, 2) and dtype float64"),
@@ -178,3 +194,45 @@ def test_inputs_by_name_are_each_checked_and_converted_as_an_array():
     with pytest.raises(ValueError) as error:
         _array({"a": [[0, 1]], "b": [[np.nan, 1]]}, "x", None)
     assert str(error.value) == "Expected `x['b']` to hold finite values only. Received: x['b'] with 1 NaN or infinite value(s)"
+
+
+def test_sample_weights_are_held_as_float32_whatever_their_spelling():
+    # The fast path holds the checked arrays for the whole `fit`: float64 weights would hold twice the memory.
+    from tfae._engine.boundary import check_data
+
+    for weights in (np.arange(8), np.arange(8.0), np.arange(8.0)[:, None], list(range(8))):
+        _, _, checked = check_data(_model(), X, None, weights, feature_shape=(4,))
+        assert checked.dtype == np.float32
+        np.testing.assert_array_equal(checked, np.arange(8, dtype=np.float32))
+
+
+def _loss_id(loss) -> str:
+    return loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
+
+
+@pytest.mark.parametrize("loss", ["bce", "binary_crossentropy", "sigmoid_cross_entropy", keras.losses.BinaryCrossentropy(),
+                                  keras.losses.binary_crossentropy, tfae.losses.SigmoidCrossEntropy()],
+                         ids=_loss_id)
+def test_every_spelling_of_binary_cross_entropy_refuses_targets_outside_the_unit_interval(loss):
+    from tfae._engine.boundary import check_data
+
+    with pytest.raises(ValueError, match=r"^Expected targets in \[0, 1\] for the binary cross-entropy loss"):
+        check_data(_model(loss), X, X * 3, None, feature_shape=(4,))
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", keras.losses.MeanSquaredError(), keras.losses.mean_squared_error],
+                         ids=_loss_id)
+def test_every_spelling_of_another_loss_takes_targets_outside_the_unit_interval(loss):
+    from tfae._engine.boundary import check_data
+
+    _, y, _ = check_data(_model(loss), X, X * 3, None, feature_shape=(4,))
+    np.testing.assert_array_equal(y, X * 3)
+
+
+def test_backend_tensors_as_inputs_and_targets_reach_keras_as_given():
+    # Keras' own adapter takes the backend's tensors where they lie (a device, say): no copy into numpy.
+    from tfae._engine.boundary import check_data
+
+    x, y = keras.ops.convert_to_tensor(X), keras.ops.convert_to_tensor(R)
+    checked_x, checked_y, weights = check_data(_model(), x, y, None, feature_shape=(4,))
+    assert checked_x is x and checked_y is y and weights is None

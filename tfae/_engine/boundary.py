@@ -83,6 +83,7 @@ def _check_lengths(named: dict[str, Any]) -> None:
 
 
 def _check_unit_targets(targets: Any, name: str, original: Any) -> None:
+    """Refuse float `targets` outside [0, 1], naming the dtype of `original` (or theirs, if it has none)."""
     if not isinstance(targets, np.ndarray):
         return
     low, high = _validation.value_range(targets)
@@ -102,7 +103,7 @@ def check_unit_targets(loss: Any, targets: Any, name: str, original: Any = None)
     `original` is what the user passed (its dtype goes into the message); `targets` its float array.
     """
     if _needs_unit_targets(loss):
-        _check_unit_targets(targets, name, targets if original is None else original)
+        _check_unit_targets(targets, name, original)
 
 
 def pack(x: Any, y: Any, sample_weight: Any) -> Any:
@@ -143,7 +144,7 @@ def check_data(model: keras.Model, x: Any, y: Any, sample_weight: Any, *, featur
         checked_y = None  # the default target: one copy of the data, not two
     weights = _weights(sample_weight, names["sample_weight"])
     _check_lengths({names["x"]: checked_x, names["y"]: checked_y, names["sample_weight"]: weights})
-    if getattr(model, "compiled", False):
+    if model.compiled:
         if checked_y is None:
             check_unit_targets(model.loss, checked_x, names["x"], x)
         else:
