@@ -104,14 +104,16 @@ def test_a_width_the_user_fixes_for_the_tuner_holds_in_every_trial(tmp_path):
     assert all(units[0] == 6 for depth, units in built if depth > 0), built
 
 
+# Random search in the README's suite; Hyperband and Bayesian optimisation (the heaviest) in the slow suite.
 @pytest.mark.parametrize(
     "make_tuner",
     [
         lambda hm, d: kt.RandomSearch(hm, objective="val_loss", max_trials=2, directory=d, seed=1),
-        lambda hm, d: kt.Hyperband(hm, objective="val_loss", max_epochs=2, factor=2, hyperband_iterations=1,
-                                   directory=d, seed=1),
-        lambda hm, d: kt.BayesianOptimization(hm, objective="val_loss", max_trials=2, num_initial_points=1,
-                                              directory=d, seed=1),
+        pytest.param(lambda hm, d: kt.Hyperband(hm, objective="val_loss", max_epochs=2, factor=2,
+                                                hyperband_iterations=1, directory=d, seed=1), marks=pytest.mark.slow),
+        pytest.param(lambda hm, d: kt.BayesianOptimization(hm, objective="val_loss", max_trials=2,
+                                                           num_initial_points=1, directory=d, seed=1),
+                     marks=pytest.mark.slow),
     ],
     ids=["random", "hyperband", "bayesian"],
 )
