@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tfae
+from tfae._engine.boundary import _array, check_data
 
 X = np.tile(np.array([0.0, 0.25, 0.5, 1.0], np.float32), (8, 1))  # both ends of [0, 1]
 R = np.random.default_rng(0).uniform(size=(8, 4)).astype(np.float32)  # rows that differ
@@ -185,8 +186,6 @@ def test_class_weights_without_targets_weigh_by_the_inputs_as_with_the_inputs_sp
 
 
 def test_inputs_by_name_are_each_checked_and_converted_as_an_array():
-    from tfae._engine.boundary import _array
-
     checked = _array({"a": [[0, 1]], "b": np.full((1, 2), 0.5)}, "x", None)
     assert set(checked) == {"a", "b"} and all(value.dtype == np.float32 for value in checked.values())
     np.testing.assert_array_equal(checked["a"], [[0.0, 1.0]])
@@ -198,10 +197,9 @@ def test_inputs_by_name_are_each_checked_and_converted_as_an_array():
 
 def test_sample_weights_are_held_as_float32_whatever_their_spelling():
     # The fast path holds the checked arrays for the whole `fit`: float64 weights would hold twice the memory.
-    from tfae._engine.boundary import check_data
-
+    ae = _model()
     for weights in (np.arange(8), np.arange(8.0), np.arange(8.0)[:, None], list(range(8))):
-        _, _, checked = check_data(_model(), X, None, weights, feature_shape=(4,))
+        _, _, checked = check_data(ae, X, None, weights, feature_shape=(4,))
         assert checked.dtype == np.float32
         np.testing.assert_array_equal(checked, np.arange(8, dtype=np.float32))
 
@@ -214,8 +212,6 @@ def _loss_id(loss) -> str:
                                   keras.losses.binary_crossentropy, tfae.losses.SigmoidCrossEntropy()],
                          ids=_loss_id)
 def test_every_spelling_of_binary_cross_entropy_refuses_targets_outside_the_unit_interval(loss):
-    from tfae._engine.boundary import check_data
-
     with pytest.raises(ValueError, match=r"^Expected targets in \[0, 1\] for the binary cross-entropy loss"):
         check_data(_model(loss), X, X * 3, None, feature_shape=(4,))
 
@@ -223,16 +219,12 @@ def test_every_spelling_of_binary_cross_entropy_refuses_targets_outside_the_unit
 @pytest.mark.parametrize("loss", ["mse", "mae", keras.losses.MeanSquaredError(), keras.losses.mean_squared_error],
                          ids=_loss_id)
 def test_every_spelling_of_another_loss_takes_targets_outside_the_unit_interval(loss):
-    from tfae._engine.boundary import check_data
-
     _, y, _ = check_data(_model(loss), X, X * 3, None, feature_shape=(4,))
     np.testing.assert_array_equal(y, X * 3)
 
 
 def test_backend_tensors_as_inputs_and_targets_reach_keras_as_given():
     # Keras' own adapter takes the backend's tensors where they lie (a device, say): no copy into numpy.
-    from tfae._engine.boundary import check_data
-
     x, y = keras.ops.convert_to_tensor(X), keras.ops.convert_to_tensor(R)
     checked_x, checked_y, weights = check_data(_model(), x, y, None, feature_shape=(4,))
     assert checked_x is x and checked_y is y and weights is None
