@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,7 +125,8 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     function is learnt afresh), and then every mutant left unchecked: mutmut resets the results of each
     function whose code changed since. With `resume`, a stopped run goes on: the results and the map of which
     tests reach which function are kept, and only the mutants not tried yet run, so a long run (a whole
-    module) can be made in parts.
+    module) can be made in parts. Neither runs a listed equivalent: it would survive every test that reaches
+    it, the costliest outcome; a resumed run reports the untried ones among its results, as equivalent.
     """
     root = scratch_copy(group)
 
@@ -135,17 +136,15 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     narrowed = sample is not None or module is not None
     names = [f"{module or PACKAGES[group]}.*__mutmut_*{sample or ''}"] if narrowed else []
     again, resume = (flag and (root / "mutants").is_dir() for flag in (again, resume))
-    if resume and not narrowed:
-        _mutmut_run(root, group, [])  # without names, mutmut runs every mutant that has no result yet
-    elif resume:
-        untried = [name for name, status in results(root).items() if status == "not checked" and selected(name)]
+    # A listed equivalent survives by definition: running it would only run every test that reaches it.
+    listed = equivalents()
+    if resume:
+        untried = [name for name, status in results(root).items()
+                   if status == "not checked" and selected(name) and name not in listed]
         if untried:
             _mutmut_run(root, group, untried)
-    if resume:
-        return tried(root, selected)
+        return tried(root, selected, listed)
     if again:
-        # A listed equivalent survives by definition: rerunning it would only run every test that reaches it.
-        listed = equivalents()
         names = [name for name, status in results(root).items()
                  if status not in DETECTED and name not in listed and selected(name)]
         # mutmut would learn which functions only its new tests reach; an edited test may reach more.
@@ -161,9 +160,10 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     return tried(root, selected)
 
 
-def tried(root: Path, selected: Callable[[str], bool]) -> dict[str, str]:
-    """{mutant name: status} of the `selected` mutants of a group that have a result."""
-    return {name: status for name, status in results(root).items() if status != "not checked" and selected(name)}
+def tried(root: Path, selected: Callable[[str], bool], listed: Collection[str] = ()) -> dict[str, str]:
+    """{mutant name: status} of the `selected` mutants of a group that have a result or are `listed` equivalents."""
+    return {name: status for name, status in results(root).items()
+            if (status != "not checked" or name in listed) and selected(name)}
 
 
 def _mutmut_run(root: Path, group: str, names: list[str]) -> None:

@@ -82,7 +82,8 @@ def fake_group(root, monkeypatch, statuses, equivalent=None):
     return runs
 
 
-@pytest.mark.parametrize(("sample", "expected_run"), [(None, []), ("7", ["tfae.graph.m.x_g__mutmut_17"])])
+@pytest.mark.parametrize(("sample", "expected_run"), [
+    (None, ["tfae.graph.m.x_g__mutmut_17", "tfae.graph.m.x_g__mutmut_18"]), ("7", ["tfae.graph.m.x_g__mutmut_17"])])
 def test_resume_keeps_the_results_and_runs_only_the_untried_mutants(tmp_path, monkeypatch, sample, expected_run):
     runs = fake_group(tmp_path, monkeypatch, {
         "tfae.graph.m.x_f__mutmut_7": "killed", "tfae.graph.m.x_f__mutmut_8": "survived",
@@ -102,6 +103,27 @@ def test_a_module_narrows_a_resumed_run_to_its_untried_mutants_and_its_results(t
     tried = mutation.run_group("graph", sample=None, module="tfae.graph.m", resume=True)
     assert runs == [["tfae.graph.m.x_f__mutmut_2"]]
     assert tried == {"tfae.graph.m.x_f__mutmut_1": "killed"}
+
+
+def test_resume_runs_no_listed_equivalent_and_reports_the_untried_ones_as_equivalent(tmp_path, monkeypatch):
+    equivalent = {"tfae.graph.m.x_f__mutmut_2": "same result", "tfae.graph.m.x_f__mutmut_3": "same result"}
+    runs = fake_group(tmp_path, monkeypatch, {
+        "tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "not checked",
+        "tfae.graph.m.x_f__mutmut_3": "survived", "tfae.graph.m.x_f__mutmut_4": "not checked",
+        "tfae.graph.m.x_f__mutmut_5": "not checked"}, equivalent=equivalent)
+    tried = mutation.run_group("graph", sample=None, module="tfae.graph.m", resume=True)
+    assert runs == [["tfae.graph.m.x_f__mutmut_4", "tfae.graph.m.x_f__mutmut_5"]]
+    table, scores = mutation.score_table(tried, equivalent)
+    assert scores == {"tfae.graph.m": 1.0}  # killed 1 of 1; the untried equivalent is counted as one
+    assert "| `tfae.graph.m` | 3 | 1 | 0 | 0 | 0 | 2 | 100.0% |" in table
+
+
+def test_resume_with_nothing_left_to_try_runs_no_mutmut(tmp_path, monkeypatch):
+    runs = fake_group(tmp_path, monkeypatch, {"tfae.graph.m.x_f__mutmut_1": "killed",
+                                              "tfae.graph.m.x_f__mutmut_2": "not checked"},
+                      equivalent={"tfae.graph.m.x_f__mutmut_2": "same result"})
+    mutation.run_group("graph", sample=None, resume=True)
+    assert runs == []
 
 
 @pytest.mark.parametrize(("sample", "module", "pattern"), [
