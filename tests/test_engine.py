@@ -441,6 +441,63 @@ def test_inference_takes_float64_after_float32_and_returns_a_writeable_array_of_
     assert z64[0, 0] == 123.0
 
 
+class BatchRows(keras.layers.Layer):
+    """Each row's output is the number of rows of the batch the layer was called on."""
+
+    def call(self, x):
+        return keras.ops.ones_like(x[:, :1]) * keras.ops.cast(keras.ops.shape(x)[0], x.dtype)
+
+
+class TrainingFlag(keras.layers.Layer):
+    """Each row's output is 1.0 in training, else 0.0; training by default, unless told otherwise."""
+
+    def call(self, x, training=True):
+        return keras.ops.ones_like(x[:, :1]) * (1.0 if training else 0.0)
+
+
+@pytest.mark.parametrize("n", [3, 8, 21])
+def test_every_batch_a_runner_calls_its_layer_on_has_the_rows_of_its_bucket_the_last_one_too(n):
+    layer = BatchRows()
+    layer.build((None, 2))  # a runner's layer is built (the JAX and PyTorch runners call it statelessly)
+    out = inference.BatchedRunner(layer)(np.ones((n, 2), np.float32), 8)
+    assert out.shape == (n, 1)
+    np.testing.assert_array_equal(out, inference.bucket(n, 8))  # 4 rows for 3 (padded), else 8 (the last overlaps)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("n", [3, 21])
+def test_a_runner_calls_its_layer_in_inference_mode_whatever_the_layers_default(n, nested):
+    # Nested, the layer reads the mode from the outer call: `training=None` there would leave it its default.
+    layer = keras.Sequential([keras.Input((2,)), TrainingFlag()]) if nested else TrainingFlag()
+    layer.build((None, 2))
+    out = inference.BatchedRunner(layer)(np.ones((n, 2), np.float32), 8)
+    np.testing.assert_array_equal(out, np.zeros((n, 1), np.float32))
+
+
+class Traces(keras.layers.Layer):
+    """The identity, counting the Python runs of its `call`: one per trace of a compiled program."""
+
+    def __init__(self):
+        super().__init__()
+        self.runs = 0
+
+    def call(self, x):
+        self.runs += 1
+        return x
+
+
+@pytest.mark.skipif(BACKEND == "torch", reason="PyTorch's runner is eager: every batch runs the Python")
+def test_a_runner_compiles_its_program_once_for_arrays_of_every_length():
+    layer = Traces()
+    layer.build((None, 2))
+    runner = inference.BatchedRunner(layer)
+    runner(np.ones((9, 2), np.float32), 8)
+    runs = layer.runs
+    for n in (10, 17, 64, 9):
+        np.testing.assert_array_equal(runner(np.full((n, 2), n, np.float32), 8), np.full((n, 2), n))
+    assert (layer.runs, len(runner)) == (runs, 1)
+
+
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's zero-copy hand-over")
 def test_an_output_sharing_the_inputs_memory_is_copied_so_writing_it_never_changes_the_input():
     from tfae._engine import tensorflow as tf_engine
@@ -448,6 +505,7 @@ def test_an_output_sharing_the_inputs_memory_is_copied_so_writing_it_never_chang
     x = tfae.datasets.load_mnist_sample()[0][0][:64]  # aligned, so TensorFlow reads it in place
     before = x.copy()
     tensor = tf_engine.shared_tensor(x)
+    assert np.shares_memory(np.from_dlpack(tensor), x)  # TensorFlow reads the array in place, no copy
     out = tf_engine.owned_array(tensor, x)  # an output that is the input's own memory
     out[:] = -1.0
     np.testing.assert_array_equal(x, before)
@@ -684,6 +742,29 @@ def _batches(n: int = 100, batch_size: int = 16, *, unknown_length: bool = False
 
     dataset = tf.data.Dataset.from_tensor_slices(conformance.data(n)["x"]).batch(batch_size)
     return dataset.filter(lambda x: True) if unknown_length else dataset
+
+
+class TensorIf(tfae.AutoEncoder):
+    """A `train_step` with a Python `if` on a tensor: Keras' train function traces it unconverted, and fails."""
+
+    def train_step(self, data):
+        if keras.ops.sum(keras.tree.flatten(data)[0]) > 0:
+            pass
+        return super().train_step(data)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's AutoGraph")
+@pytest.mark.parametrize("path", ["arrays", "dataset", "keras_loop"])
+def test_train_step_is_traced_without_autograph_on_every_path_as_keras_traces_it(path):
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).random((32, 12), dtype=np.float32)
+    ae = TensorIf(input_shape=(12,), latent_dim=3)
+    ae.compile(optimizer="adam")
+    data = tf.data.Dataset.from_tensor_slices((x, x)).batch(8) if path == "dataset" else x
+    steps = {"steps_per_epoch": 4} if path == "keras_loop" else {}  # Keras' own loop, for reference
+    with pytest.raises(TypeError, match=r"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed"):
+        ae.fit(data, epochs=1, batch_size=None if path == "dataset" else 8, shuffle=False, verbose=0, **steps)
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="datasets stream on TensorFlow")
