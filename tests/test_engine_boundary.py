@@ -130,6 +130,19 @@ def test_inconsistent_arrays_are_refused_with_the_whole_message(call, message):
     _refused(call, message)
 
 
+@pytest.mark.parametrize("fraction", [0.875, 0.125])  # of 8 samples: 1 left to train on, then 1 to validate on
+def test_a_validation_split_may_leave_a_single_sample_on_either_side(fraction):
+    split_at = round(len(R) * (1 - fraction))
+    first = _model()
+    weights = first.get_weights()
+    histories = []
+    for ae, kwargs in ((first, {"x": R, "validation_split": fraction}),
+                       (_model(), {"x": R[:split_at], "validation_data": R[split_at:]})):
+        ae.set_weights(weights)
+        histories.append(ae.fit(epochs=2, shuffle=False, verbose=0, **kwargs).history)
+    assert histories[0] == histories[1]
+
+
 @pytest.mark.parametrize("container", [tuple, list])  # Keras reads a list as it reads a tuple
 def test_validation_data_with_its_own_targets_is_validated_against_them(container):
     ae = _model()
