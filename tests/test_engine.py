@@ -509,8 +509,9 @@ def test_an_output_sharing_the_inputs_memory_is_copied_so_writing_it_never_chang
     out = tf_engine.owned_array(tensor, x)  # an output that is the input's own memory
     out[:] = -1.0
     np.testing.assert_array_equal(x, before)
-    fresh = tf_engine.owned_array(tensor * 2.0, x)  # a fresh output: handed over as it is, writeable
-    assert fresh.flags.writeable
+    doubled = tensor * 2.0
+    fresh = tf_engine.owned_array(doubled, x)  # a fresh output: handed over as it is, writeable
+    assert fresh.flags.writeable and np.shares_memory(fresh, np.from_dlpack(doubled))  # not copied
     np.testing.assert_array_equal(fresh, before * 2.0)
 
 
