@@ -757,12 +757,9 @@ class TensorIf(tfae.AutoEncoder):
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's AutoGraph")
 @pytest.mark.parametrize("path", ["arrays", "dataset", "keras_loop"])
 def test_train_step_is_traced_without_autograph_on_every_path_as_keras_traces_it(path):
-    import tensorflow as tf
-
-    x = np.random.default_rng(0).random((32, 12), dtype=np.float32)
-    ae = TensorIf(input_shape=(12,), latent_dim=3)
+    ae = TensorIf(input_shape=(conformance.FEATURES,), latent_dim=3)
     ae.compile(optimizer="adam")
-    data = tf.data.Dataset.from_tensor_slices((x, x)).batch(8) if path == "dataset" else x
+    data = _batches(32, 8) if path == "dataset" else conformance.data(32)["x"]
     steps = {"steps_per_epoch": 4} if path == "keras_loop" else {}  # Keras' own loop, for reference
     with pytest.raises(TypeError, match=r"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed"):
         ae.fit(data, epochs=1, batch_size=None if path == "dataset" else 8, shuffle=False, verbose=0, **steps)
