@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +153,19 @@ class StopOnNaN(keras.callbacks.Callback):
         self._kept_epoch = -1
 
     def _state(self) -> tuple[list, list]:
+        """Copies of the model's weights and the optimizer's variables, as numpy arrays.
+
+        Keras' `Variable.__array__` takes no `copy` argument, for which numpy 2
+        warns (`DeprecationWarning`, an error under `-W error`) on each
+        conversion; nothing a user can act on, and Keras' own `fit` gives no
+        such warning, so this one is silenced here.
+        """
         optimizer = getattr(self.model, "optimizer", None)
-        return ([np.array(v) for v in self.model.weights],
-                [np.array(v) for v in getattr(optimizer, "variables", [])])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword",
+                                    category=DeprecationWarning)
+            return ([np.array(v) for v in self.model.weights],
+                    [np.array(v) for v in getattr(optimizer, "variables", [])])
 
     def on_train_begin(self, logs=None):
         self.stopped_epoch = self.restored_epoch = None
@@ -186,8 +197,6 @@ class StopOnNaN(keras.callbacks.Callback):
         self.model.stop_training = True
         self.stopped_epoch, self.restored_epoch = epoch, self._kept_epoch
         source = "before training" if self._kept_epoch < 0 else f"at the end of epoch {self._kept_epoch + 1}"
-        import warnings
-
         warnings.warn(
             f"Training stopped: {' and '.join(bad)} in epoch {epoch + 1}. The weights and "
             f"optimizer state are those {source}, the last with a finite loss and weights. Lower the learning rate, "
