@@ -8,6 +8,7 @@ path is really taken, and the memory it shares with the backend.
 
 import importlib
 import types
+import warnings
 
 import keras
 import numpy as np
@@ -32,6 +33,12 @@ def test_an_epoch_is_the_batches_keras_makes_grouped_into_chunks_of_executions()
     batches, last, ends = plan.chunk(order, 2)  # execution 2: steps 6, 7 and the short last batch
     assert batches.shape == (2, 8) and ends == [2]
     np.testing.assert_array_equal(last, np.arange(64, 70))
+
+
+def test_a_chunk_is_one_execution_when_an_execution_has_more_steps_than_a_chunk():
+    plan = training.Plan(70, batch_size=8, per_execution=5, chunk_steps=4, shuffle=False)
+    batches, last, ends = plan.chunk(plan.order(), 0)
+    assert batches.shape == (5, 8) and last.size == 0 and ends == [4]  # steps 0-4, not two executions' 0-8
 
 
 def test_each_shuffled_epoch_is_a_fresh_permutation_of_every_sample():
@@ -207,7 +214,9 @@ def _fast_fits(monkeypatch) -> list:
     ({}, True),
     ({"y": "y"}, True),
     ({"sample_weight": "w"}, True),
+    ({"shuffle": False}, True),
     ({"shuffle": "batch"}, False),  # Keras shuffles within batches: its loop
+    ({"class_weight": {i: 1.0 + i for i in range(conformance.FEATURES)}}, False),
     ({"steps_per_epoch": 2}, False),
 ])
 def test_the_fast_path_takes_arrays_and_steps_aside_for_what_it_cannot_reproduce(monkeypatch, arguments, fast):
@@ -216,6 +225,54 @@ def test_the_fast_path_takes_arrays_and_steps_aside_for_what_it_cannot_reproduce
     arguments = {key: d[value] if isinstance(value, str) and value in d else value for key, value in arguments.items()}
     conformance.tfae_model({}).fit(d["x"], epochs=1, batch_size=16, verbose=0, **arguments)
     assert len(plans) == int(fast)
+
+
+class _TestBatches(keras.callbacks.Callback):
+    """Records the index of every validation batch (no training hook: the fast path stays)."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self.batches.append(batch)
+
+
+@FAST_PATH
+@pytest.mark.parametrize("validation_batch_size, batches", [(None, 4), (7, 5)])  # 30 samples: by 8, or by 7
+def test_validation_runs_in_batches_of_validation_batch_size_or_else_batch_size_as_in_keras(
+        monkeypatch, validation_batch_size, batches):
+    plans = _fast_fits(monkeypatch)
+    d = conformance.data()
+    ours = conformance.tfae_model({})
+    theirs = conformance.plain_model(ours, {})
+    seen = []
+    for model, y in ((ours, None), (theirs, d["x"])):
+        recorder = _TestBatches()
+        model.fit(d["x"], y, batch_size=8, epochs=1, validation_data=(d["x_val"], d["x_val"]), verbose=0,
+                  validation_batch_size=validation_batch_size, callbacks=[recorder])
+        seen.append(recorder.batches)
+    assert len(plans) == 1 and seen[0] == seen[1] == list(range(batches))
+
+
+@pytest.mark.parametrize("data", ["arrays", "dataset"])
+def test_fit_warns_exactly_what_keras_own_fit_warns(data):
+    if data == "dataset" and BACKEND != "tensorflow":
+        pytest.skip("datasets stream on TensorFlow")
+    d = conformance.data()
+    ours = conformance.tfae_model({})
+    theirs = conformance.plain_model(ours, {})
+    caught = []
+    for model, targets in ((ours, False), (theirs, True)):  # Keras' own model is given its targets
+        if data == "arrays":
+            arguments = {"x": d["x"], "y": d["x"] if targets else None, "batch_size": 16}
+        else:
+            arguments = {"x": _batches().map(lambda batch: (batch, batch)) if targets else _batches()}
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            model.fit(epochs=2, verbose=0, **arguments)
+        caught.append(sorted({(record.category.__name__, str(record.message)) for record in records}))
+    assert caught[0] == caught[1]
 
 
 @FAST_PATH
@@ -252,6 +309,31 @@ def test_a_second_fit_reuses_the_compiled_trainer():
     trainer = model._tfae_trainer
     model.fit(x, epochs=1, verbose=0)
     assert model._tfae_trainer is trainer
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_the_resident_trainer_is_the_backends_own_made_once_per_model_and_none_on_pytorch(monkeypatch, backend):
+    """`_trainer`'s choice on any backend's process: each backend module's trainer stands in for the real one."""
+    model = conformance.tfae_model({})
+
+    class Trainer:
+        def __init__(self, model):
+            self.model = model
+
+        @staticmethod
+        def applies(model):
+            return True
+
+    for module in ("tensorflow", "jax"):
+        monkeypatch.setattr(importlib.import_module(f"tfae._engine.{module}"), "ResidentTrainer",
+                            Trainer if module == backend else None)
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    trainer = training._trainer(model)
+    if backend == "torch":
+        assert trainer is None
+        return
+    assert isinstance(trainer, Trainer) and trainer.model is model
+    assert training._trainer(model) is trainer
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's choice")
@@ -500,9 +582,9 @@ def test_a_runner_compiles_its_program_once_for_arrays_of_every_length():
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's zero-copy hand-over")
 def test_an_output_sharing_the_inputs_memory_is_copied_so_writing_it_never_changes_the_input():
-    from tfae._engine import tensorflow as tf_engine
-
     import tensorflow as tf
+
+    from tfae._engine import tensorflow as tf_engine
 
     class Memory:  # a tensor's own buffer, also before TensorFlow 2.17 gave tensors `__dlpack__`
         def __init__(self, tensor):
@@ -1034,7 +1116,8 @@ def test_fit_leaves_a_dataset_of_unknown_batch_shape_to_keras(spec):
     if spec == "unbatched":
         dataset = dataset.unbatch()
     assert training._batch_shape(dataset) is None
-    assert training._batch_shape(tf.data.Dataset.from_tensor_slices((x, x)).batch(8)) == (None, 6)
+    pairs = tf.data.Dataset.from_tensor_slices((x, x[:, :4])).batch(8)
+    assert training._batch_shape(pairs) == (None, 6)  # the inputs' shape, not the targets'
 
 
 def test_a_layer_built_in_build_trains_on_every_backend():

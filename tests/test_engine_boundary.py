@@ -168,15 +168,17 @@ def test_validation_data_of_inputs_alone_is_validated_against_those_inputs(valid
 
 
 @pytest.mark.parametrize("method", ["fit", "evaluate"])
-def test_sample_weights_beside_a_dataset_are_refused_as_keras_refuses_them_not_as_targets(method):
+@pytest.mark.parametrize("argument, keras_name", [("sample_weight", "sample_weights"), ("y", "y")])
+def test_targets_or_sample_weights_beside_a_dataset_are_refused_as_keras_refuses_them(method, argument, keras_name):
     import tensorflow as tf
 
     ae = tfae.AutoEncoder(input_shape=(4,), latent_dim=2)
     ae.compile()
     dataset = tf.data.Dataset.from_tensor_slices(np.ones((8, 4), np.float32)).batch(4)
-    with pytest.raises(ValueError, match=r"^When providing `x` as a tf.data.Dataset, `sample_weights` should not be "
+    given = {argument: np.ones(8) if argument == "sample_weight" else np.ones((8, 4), np.float32)}
+    with pytest.raises(ValueError, match=rf"^When providing `x` as a tf.data.Dataset, `{keras_name}` should not be "
                                          r"passed"):
-        getattr(ae, method)(dataset, sample_weight=np.ones(8), verbose=0)
+        getattr(ae, method)(dataset, verbose=0, **given)
 
 
 def test_class_weights_without_targets_weigh_by_the_inputs_as_with_the_inputs_spelled_out_as_targets():
