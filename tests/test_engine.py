@@ -302,13 +302,28 @@ def test_a_backend_tensor_goes_to_keras_as_it_is(monkeypatch):
 
 
 @FAST_PATH
-def test_a_second_fit_reuses_the_compiled_trainer():
+def test_a_second_fit_reuses_the_compiled_trainer_and_keras_train_function():
     model = conformance.tfae_model({})
     x = conformance.data()["x"]
     model.fit(x, epochs=1, verbose=0)
-    trainer = model._tfae_trainer
+    trainer, keras_function = model._tfae_trainer, model.train_function
     model.fit(x, epochs=1, verbose=0)
-    assert model._tfae_trainer is trainer
+    assert model._tfae_trainer is trainer and model.train_function is keras_function  # nothing traced again
+
+
+class _RemakesTrainFunction(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.make_train_function()
+
+
+@FAST_PATH
+def test_a_callback_remaking_the_train_function_mid_fit_leaves_keras_own_function_holding_no_session():
+    model = conformance.tfae_model({})
+    history = model.fit(conformance.data()["x"], epochs=2, batch_size=16, callbacks=[_RemakesTrainFunction()],
+                        verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
+    assert not hasattr(model.train_function, "keras_function")  # not a dispatcher holding the fit's arrays
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
