@@ -1214,9 +1214,10 @@ def test_a_weightless_layer_only_training_calls_trains_on_every_backend():
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow distribution strategy")
-@pytest.mark.parametrize("more", [{}, {"steps_per_epoch": 2}, None], ids=["fast_path", "keras_loop", "encode"])
-def test_fit_and_encode_build_a_model_made_in_a_strategys_scope_in_that_scope(more):
+@pytest.mark.parametrize("more", [{}, {"steps_per_epoch": 2}, None], ids=["fit", "fit_steps_per_epoch", "encode"])
+def test_fit_and_encode_build_a_model_made_in_a_strategys_scope_in_that_scope(monkeypatch, more):
     tf = pytest.importorskip("tensorflow")
+    plans = _fast_fits(monkeypatch)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
         ae = tfae.AutoEncoder(latent_dim=2, hidden_units=(4,), decoder=tfae.Decoder((6,), hidden_units=(4,)))
@@ -1228,6 +1229,7 @@ def test_fit_and_encode_build_a_model_made_in_a_strategys_scope_in_that_scope(mo
     else:
         ae.fit(x, epochs=1, batch_size=8, verbose=0, **more)
     assert all(type(weight.value).__name__ == "MirroredVariable" for weight in ae.weights)
+    assert plans == []  # even outside the scope: Keras' loop, which shards the batches across the replicas
 
 
 def test_infer_calls_the_layer_on_a_backend_tensor_and_hands_back_its_tensor():
