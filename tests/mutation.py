@@ -204,9 +204,9 @@ from mutmut.mutation.file_mutation import mutate_file_contents
 changes = {}
 for module, path in json.loads(sys.argv[1]).items():
     code = mutate_file_contents(path, open(path, encoding="utf-8").read()).code
-    source = code.splitlines()  # a function's body: its lines after the `def` line (slicing, not
-    functions = {node.name: source[node.lineno:node.end_lineno]  # ast.get_source_segment: quadratic)
-                 for node in ast.walk(ast.parse(code)) if isinstance(node, ast.FunctionDef)}
+    source = code.splitlines()  # a function's lines (slicing, not ast.get_source_segment: quadratic), its
+    functions = {node.name: [source[node.lineno - 1].replace(node.name, "", 1), *source[node.lineno:node.end_lineno]]
+                 for node in ast.walk(ast.parse(code)) if isinstance(node, ast.FunctionDef)}  # name left out
     for name, body in functions.items():
         original = functions.get(re.sub(r"__mutmut_\\d+$", "__mutmut_orig", name))
         if "__mutmut_" not in name or name.endswith("__mutmut_orig") or original is None:
@@ -225,7 +225,7 @@ def source_path(module: str, root: Path = REPO) -> Path:
 
 def mutant_changes(modules: set[str], root: Path = REPO) -> dict[str, str]:
     """{mutant name: the lines it changes, whitespace-insensitive} of every mutant mutmut makes of `modules`
-    (dotted names, read under `root`); the `def` line is left out, as each mutant renames its function."""
+    (dotted names, read under `root`); the `def` line without the function's name, which each mutant changes."""
     paths = {module: str(source_path(module, root)) for module in sorted(modules)}
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["tfae"]\n', encoding="utf-8")

@@ -211,6 +211,14 @@ def test_an_edit_that_renumbers_a_listed_mutant_is_caught_and_the_update_follows
         f"{renamed}: its change [{recorded}] is now made by no mutant"]
 
 
+def test_a_changed_default_argument_is_a_change_of_its_own_and_the_functions_name_is_not(tmp_path):
+    pytest.importorskip("mutmut", reason="mutmut is in the test extra")
+    _listed(tmp_path, "def f(a, b=False):\n    return a\n", [])
+    changes = mutation.mutant_changes({"tfae.m"}, tmp_path)
+    assert "-def (a, b=False):\n+def (a, b=True):" in changes.values()  # not an empty change, fingerprinted alike
+    assert all("__mutmut" not in change for change in changes.values())
+
+
 @pytest.mark.slow
 def test_every_listed_equivalent_still_names_the_mutant_it_was_judged_on():
     pytest.importorskip("mutmut", reason="mutmut is in the test extra")
