@@ -107,11 +107,17 @@ def test_without_step_observers_an_epoch_runs_as_one_program(monkeypatch):
 
 
 @FAST_PATH
-def test_with_a_step_observer_every_execution_is_a_program_of_its_own(monkeypatch):
+@pytest.mark.parametrize("given", ["list", "nested_list", "callback_list"])
+def test_with_a_step_observer_every_execution_is_a_program_of_its_own(monkeypatch, given):
     chunks = count_chunks(monkeypatch)
     model = conformance.tfae_model({"steps_per_execution": 2})
-    model.fit(conformance.data()["x"], epochs=1, batch_size=16, callbacks=[conformance.StepRecorder()], verbose=0)
+    recorder = conformance.StepRecorder()
+    callbacks = {"list": lambda: [recorder], "nested_list": lambda: [[], [recorder]],  # Keras flattens them
+                 "callback_list": lambda: keras.callbacks.CallbackList([recorder], add_history=True, model=model)
+                 }[given]()
+    model.fit(conformance.data()["x"], epochs=1, batch_size=16, callbacks=callbacks, verbose=0)
     assert chunks == [0, 1, 2, 3]  # executions of steps 0-1, 2-3, 4-5, 6
+    assert [batch for hook, batch, _ in recorder.calls if hook == "train_batch_end"] == [1, 3, 5, 7]  # as Keras
 
 
 def test_the_progress_bar_sees_every_step_with_the_logs_keras_gives_it(monkeypatch, capsys):
@@ -309,6 +315,16 @@ def test_a_second_fit_reuses_the_compiled_trainer_and_keras_train_function():
     trainer, keras_function = model._tfae_trainer, model.train_function
     model.fit(x, epochs=1, verbose=0)
     assert model._tfae_trainer is trainer and model.train_function is keras_function  # nothing traced again
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's traced programs")
+def test_fits_shuffled_or_not_share_one_traced_program():
+    model = conformance.tfae_model({})
+    x = conformance.data()["x"]
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    traces = model._tfae_trainer._program.experimental_get_tracing_count()
+    model.fit(x, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    assert model._tfae_trainer._program.experimental_get_tracing_count() == traces  # the same index dtype
 
 
 class _RemakesTrainFunction(keras.callbacks.Callback):
