@@ -313,8 +313,49 @@ def test_a_second_fit_reuses_the_compiled_trainer_and_keras_train_function():
     x = conformance.data()["x"]
     model.fit(x, epochs=1, verbose=0)
     trainer, keras_function = model._tfae_trainer, model.train_function
+    assert keras_function is not None
     model.fit(x, epochs=1, verbose=0)
     assert model._tfae_trainer is trainer and model.train_function is keras_function  # nothing traced again
+    assert getattr(model, "_tfae_session", None) is None
+
+
+class _FailsInSetModel(keras.callbacks.Callback):
+    def set_model(self, model):
+        raise RuntimeError("the callback's own error")
+
+
+@FAST_PATH
+def test_an_error_before_keras_makes_its_train_function_reaches_the_caller_as_raised():
+    model = conformance.tfae_model({})
+    x = conformance.data()["x"]
+    with pytest.raises(RuntimeError, match="the callback's own error"):  # Keras sets the model first
+        model.fit(x, epochs=1, batch_size=16, callbacks=[_FailsInSetModel()], verbose=0)
+    assert getattr(model, "_tfae_session", None) is None
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7
+
+
+class _FitsAtEveryEpochEnd(keras.callbacks.Callback):
+    def __init__(self, x):
+        super().__init__()
+        self.x = x
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.fit(self.x, self.x, epochs=1, batch_size=8, shuffle=False, verbose=0)
+
+
+@FAST_PATH
+def test_a_fit_nested_in_every_epoch_leaves_the_outer_fit_its_own_session_each_time():
+    d = conformance.data()
+    ours = conformance.tfae_model({})
+    theirs = conformance.plain_model(ours, {})
+    histories = [model.fit(d["x"], y, epochs=3, batch_size=16, shuffle=False, verbose=0,
+                           callbacks=[_FitsAtEveryEpochEnd(d["x"][:20])]).history
+                 for model, y in ((ours, None), (theirs, d["x"]))]
+    assert int(keras.ops.convert_to_numpy(ours.optimizer.iterations)) == 3 * (7 + 3)
+    conformance.assert_same(histories[0], histories[1], conformance.RTOL)
+    conformance.assert_same(ours.get_weights(), theirs.get_weights(), conformance.RTOL)
+    assert not hasattr(ours.train_function, "keras_function")
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's traced programs")
@@ -807,6 +848,14 @@ def test_a_keras_cap_on_steps_per_epoch_is_honoured_as_keras_honours_it(tmp_path
         conformance.run_case(conformance.Case("max_steps_per_epoch"), tmp_path)
     finally:
         keras.config.set_max_steps_per_epoch(None)
+
+
+@pytest.mark.parametrize("case", [
+    conformance.Case("steps_per_epoch_targets", targets=True, fit=lambda d: {"steps_per_epoch": 3}),
+    conformance.Case("steps_per_epoch_weighted", fit=lambda d: {"steps_per_epoch": 3, "sample_weight": d["w"]}),
+], ids=lambda case: case.name)
+def test_keras_own_loop_gets_the_targets_and_the_sample_weights_as_given(tmp_path, case):
+    conformance.run_case(case, tmp_path)  # steps_per_epoch: the engine steps aside
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow-style train_step")
