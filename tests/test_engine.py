@@ -1149,6 +1149,20 @@ def test_fit_on_a_dataset_builds_an_unbuilt_model_first_so_a_layer_built_in_a_st
     assert len(history.history["loss"]) == 2 and ae.aux.built and ae.sample_shape == (6,)
 
 
+@pytest.mark.parametrize("data", ["arrays", "dataset"])
+def test_fit_builds_an_unbuilt_model_before_it_chooses_the_path(monkeypatch, data):
+    # Only a built model shows which layers a training step alone would build (JAX and PyTorch cannot train those).
+    if data == "dataset" and BACKEND != "tensorflow":
+        pytest.skip("datasets stream on TensorFlow")
+    built = []
+    choose = training._trainer
+    monkeypatch.setattr(training, "_trainer", lambda model: built.append(model.built) or choose(model))
+    ae = tfae.AutoEncoder(latent_dim=2, decoder=tfae.Decoder((conformance.FEATURES,)))  # no input shape: unbuilt
+    ae.compile(optimizer="sgd")
+    ae.fit(conformance.data(16)["x"] if data == "arrays" else _batches(16, 8), epochs=1, verbose=0)
+    assert built == [True]
+
+
 def _lost_sample_axes(dataset):
     """`dataset`'s batches through a reshape that leaves only the static shape `(None, None)`."""
     import tensorflow as tf
@@ -1256,13 +1270,17 @@ def test_the_error_for_a_layer_built_in_a_step_is_raised_where_that_backend_brea
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-@pytest.mark.parametrize("builds", [False, True], ids=["nothing_built", "weightless_layer_built"])
+@pytest.mark.parametrize("builds", ["nothing", "weightless_layer", "unbuilt_model"])
 def test_keras_own_error_stands_when_no_layer_got_weights_during_fit(monkeypatch, backend, builds):
-    ae = _Noisy(input_shape=(6,), latent_dim=2, decoder=tfae.Decoder((6,)))
+    # An unbuilt model (a generator's unknown shapes) is built by Keras' fit before any step: its layers were
+    # not built in a step, and Keras' error after that is the user's.
+    ae = _Noisy(input_shape=None if builds == "unbuilt_model" else (6,), latent_dim=2, decoder=tfae.Decoder((6,)))
 
     def keras_fit():
-        if builds:
+        if builds == "weightless_layer":
             ae.noise.build((None, 6))  # built in the step, without weights
+        elif builds == "unbuilt_model":
+            ae.build((None, 6))  # Keras' symbolic build, before the first step
         raise RuntimeError("the user's disk is full")
 
     monkeypatch.setattr(keras.backend, "backend", lambda: backend)
