@@ -1152,6 +1152,16 @@ def test_fit_on_a_dataset_builds_an_unbuilt_model_first_so_a_layer_built_in_a_st
     assert len(history.history["loss"]) == 2 and ae.aux.built and ae.sample_shape == (6,)
 
 
+def test_build_takes_a_model_without_a_distribution_strategy_as_models_of_other_backends_are():
+    class Model:  # a JAX or PyTorch Keras model has no `distribute_strategy`
+        def build(self, input_shape):
+            self.built_with = input_shape
+
+    model = Model()
+    training.build(model, (None, 3))
+    assert model.built_with == (None, 3)
+
+
 @pytest.mark.parametrize("data", ["arrays", "dataset"])
 def test_fit_builds_an_unbuilt_model_before_it_chooses_the_path(monkeypatch, data):
     # Only a built model shows which layers a training step alone would build (JAX and PyTorch cannot train those).
