@@ -38,6 +38,21 @@ def test_an_epoch_is_the_batches_keras_makes_grouped_into_chunks_of_executions()
     assert plan.steps == 8 and batches.shape == (8, 8) and last.size == 0 and ends == list(range(8))
 
 
+def test_a_session_hands_the_training_state_to_its_runner_and_the_new_state_back_to_keras():
+    # JAX's trainer threads its training state through each execution; TensorFlow's has none.
+    plan = training.Plan(10, batch_size=4, per_execution=1, shuffle=False)  # steps of 4, 4 and 2 rows
+    calls = []
+
+    def run(batches, last, state):
+        calls.append((batches.shape, last.shape, state))
+        return ({"loss": np.arange(len(batches), dtype=np.float32)}, {"loss": np.float32(9)}), state + 1
+
+    session = training.Session(types.SimpleNamespace(stop_training=False), plan, run, [])
+    answers = [session.execution(state) for state in (7, 8, 8)]
+    assert calls == [((2, 4), (2,), 7)]  # one chunk for the epoch's three executions
+    assert answers == [({"loss": 0.0}, 8), ({"loss": 1.0}, 8), ({"loss": 9.0}, 8)]
+
+
 def test_a_chunk_is_one_execution_when_an_execution_has_more_steps_than_a_chunk():
     plan = training.Plan(70, batch_size=8, per_execution=5, chunk_steps=4, shuffle=False)
     batches, last, ends = plan.chunk(plan.order(), 0)
