@@ -364,16 +364,15 @@ class _FitsAtEveryEpochEnd(keras.callbacks.Callback):
 
 @FAST_PATH
 def test_a_fit_nested_in_every_epoch_leaves_the_outer_fit_its_own_session_each_time():
+    # One nesting is compared with Keras by the conformance case `fit_inside_a_callback`; here the outer fit
+    # must train on after its second nested fit.
     d = conformance.data()
-    ours = conformance.tfae_model({})
-    theirs = conformance.plain_model(ours, {})
-    histories = [model.fit(d["x"], y, epochs=3, batch_size=16, shuffle=False, verbose=0,
-                           callbacks=[_FitsAtEveryEpochEnd(d["x"][:20])]).history
-                 for model, y in ((ours, None), (theirs, d["x"]))]
-    assert int(keras.ops.convert_to_numpy(ours.optimizer.iterations)) == 3 * (7 + 3)
-    conformance.assert_same(histories[0], histories[1], conformance.RTOL)
-    conformance.assert_same(ours.get_weights(), theirs.get_weights(), conformance.RTOL)
-    assert not hasattr(ours.train_function, "keras_function")
+    model = conformance.tfae_model({})
+    history = model.fit(d["x"], epochs=3, batch_size=16, shuffle=False, verbose=0,
+                        callbacks=[_FitsAtEveryEpochEnd(d["x"][:20])]).history
+    assert len(history["loss"]) == 3
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 3 * (7 + 3)
+    assert not hasattr(model.train_function, "keras_function")
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's traced programs")
