@@ -149,15 +149,16 @@ class HookInstalledLate(keras.callbacks.Callback):
 
 
 class NestedFit(keras.callbacks.Callback):
-    """Fits the model on a few explicit pairs at the end of the first epoch, inside the outer fit."""
+    """Fits the model on a few explicit pairs at the end of the epochs `at_epochs` (the first), inside the outer fit."""
 
-    def __init__(self, x: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, at_epochs: tuple[int, ...] = (0,)) -> None:
         super().__init__()
         self.x = x
+        self.at_epochs = at_epochs
         self.histories: list = []
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
+        if epoch in self.at_epochs:
             history = self.model.fit(self.x, self.x, epochs=2, batch_size=8, shuffle=False, verbose=0)
             self.histories.append(history.history)
 

@@ -353,15 +353,6 @@ def test_an_error_before_keras_makes_its_train_function_reaches_the_caller_as_ra
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 7
 
 
-class _FitsAtEveryEpochEnd(keras.callbacks.Callback):
-    def __init__(self, x):
-        super().__init__()
-        self.x = x
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.model.fit(self.x, self.x, epochs=1, batch_size=8, shuffle=False, verbose=0)
-
-
 @FAST_PATH
 def test_a_fit_nested_in_every_epoch_leaves_the_outer_fit_its_own_session_each_time():
     # One nesting is compared with Keras by the conformance case `fit_inside_a_callback`; here the outer fit
@@ -369,9 +360,9 @@ def test_a_fit_nested_in_every_epoch_leaves_the_outer_fit_its_own_session_each_t
     d = conformance.data()
     model = conformance.tfae_model({})
     history = model.fit(d["x"], epochs=3, batch_size=16, shuffle=False, verbose=0,
-                        callbacks=[_FitsAtEveryEpochEnd(d["x"][:20])]).history
+                        callbacks=[conformance.NestedFit(d["x"][:20], at_epochs=(0, 1, 2))]).history
     assert len(history["loss"]) == 3
-    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 3 * (7 + 3)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 3 * (7 + 2 * 3)  # nested: 2 epochs of 3
     assert not hasattr(model.train_function, "keras_function")
 
 

@@ -113,6 +113,20 @@ class ReconstructionImages(keras.callbacks.Callback):
         self._writer.flush()
 
 
+def _numpy_copies(variables) -> list[np.ndarray]:
+    """Each Keras variable's value, as a numpy array of its own.
+
+    Keras' `Variable.__array__` takes no `copy` argument, for which numpy 2
+    warns (`DeprecationWarning`, an error under `-W error`) on each
+    conversion, `keras.ops.convert_to_numpy` included; nothing a user can act
+    on, and Keras' own `fit` gives no such warning, so it is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword",
+                                category=DeprecationWarning)
+        return [np.array(variable) for variable in variables]
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stops training when the loss becomes NaN or infinite, and puts back the last good weights.
 
@@ -153,19 +167,9 @@ class StopOnNaN(keras.callbacks.Callback):
         self._kept_epoch = -1
 
     def _state(self) -> tuple[list, list]:
-        """Copies of the model's weights and the optimizer's variables, as numpy arrays.
-
-        Keras' `Variable.__array__` takes no `copy` argument, for which numpy 2
-        warns (`DeprecationWarning`, an error under `-W error`) on each
-        conversion; nothing a user can act on, and Keras' own `fit` gives no
-        such warning, so this one is silenced here.
-        """
+        """Copies of the model's weights and the optimizer's variables, as numpy arrays."""
         optimizer = getattr(self.model, "optimizer", None)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword",
-                                    category=DeprecationWarning)
-            return ([np.array(v) for v in self.model.weights],
-                    [np.array(v) for v in getattr(optimizer, "variables", [])])
+        return _numpy_copies(self.model.weights), _numpy_copies(getattr(optimizer, "variables", []))
 
     def on_train_begin(self, logs=None):
         self.stopped_epoch = self.restored_epoch = None
@@ -331,7 +335,7 @@ class BackupAndRestore(keras.callbacks.Callback):
     def _random_state(self) -> dict:
         kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
         return {"numpy": [kind, keys.tolist(), int(position), int(has_gauss), float(cached_gaussian)],
-                "seed_generators": [keras.ops.convert_to_numpy(state).tolist() for state in self._seed_states()]}
+                "seed_generators": [state.tolist() for state in _numpy_copies(self._seed_states())]}
 
     def _restore_random_state(self, saved: dict | None) -> None:
         if saved is None:  # a backup written before the random state was kept: resume with today's
