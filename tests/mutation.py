@@ -29,6 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 EQUIVALENT = REPO / "tests" / "mutation_equivalent.txt"
+# Every mutant's last result, with a fingerprint of its module's source: a long run stopped in one checkout
+# goes on (`--resume`) in another, for as long as the module's code is the same.
+RESULTS = REPO / "tests" / "mutation_results.txt"
 
 ENGINE_TESTS = ["tests/test_engine.py", "tests/test_engine_boundary.py", "tests/test_family_engine.py",
                 "tests/test_conformance.py", "tests/test_bad_input.py"]
@@ -125,8 +128,10 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     function is learnt afresh), and then every mutant left unchecked: mutmut resets the results of each
     function whose code changed since. With `resume`, a stopped run goes on: the results and the map of which
     tests reach which function are kept, and only the mutants not tried yet run, so a long run (a whole
-    module) can be made in parts. Neither runs a listed equivalent: it would survive every test that reaches
-    it, the costliest outcome; a resumed run reports the untried ones among its results, as equivalent.
+    module) can be made in parts; the results recorded in RESULTS for the code as it is count as tried, so
+    it goes on in a fresh checkout too. Neither runs a listed equivalent: it would survive every test that
+    reaches it, the costliest outcome; a resumed run reports the untried ones among its results, as
+    equivalent. Every run's results are recorded in RESULTS, a stopped one's too.
     """
     root = scratch_copy(group)
 
@@ -135,15 +140,19 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
 
     narrowed = sample is not None or module is not None
     names = [f"{module or PACKAGES[group]}.*__mutmut_*{sample or ''}"] if narrowed else []
-    again, resume = (flag and (root / "mutants").is_dir() for flag in (again, resume))
+    again = again and (root / "mutants").is_dir()
     # A listed equivalent survives by definition: running it would only run every test that reaches it.
     listed = equivalents()
     if resume:
-        untried = [name for name, status in results(root).items()
-                   if status == "not checked" and selected(name) and name not in listed]
+        recorded = {name: status for name, status in recorded_results(root=root).items() if selected(name)}
+        if (root / "mutants").is_dir():
+            candidates = [name for name, status in results(root).items() if status == "not checked"]
+        else:  # a fresh copy: mutmut has no results yet, so list the mutants it will make
+            candidates = list(mutant_changes({module} if module else group_modules(group, root), root))
+        untried = [name for name in candidates if selected(name) and name not in listed and name not in recorded]
         if untried:
             _mutmut_run(root, group, untried)
-        return tried(root, selected, listed)
+        return {**recorded, **tried(root, selected, listed)}
     if again:
         names = [name for name, status in results(root).items()
                  if status not in DETECTED and name not in listed and selected(name)]
@@ -160,6 +169,54 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     return tried(root, selected)
 
 
+def group_modules(group: str, root: Path = REPO) -> set[str]:
+    """The dotted names of the modules a group mutates, as they are under `root`."""
+    return {".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+            for pattern in GROUPS[group][0] for path in root.glob(pattern) if path.suffix == ".py"}
+
+
+# Results worth keeping: a mutant stopped in flight ("check was interrupted by user") is untried.
+RECORDED = DETECTED | {"survived", "no tests"}
+
+
+def recorded_results(path: Path | None = None, root: Path = REPO) -> dict[str, str]:
+    """{mutant name: status} recorded at `path` (RESULTS) for the code under `root` as it is: an entry whose
+    module's source has changed since its run is left out, since mutmut may number that module's mutants anew."""
+    path = path or RESULTS
+    current: dict[str, str | None] = {}
+    valid = {}
+    for name, recorded, status in _entries(path.read_text(encoding="utf-8") if path.is_file() else ""):
+        module = module_of(name)
+        if module not in current:
+            current[module] = source_fingerprint(module, root)
+        if recorded == current[module]:
+            valid[name] = status
+    return valid
+
+
+def record_results(statuses: dict[str, str], root: Path, path: Path | None = None) -> None:
+    """Writes the `statuses` of a run made on the code under `root` (a group's scratch copy) into the record
+    at `path` (RESULTS); entries of the same modules made on other code are replaced, those of other modules
+    kept."""
+    path = path or RESULTS
+    runs = {name: status for name, status in statuses.items() if status in RECORDED}
+    sources = {module: source_fingerprint(module, root) for module in {module_of(name) for name in runs}}
+    entries = {name: (recorded, status) for name, recorded, status in
+               _entries(path.read_text(encoding="utf-8") if path.is_file() else "")
+               if sources.get(module_of(name), recorded) == recorded}
+    entries.update((name, (sources[module_of(name)], status)) for name, status in runs.items())
+    header = ("# The last result of each mutant tried (tests/mutation.py writes it): name, a fingerprint of its\n"
+              "# module's source when it ran, status. --resume skips the mutants recorded for the code as it is.\n")
+    path.write_text(header + "".join(f"{name} [{recorded}] {status}\n"
+                                     for name, (recorded, status) in sorted(entries.items())), encoding="utf-8")
+
+
+def source_fingerprint(module: str, root: Path = REPO) -> str | None:
+    """A fingerprint of a module's source under `root` (None when it has no file there)."""
+    path = source_path(module, root)
+    return fingerprint(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def tried(root: Path, selected: Callable[[str], bool], listed: Collection[str] = ()) -> dict[str, str]:
     """{mutant name: status} of the `selected` mutants of a group that have a result or are `listed` equivalents."""
     return {name: status for name, status in results(root).items()
@@ -172,6 +229,8 @@ def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
     with open(log, "w", encoding="utf-8") as out:
         code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
                                env={**ENV, **ENVIRONMENTS.get(group, {})}, stdout=out, stderr=subprocess.STDOUT)
+    if (root / "mutants").is_dir():  # what was tried before a stop (`pkill -f "mutmut run"`) is kept too
+        record_results(results(root), root)
     if code != 0:
         lines = [line for line in log.read_text(encoding="utf-8").replace("\r", "\n").splitlines() if line.strip()]
         raise SystemExit("\n".join(lines[-40:]) + f"\nmutmut failed on group {group!r} (exit {code}); see {log}")
@@ -219,8 +278,10 @@ print(json.dumps(changes))
 
 
 def source_path(module: str, root: Path = REPO) -> Path:
-    """The file of a dotted module name under `root` (`tfae/_engine/inference.py` for `tfae._engine.inference`)."""
-    return root / (module.replace(".", "/") + ".py")
+    """The file of a dotted module name under `root` (`tfae/_engine/inference.py` for `tfae._engine.inference`,
+    `tfae/_engine/__init__.py` for `tfae._engine`: mutmut names a package's mutants after the package)."""
+    path = root / module.replace(".", "/")
+    return path / "__init__.py" if path.is_dir() else path.with_name(path.name + ".py")
 
 
 def mutant_changes(modules: set[str], root: Path = REPO) -> dict[str, str]:
@@ -322,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="check that each listed equivalent still names the mutant it was judged on, and stop")
     parser.add_argument("--update-equivalents", action="store_true",
                         help="fingerprint new entries of the equivalents list, rename renumbered ones, and stop")
+    parser.add_argument("--record", action="store_true",
+                        help=f"record the results of each group's last run in {RESULTS.name} (for a run whose "
+                             "tests/mutation.py was stopped too), and stop")
     args = parser.parse_args(argv)
     if args.again and args.resume:
         parser.error("--again and --resume are exclusive: --again reruns the survivors, --resume the untried")
@@ -333,6 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = equivalents()
     statuses: dict[str, str] = {}
     groups = list(GROUPS) if not args.group or "all" in args.group else list(dict.fromkeys(args.group))
+    if args.record:
+        for group in groups:
+            root = REPO / "build" / "mutation" / group
+            if (root / "mutants").is_dir():
+                record_results(results(root), root)
+        return 0
     if args.module is not None:
         owners = [group for group in groups if args.module.startswith(PACKAGES[group] + ".")]
         if len(owners) != 1 or not source_path(args.module).is_file():

@@ -70,8 +70,16 @@ def test_a_sampled_run_is_judged_per_group():
     assert scores == {"tfae.layers": 0.5, "tfae.datasets": 1.0}
 
 
-def fake_group(root, monkeypatch, statuses, equivalent=None):
-    """A group's scratch copy at `root` whose mutants last had `statuses`; returns the list of mutmut runs made."""
+def fake_group(root, monkeypatch, statuses, equivalent=None, *, fresh=False):
+    """A group's scratch copy at `root` whose mutants last had `statuses` (none when `fresh`: no results yet);
+    returns the list of mutmut runs made. The record of results is an empty file beside it."""
+    monkeypatch.setattr(mutation, "RESULTS", root / "recorded.txt")
+    if fresh:
+        monkeypatch.setattr(mutation, "scratch_copy", lambda group: root)
+        monkeypatch.setattr(mutation, "equivalents", lambda: equivalent or {})
+        runs = []
+        monkeypatch.setattr(mutation, "_mutmut_run", lambda _, group, names: runs.append(names))
+        return runs
     (root / "mutants").mkdir()
     (root / "mutants" / "mutmut-stats.json").write_text("{}")
     runs = []
@@ -124,6 +132,64 @@ def test_resume_with_nothing_left_to_try_runs_no_mutmut(tmp_path, monkeypatch):
                       equivalent={"tfae.graph.m.x_f__mutmut_2": "same result"})
     mutation.run_group("graph", sample=None, resume=True)
     assert runs == []
+
+
+def write_module(root, source):
+    """`source` as the module tfae.graph.m under `root`."""
+    (root / "tfae" / "graph").mkdir(parents=True, exist_ok=True)
+    (root / "tfae" / "graph" / "m.py").write_text(source)
+
+
+def test_recorded_results_hold_for_the_code_they_ran_on_and_keep_other_modules(tmp_path):
+    record = tmp_path / "recorded.txt"
+    write_module(tmp_path, "def f(a):\n    return a + 1\n")
+    (tmp_path / "tfae" / "graph" / "n.py").write_text("def g(b):\n    return b\n")
+    mutation.record_results({"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived",
+                             "tfae.graph.m.x_f__mutmut_3": "no tests", "tfae.graph.m.x_f__mutmut_4": "not checked",
+                             "tfae.graph.m.x_f__mutmut_5": "check was interrupted by user",
+                             "tfae.graph.n.x_g__mutmut_1": "timeout"}, tmp_path, record)
+    expected = {"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived",
+                "tfae.graph.m.x_f__mutmut_3": "no tests", "tfae.graph.n.x_g__mutmut_1": "timeout"}
+    assert mutation.recorded_results(record, tmp_path) == expected  # untried and interrupted ones are not kept
+
+    write_module(tmp_path, "def f(a):\n    return a + 2\n")  # m edited: mutmut may number its mutants anew
+    assert mutation.recorded_results(record, tmp_path) == {"tfae.graph.n.x_g__mutmut_1": "timeout"}
+    mutation.record_results({"tfae.graph.m.x_f__mutmut_2": "killed"}, tmp_path, record)
+    assert mutation.recorded_results(record, tmp_path) == {"tfae.graph.m.x_f__mutmut_2": "killed",
+                                                           "tfae.graph.n.x_g__mutmut_1": "timeout"}
+    assert len(record.read_text().splitlines()) == 2 + 2  # the header, and m's results on its old code dropped
+
+
+def test_resume_in_a_fresh_copy_runs_only_the_mutants_without_a_recorded_result(tmp_path, monkeypatch):
+    write_module(tmp_path, "def f(a):\n    return a + 1\n")
+    runs = fake_group(tmp_path, monkeypatch, {}, {"tfae.graph.m.x_f__mutmut_3": "same result"}, fresh=True)
+    mutation.record_results({"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived"},
+                            tmp_path)
+    made = {f"tfae.graph.m.x_f__mutmut_{i}" for i in range(1, 7)}
+    monkeypatch.setattr(mutation, "mutant_changes", lambda modules, root=tmp_path: dict.fromkeys(sorted(made), ""))
+    monkeypatch.setattr(mutation, "results", lambda _: {})  # mutmut made nothing (the fake run above)
+    tried = mutation.run_group("graph", sample=None, module="tfae.graph.m", resume=True)
+    assert runs == [["tfae.graph.m.x_f__mutmut_4", "tfae.graph.m.x_f__mutmut_5", "tfae.graph.m.x_f__mutmut_6"]]
+    assert tried == {"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived"}
+
+
+def test_a_groups_modules_are_named_as_mutmut_names_them():
+    assert mutation.group_modules("engine") == {"tfae._engine", "tfae._engine.boundary", "tfae._engine.inference",
+                                                "tfae._engine.tensorflow", "tfae._engine.training"}
+    assert "tfae.layers.dense" in mutation.group_modules("layers")
+    assert mutation.source_path("tfae._engine") == mutation.REPO / "tfae" / "_engine" / "__init__.py"
+
+
+def test_a_stopped_mutmut_run_still_records_what_it_tried(tmp_path, monkeypatch):
+    write_module(tmp_path, "def f(a):\n    return a + 1\n")
+    (tmp_path / "mutants").mkdir()
+    monkeypatch.setattr(mutation, "RESULTS", tmp_path / "recorded.txt")
+    monkeypatch.setattr(mutation.subprocess, "call", lambda *args, **kwargs: -15)  # killed by a signal
+    monkeypatch.setattr(mutation, "results", lambda _: {"tfae.graph.m.x_f__mutmut_1": "killed",
+                                                        "tfae.graph.m.x_f__mutmut_2": "not checked"})
+    with pytest.raises(SystemExit, match="mutmut failed on group 'graph'"):
+        mutation._mutmut_run(tmp_path, "graph", [])
+    assert mutation.recorded_results(root=tmp_path) == {"tfae.graph.m.x_f__mutmut_1": "killed"}
 
 
 @pytest.mark.parametrize(("sample", "module", "pattern"), [
