@@ -17,7 +17,7 @@ def test_every_private_api_is_listed_and_exists():
     assert _keras_private.PRIVATE_APIS == (
         "keras.Model._symbolic_build", "keras.src.losses.loss.unscale_loss_for_distribution",
         "keras.Model._initial_epoch", "keras.Model._jax_state", "keras.src.backend.compute_output_spec",
-        "keras.Layer._flatten_layers")
+        "keras.Layer._flatten_layers", "keras.KerasTensor._keras_history", "keras.Operation._inbound_nodes")
     assert "data_batch" in inspect.signature(keras.Model._symbolic_build).parameters
     from keras.src import backend
     from keras.src.losses import loss
@@ -27,6 +27,23 @@ def test_every_private_api_is_listed_and_exists():
     assert callable(loss.unscale_loss_for_distribution)
     # `_initial_epoch` is an attribute Keras' `fit` reads, not one it defines up front: the test below,
     # test_resume_from_epoch_in_on_train_begin_makes_fit_start_there, fails if `fit` stops reading it.
+
+
+def test_producing_call_names_the_call_of_a_shared_layer_that_made_a_tensor_not_its_first():
+    def same(tensors, expected):  # by identity: `==` on symbolic tensors builds an op
+        return len(tensors) == len(expected) and all(a is b for a, b in zip(tensors, expected))
+
+    shared = keras.layers.Dense(3, name="shared")
+    first_input, second_input = keras.Input((4,)), keras.Input((4,))
+    first, second = shared(first_input), shared(second_input)  # `shared.output` is `first`
+    layer, inputs, outputs = _keras_private.producing_call(second)
+    assert layer is shared and same(inputs, [second_input]) and same(outputs, [second])
+    _, inputs, outputs = _keras_private.producing_call(first)
+    assert same(inputs, [first_input]) and same(outputs, [first])
+    layer, inputs, outputs = _keras_private.producing_call(second_input)
+    assert isinstance(layer, keras.layers.InputLayer) and inputs == [] and same(outputs, [second_input])
+    pair = keras.layers.Lambda(lambda x: (x, 2 * x))(first_input)  # a call with two outputs: both listed
+    assert same(_keras_private.producing_call(pair[1])[2], list(pair))
 
 
 def test_nested_layers_lists_every_layer_at_any_depth_once_without_the_layer_itself():

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -180,3 +182,80 @@ def test_split_of_a_tfae_autoencoder_refuses_another_bottleneck_name():
         tfae.split_autoencoder(ae, bottleneck="no_such_layer")
     assert str(error.value) == ("Expected bottleneck='bottleneck' for a tfae AutoEncoder: it splits between its "
                                 "`encoder` and `decoder`. Received: bottleneck='no_such_layer'")
+
+
+def nested_halves():
+    """The Keras idiom: an encoder and a decoder model, each called on its own, then nested in a third."""
+    encoder_input = keras.Input((12,))
+    encoder = keras.Model(encoder_input, keras.layers.Dense(3)(keras.layers.Dense(8, activation="relu")(
+        encoder_input)), name="enc")
+    decoder_input = keras.Input((3,))
+    decoder = keras.Model(decoder_input, keras.layers.Dense(12, activation="sigmoid")(decoder_input), name="dec")
+    return encoder, decoder
+
+
+@pytest.mark.parametrize("style", ["sequential", "functional"])
+def test_split_of_a_model_of_nested_encoder_and_decoder_models_cuts_between_them(style):
+    encoder, decoder = nested_halves()
+    x = np.random.default_rng(0).random((5, 12), dtype=np.float32)
+    if style == "sequential":
+        model = keras.Sequential([keras.Input((12,)), encoder, decoder], name="ae")
+    else:
+        inputs = keras.Input((12,))
+        model = keras.Model(inputs, decoder(encoder(inputs)), name="ae")
+    encoder_half, decoder_half = tfae.split_autoencoder(model, bottleneck="enc")
+    np.testing.assert_allclose(_numpy(encoder_half(x)), _numpy(encoder(x)), rtol=1e-6)
+    np.testing.assert_allclose(_numpy(decoder_half(encoder_half(x))), _numpy(model(x)), rtol=1e-6)
+    assert tfae.get_bottleneck_tensor(model, "enc") is encoder_half.outputs[0]
+
+
+def test_split_of_a_model_whose_layers_another_model_called_first_uses_this_models_calls():
+    layers = [keras.layers.Dense(8), keras.layers.Dense(3, name="bottleneck"), keras.layers.Dense(12)]
+    first = keras.Sequential([keras.Input((12,)), *layers], name="first")
+    second = keras.Sequential([keras.Input((12,)), *layers], name="second")  # each layer's second call
+    x = np.random.default_rng(0).random((4, 12), dtype=np.float32)
+    for model in (first, second):
+        encoder, decoder = tfae.split_autoencoder(model)
+        np.testing.assert_allclose(_numpy(decoder(encoder(x))), _numpy(model(x)), rtol=1e-6)
+        assert encoder.inputs[0] is model.inputs[0]
+
+
+def test_split_at_a_layer_that_cannot_hold_the_code_is_refused_by_name():
+    inputs = keras.Input((12,), name="pixels")
+    hidden = keras.layers.Dense(3, name="bottleneck")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(12, name="out")(hidden), name="plain")
+    for name, why in (("out", "'out' makes its output, which would leave nothing to decode"),
+                      ("pixels", "'pixels' is its input layer, which would leave nothing to encode")):
+        with pytest.raises(ValueError) as error:
+            tfae.split_autoencoder(model, bottleneck=name)
+        assert str(error.value) == ("Expected the bottleneck to be a layer between the input and the output of "
+                                    f"model 'plain'; {why}. Received: bottleneck={name!r}")
+    twice = keras.layers.Dense(12, name="twice")
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(keras.Model(inputs, twice(twice(inputs)), name="loop"), bottleneck="twice")
+    assert str(error.value) == ("Expected the bottleneck layer to be called once in model 'loop', so that its "
+                                "output is the code; 'twice' is called 2 times. Received: bottleneck='twice'")
+    pair = keras.layers.Lambda(lambda x: (x[:, :3], x[:, 3:6]), name="pair")(inputs)
+    two_codes = keras.Model(inputs, keras.layers.Dense(12)(keras.layers.Concatenate()(list(pair))), name="two")
+    with pytest.raises(ValueError) as error:
+        tfae.split_autoencoder(two_codes, bottleneck="pair")
+    assert str(error.value) == ("Expected the bottleneck layer to return one tensor, the code; 'pair' returns 2. "
+                                "Received: bottleneck='pair'")
+
+
+def test_split_of_an_autoencoder_subclass_that_overrides_call_warns_that_the_halves_do_not_run_it():
+    class Halved(tfae.AutoEncoder):
+        def call(self, inputs, training=None):
+            return super().call(inputs, training=training) * 0.5
+
+    with pytest.warns(UserWarning) as record:
+        tfae.split_autoencoder(Halved(input_shape=(6,), latent_dim=2, name="halved"))
+    assert [str(w.message) for w in record] == [
+        "`split_autoencoder` splits model 'halved' between its `encoder` and `decoder`, but its class Halved "
+        "overrides `call`, which the halves do not run: `decoder(encoder(x))` can differ from `model(x)`."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tfae's own classes, whose `call` is encoder then decoder, do not warn
+        for model in (tfae.AutoEncoder(input_shape=(6,), latent_dim=2),
+                      tfae.VariationalAutoEncoder(input_shape=(6,), latent_dim=2),
+                      tfae.AdversarialAutoEncoder(input_shape=(6,), latent_dim=2)):
+            tfae.split_autoencoder(model)

@@ -30,6 +30,12 @@ that test by name instead of breaking training somewhere deeper.
   any depth. `Model.layers` lists the direct ones only, and a layer that only
   training calls may sit inside another (a user's encoder with an auxiliary
   head); Keras' own loops find unbuilt layers this way.
+- `KerasTensor._keras_history` and `Operation._inbound_nodes`: which call of
+  which layer made a symbolic tensor, and that call's inputs and outputs.
+  A layer's public `output` is its first call's output only; a model's graph
+  may hold another call (a layer shared with another model, a model called
+  on its own before being nested), so `tfae.split_autoencoder` walks the
+  model's own graph instead.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ PRIVATE_APIS = (
     "keras.Model._jax_state",
     "keras.src.backend.compute_output_spec",
     "keras.Layer._flatten_layers",
+    "keras.KerasTensor._keras_history",
+    "keras.Operation._inbound_nodes",
 )
 
 # Attributes Keras' own loops assign to the model at every step, holding arrays only (above).
@@ -66,6 +74,16 @@ def build_by_calling(model: keras.Model, input_shape: tuple[int | None, ...]) ->
 def nested_layers(layer: keras.Layer) -> list[keras.Layer]:
     """Every layer inside `layer`, at any depth, without `layer` itself, each once."""
     return layer._flatten_layers(include_self=False, recursive=True)
+
+
+def producing_call(tensor: keras.KerasTensor) -> tuple[Any, list, list]:
+    """The layer (operation) whose call made the symbolic `tensor`, with that call's input and output tensors.
+
+    An input tensor's layer is its `InputLayer`, whose call has no inputs.
+    """
+    history = tensor._keras_history
+    node = history.operation._inbound_nodes[history.node_index]
+    return history.operation, list(node.input_tensors), list(node.output_tensors)
 
 
 def unscale_loss_for_distribution(value: Any) -> Any:

@@ -8,9 +8,12 @@ functional model, and say why when the cut is impossible.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import keras
+
+from tfae import _keras_private
 
 
 def _require_graph(model: Any, function: str) -> None:
@@ -95,7 +98,40 @@ def get_bottleneck_tensor(model: keras.Model, name: str = "bottleneck") -> keras
             f"Expected a layer named {name!r} in model {model.name!r}. "
             f"Received: bottleneck={name!r}; the model's layers are {names}"
         )
-    return model.get_layer(name).output
+    layer = model.get_layer(name)
+    # The call in this model's graph: `layer.output` is the layer's first call, which belongs to another
+    # model when the layer is shared or was a model called on its own before being nested here.
+    calls = [outputs for operation, _, outputs in _graph_calls(model) if operation is layer]
+    if any(operation is layer for operation, _, _ in map(_keras_private.producing_call, model.inputs)):
+        raise ValueError(
+            f"Expected the bottleneck to be a layer between the input and the output of model {model.name!r}; "
+            f"{name!r} is its input layer, which would leave nothing to encode. Received: bottleneck={name!r}"
+        )
+    if len(calls) != 1:
+        raise ValueError(
+            f"Expected the bottleneck layer to be called once in model {model.name!r}, so that its output is "
+            f"the code; {name!r} is called {len(calls)} times. Received: bottleneck={name!r}"
+        )
+    if len(calls[0]) != 1:
+        raise ValueError(
+            f"Expected the bottleneck layer to return one tensor, the code; {name!r} returns {len(calls[0])}. "
+            f"Received: bottleneck={name!r}"
+        )
+    return calls[0][0]
+
+
+def _graph_calls(model: keras.Model) -> list[tuple[Any, list, list]]:
+    """Every layer call of `model`'s own graph, from its outputs back to its inputs, each once:
+    `(layer, input tensors, output tensors)`."""
+    calls, seen, stack = [], set(), list(model.outputs)
+    while stack:
+        call = _keras_private.producing_call(stack.pop())
+        key = tuple(id(tensor) for tensor in call[2])
+        if key not in seen:
+            seen.add(key)
+            calls.append(call)
+            stack.extend(call[1])
+    return calls
 
 
 def _reaches_input_without(outputs: list, cut: Any, inputs: list) -> bool:
@@ -110,9 +146,7 @@ def _reaches_input_without(outputs: list, cut: Any, inputs: list) -> bool:
         seen.add(id(tensor))
         if id(tensor) in input_ids:
             return True
-        history = tensor._keras_history  # every tensor of a functional graph has one, inputs too
-        node = history.operation._inbound_nodes[history.node_index]
-        stack.extend(node.input_tensors)
+        stack.extend(_keras_private.producing_call(tensor)[1])
     return False
 
 
@@ -123,7 +157,9 @@ def split_autoencoder(
 
     Works on any built Sequential or functional model, e.g. the article's
     `Sequential([Dense(256, input_shape=(784,)), Dense(128, name="bottleneck"),
-    Dense(784, activation="sigmoid")])`, and on `tfae.AutoEncoder` and its
+    Dense(784, activation="sigmoid")])` or `Sequential([encoder, decoder])` of
+    two models (`bottleneck=encoder.name`), with layers shared with other
+    models or not, and on `tfae.AutoEncoder` and its
     subclasses, whose halves are their `encoder` and `decoder` (a
     VariationalAutoEncoder's encoder half ends in the mean, the code its
     `encode` gives). The two models share their layers (and so their weights)
@@ -141,7 +177,13 @@ def split_autoencoder(
 
     Raises:
         ValueError: if the model is not built, has no layer called
-            `bottleneck`, or has a connection that skips the bottleneck.
+            `bottleneck`, or has a connection that skips the bottleneck;
+            or if that layer is the model's input or output layer, is
+            called more than once, or returns more than one tensor.
+
+    Warns:
+        UserWarning: for a subclass of `tfae.AutoEncoder` that overrides
+            `call`: its halves run `encoder` and `decoder` only.
 
     Example:
 
@@ -165,6 +207,13 @@ def split_autoencoder(
                 "Expected bottleneck='bottleneck' for a tfae AutoEncoder: it splits between its `encoder` and "
                 f"`decoder`. Received: bottleneck={bottleneck!r}"
             )
+        if not type(model).call.__module__.startswith("tfae."):
+            warnings.warn(
+                f"`split_autoencoder` splits model {model.name!r} between its `encoder` and `decoder`, but its "
+                f"class {type(model).__name__} overrides `call`, which the halves do not run: "
+                "`decoder(encoder(x))` can differ from `model(x)`.",
+                stacklevel=2,
+            )
         code = keras.Input((model.latent_dim,), name="code")
         samples = keras.Input(model.sample_shape, name="samples")
         return (  # the encoder half ends in the code the decoder takes (a VAE's mean)
@@ -178,6 +227,11 @@ def split_autoencoder(
         raise ValueError(
             "`split_autoencoder` expects a model with one input and one output. "
             f"Received: {len(inputs)} inputs and {len(outputs)} outputs"
+        )
+    if code is outputs[0]:
+        raise ValueError(
+            f"Expected the bottleneck to be a layer between the input and the output of model {model.name!r}; "
+            f"{bottleneck!r} makes its output, which would leave nothing to decode. Received: bottleneck={bottleneck!r}"
         )
     if _reaches_input_without(outputs, code, inputs):
         raise ValueError(
