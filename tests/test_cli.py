@@ -62,6 +62,45 @@ def test_train_refuses_bad_hidden_units_in_one_line(capsys):
     assert "expected comma-separated positive integers, received '256,-1'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("units", ["256,,128", "256,", ",", "x"])
+def test_train_refuses_hidden_units_with_an_empty_or_bad_part(capsys, units):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--hidden-units", units])
+    assert exit_info.value.code == 2
+    assert (f"argument --hidden-units: expected comma-separated positive integers, received {units!r}"
+            in capsys.readouterr().err)
+
+
+def test_hidden_units_are_read_in_order_and_an_empty_text_means_none():
+    parse = cli._parser().parse_args
+    assert parse(["train", "--hidden-units", "256, 128"]).hidden_units == (256, 128)
+    assert parse(["train", "--hidden-units", ""]).hidden_units == ()
+
+
+@pytest.mark.parametrize("command", ["train", "tune"])
+def test_a_seed_outside_numpys_range_is_refused_naming_the_option(tmp_path, capsys, command):
+    for seed in ("-1", str(2**32), "1.5"):
+        with pytest.raises(SystemExit) as exit_info:  # (were it taken, the missing data would end the run)
+            cli.main([command, "--seed", seed, "--out", str(tmp_path), "--data", str(tmp_path / "none")])
+        assert exit_info.value.code == 2
+        assert (f"argument --seed: expected an integer from 0 to 2**32 - 1, received {seed!r}"
+                in capsys.readouterr().err)
+    assert cli._parser().parse_args([command, "--seed", str(2**32 - 1)]).seed == 2**32 - 1
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "tune", "plot"])
+def test_an_out_folder_that_is_an_existing_file_is_refused_and_the_file_kept(tmp_path, capsys, command):
+    existing = tmp_path / "keep.npy"
+    existing.write_bytes(b"precious")
+    extra = ["--model", "article"] if command == "plot" else []
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, *extra, "--out", str(existing)])
+    assert exit_info.value.code == 2
+    assert (f"argument --out: expected a folder to write into, received {str(existing)!r}, an existing file"
+            in capsys.readouterr().err)
+    assert existing.read_bytes() == b"precious"
+
+
 def test_every_option_of_every_command_shows_its_default_in_help(monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")   # no line wrapping inside a default
     parser = cli._parser()

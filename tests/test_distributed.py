@@ -77,7 +77,7 @@ def test_worker_share_gives_each_worker_its_rows_of_every_global_batch():
         tfae.distribute.worker_share(x, global_batch_size=8, num_workers=2, worker_index=2)
     as_list = tfae.distribute.worker_share(x.tolist(), global_batch_size=8, num_workers=2, worker_index=1)
     assert as_list.tolist() == shares[1].tolist()  # a list of samples, as fit takes one
-    for bad, received in (({"x": x}, "x with dtype=object"), (3.0, "x of shape ()")):
+    for bad, received in (({"x": x}, "x of type dict"), (3.0, "x of shape ()")):
         with pytest.raises(ValueError, match=f"Received: {received}"):
             tfae.distribute.worker_share(bad, global_batch_size=8, num_workers=2, worker_index=0)
 

@@ -578,6 +578,16 @@ def test_evaluate_is_the_mean_cost_per_example_for_any_batch_size(loss):
     (lambda g: g.fit(np.zeros((2, 10)), validation_data=np.zeros((2, 11)), verbose=0),
      "Expected `validation_data` to have samples of shape (10,) (10 values each). "
      "Received: validation_data.shape=(2, 11)"),
+    (lambda g: g.fit(np.zeros((2, 10)), validation_data=(np.zeros((2, 10)), np.ones((2, 10))), verbose=0),
+     "Expected `validation_data` to be the validation inputs, or Keras' `(x_val,)` or `(x_val, x_val)`: the graph "
+     "model's targets are its inputs. Received: a tuple of 2 whose targets differ from its inputs"),
+    (lambda g: g.fit(np.zeros((2, 10)), validation_data=(np.zeros((2, 10)),) * 3, verbose=0),
+     "Expected `validation_data` to be the validation inputs, or Keras' `(x_val,)` or `(x_val, x_val)`: the graph "
+     "model's targets are its inputs. Received: a tuple of 3"),
+    (lambda g: tfae.GraphAutoEncoder.from_keras(tfae.AutoEncoder(input_shape=(10,), latent_dim=3), latent_dim=5,
+                                                 hidden_units=(4,), seed=0),
+     "`from_keras` takes the architecture from `model`; pass only the other options. "
+     "Received: latent_dim=5, hidden_units=(4,)"),
     (lambda g: g.fit(np.zeros((4, 10)), steps_per_execution=0, verbose=0),
      "Expected `steps_per_execution` to be a positive integer (at most 2147483647). Received: steps_per_execution=0"),
     (lambda g: g.save(3), "Expected `path` to be a file or folder path. Received: path=3"),
@@ -588,6 +598,24 @@ def test_bad_input_is_refused_with_the_whole_message(call, message):
         with pytest.raises(ValueError) as caught:
             call(g)
     assert str(caught.value) == message
+
+
+def test_inputs_that_are_no_array_at_all_are_refused_naming_their_type():
+    with tfae.GraphAutoEncoder(10, 3) as g:
+        for x, kind in ((tf.data.Dataset.from_tensor_slices(np.zeros((4, 10))), "Dataset"), ({"x": 1}, "dict")):
+            with pytest.raises(ValueError, match=rf"^Expected `x` to be an array of numbers\. Received: x of type "
+                                                 rf"\w*{kind}$"):
+                g.encode(x)
+
+
+def test_validation_data_given_as_keras_pairs_of_the_inputs_validates_on_those_inputs():
+    x = np.random.default_rng(0).random((16, 10), dtype=np.float32)
+    histories = []
+    for validation_data in (x[:6], (x[:6],), (x[:6], x[:6]), (x[:6], x[:6].copy())):
+        with tfae.GraphAutoEncoder(10, 3, seed=0) as g:
+            histories.append(g.fit(x, epochs=2, batch_size=4, shuffle=False, validation_data=validation_data,
+                                   verbose=0))
+    assert all(history == histories[0] for history in histories[1:]) and len(histories[0]["val_loss"]) == 2
 
 
 def test_from_keras_converts_an_adversarial_autoencoders_halves_without_its_discriminator():

@@ -6,6 +6,7 @@ import sys
 
 import keras
 import keras_tuner as kt
+import numpy as np
 import pytest
 
 import tfae
@@ -43,6 +44,19 @@ def test_default_hyperparameters_are_the_articles_model():
     }
     assert isinstance(model, tfae.AutoEncoder) and model.compiled
     assert model.latent_dim == 128 and model.encoder.hidden_units == (256,)
+
+
+def test_numpy_integers_in_the_search_space_are_taken_as_python_integers():
+    hypermodel = tuning.AutoEncoderHyperModel(input_shape=(784,), latent_dims=(np.int64(8), np.int32(16)),
+                                              hidden_units=(np.int64(32),), max_hidden_layers=np.int32(2))
+    assert (hypermodel.latent_dims, hypermodel.hidden_units, hypermodel.max_hidden_layers) == ((8, 16), (32,), 2)
+    assert type(hypermodel.max_hidden_layers) is int
+    hp = kt.HyperParameters()
+    hypermodel.build(hp)
+    assert {name: type(value) for name, value in hp.values.items() if name in ("latent_dim", "units_0",
+                                                                                "num_hidden_layers")} == {
+        "latent_dim": int, "units_0": int, "num_hidden_layers": int}
+    json.dumps(hp.get_config())  # keras-tuner writes the search space as JSON: no numpy scalar in it
 
 
 def test_every_hyperparameter_shapes_the_built_model():

@@ -187,6 +187,8 @@ def numeric_array(x: Any, name: str) -> np.ndarray:
             f"Expected `{name}` to be an array of numbers. Received: {name} of type "
             f"{type(x).__name__} ({error})"
         ) from None
+    if array.dtype == object and array.ndim == 0:  # not array-like at all (a dict, a dataset): name its type
+        raise ValueError(f"Expected `{name}` to be an array of numbers. Received: {name} of type {type(x).__name__}")
     if array.dtype == object or np.iscomplexobj(array) or not (
         np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
     ):

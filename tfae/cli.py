@@ -21,6 +21,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:  # numpy's and keras-tuner's range
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, received {text!r}")
+    return value
+
+
+def _folder(text: str) -> Path:
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a folder to write into, received {text!r}, an existing file")
+    return path
+
+
 def _load_data(source: str):
     from tfae import datasets
 
@@ -159,8 +176,9 @@ def run_train(out: Path, *, data: str, kind: str, latent_dim: int, hidden_units:
 
 
 def _units(text: str) -> tuple[int, ...]:
+    """`256,128` as `(256, 128)`; an empty text, no hidden layers."""
     try:
-        units = tuple(int(part) for part in text.split(",") if part.strip())
+        units = tuple(int(part) for part in text.split(",")) if text.strip() else ()
     except ValueError:
         units = (0,)
     if any(unit <= 0 for unit in units):
@@ -398,7 +416,7 @@ def _parser() -> argparse.ArgumentParser:
         return commands.add_parser(name, help=description, description=description, formatter_class=_HelpFormatter)
 
     demo = command("demo", "train the article's autoencoder on the shipped MNIST sample")
-    demo.add_argument("--out", type=Path, default=Path("tfae-demo"), help="output folder")
+    demo.add_argument("--out", type=_folder, default=Path("tfae-demo"), help="output folder")
     demo.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
     demo.add_argument("--batch-size", type=_positive_int, default=64, help="batch size")
     demo.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
@@ -407,16 +425,16 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
     train.add_argument("--model", choices=MODEL_KINDS, default="dense", help="which model")
     train.add_argument("--latent-dim", type=_positive_int, default=32, help="size of the code")
-    train.add_argument("--hidden-units", type=_units, default=(256,), help="hidden units, e.g. 256,128")
+    train.add_argument("--hidden-units", type=_units, default=(256,), help="hidden units, e.g. 256,128 ('' for none)")
     train.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
     train.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    train.add_argument("--seed", type=int, default=0,
+    train.add_argument("--seed", type=_seed, default=0,
                        help="seeds the weights, shuffling and noise: the same seed trains the same model")
     train.add_argument("--strategy", choices=STRATEGIES, default="none",
                        help="mirrored: every local device (TensorFlow); multiworker: the job in the "
                             "KERAS_DISTRIBUTION_* variables (KERAS_BACKEND=jax; --batch-size is global)")
-    train.add_argument("--out", type=Path, default=Path("tfae-train"), help="output folder")
+    train.add_argument("--out", type=_folder, default=Path("tfae-train"), help="output folder")
 
     tune = command("tune", "search autoencoder architectures with keras-tuner")
     tune.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
@@ -426,9 +444,9 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
     tune.add_argument("--samples", type=_positive_int, default=None,
                       help="train on the first N samples and validate on N/4 (None: all)")
-    tune.add_argument("--seed", type=int, default=0, help="the tuner's random seed")
+    tune.add_argument("--seed", type=_seed, default=0, help="the tuner's random seed")
     tune.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming in --out")
-    tune.add_argument("--out", type=Path, default=Path("tfae-tune"), help="output folder")
+    tune.add_argument("--out", type=_folder, default=Path("tfae-tune"), help="output folder")
 
     for name, what in (("encode", "samples to codes"), ("decode", "codes to samples"),
                        ("reconstruct", "samples to reconstructions")):
@@ -443,7 +461,7 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--model", required=True, help=_MODEL_HELP)
     plot.add_argument("--data", default="mnist-sample", help=_DATA_HELP)
     plot.add_argument("--samples", type=_positive_int, default=2000, help="test digits to plot")
-    plot.add_argument("--out", type=Path, default=Path("tfae-plots"), help="output folder")
+    plot.add_argument("--out", type=_folder, default=Path("tfae-plots"), help="output folder")
 
     command("presets", "list the pretrained models shipped with tfae")
     info = command("info", "describe a model: class, shapes, parameters, layers, preset metadata, history")

@@ -108,13 +108,14 @@ class AutoEncoderHyperModel(kt.HyperModel):
     ) -> None:
         super().__init__(name=name, tunable=tunable)
         self.input_shape = _validation.shape_tuple(input_shape, "input_shape")
-        self.latent_dims = _validation.units_tuple(_choices(latent_dims, "latent_dims", kind=int), "latent_dims")
-        if isinstance(max_hidden_layers, bool) or not isinstance(max_hidden_layers, int) or max_hidden_layers < 0:
+        self.latent_dims = _validation.units_tuple(_choices(latent_dims, "latent_dims", kind=numbers.Integral), "latent_dims")
+        if (isinstance(max_hidden_layers, bool) or not isinstance(max_hidden_layers, numbers.Integral)
+                or max_hidden_layers < 0):
             raise ValueError(
                 f"Expected `max_hidden_layers` to be an integer >= 0. Received: max_hidden_layers={max_hidden_layers!r}"
             )
-        self.max_hidden_layers = max_hidden_layers
-        self.hidden_units = _validation.units_tuple(_choices(hidden_units, "hidden_units", kind=int), "hidden_units")
+        self.max_hidden_layers = int(max_hidden_layers)
+        self.hidden_units = _validation.units_tuple(_choices(hidden_units, "hidden_units", kind=numbers.Integral), "hidden_units")
         self.activations = _choices(activations, "activations", kind=str)
         for activation in self.activations:
             _validation.activation(activation, "activations")

@@ -483,7 +483,9 @@ class GraphAutoEncoder:
             batch_size: examples per step.
             shuffle: reshuffle every epoch (with numpy's generator, seeded by
                 `seed` when given).
-            validation_data: inputs to evaluate after each epoch.
+            validation_data: inputs to evaluate after each epoch; Keras'
+                `(x_val,)` and `(x_val, x_val)` are taken too (the targets
+                are the inputs, so other targets are refused).
             verbose: 0 silent, 1 progress bar.
             steps_per_execution: steps per `session.run` (default 32, the
                 fastest measured here); `None` runs all full batches of an
@@ -499,7 +501,8 @@ class GraphAutoEncoder:
         data = self._targets(x, "x")
         epochs = _validation.positive_int(epochs, "epochs")
         batch_size = _validation.batch_size(batch_size)
-        val = None if validation_data is None else self._targets(validation_data, "validation_data")
+        val = None if validation_data is None else self._targets(_validation_inputs(validation_data),
+                                                                  "validation_data")
         if steps_per_execution is not None:
             steps_per_execution = _validation.positive_int(steps_per_execution, "steps_per_execution")
         import keras  # for its progress bar only
@@ -711,6 +714,12 @@ class GraphAutoEncoder:
         def refuse(why: str):
             return ValueError(f"`from_keras` converts dense tfae.AutoEncoder models only: {why}")
 
+        given = [name for name in ("input_dim", "latent_dim", "hidden_units", "activation", "latent_activation")
+                 if name in kwargs]
+        if given:
+            raise ValueError("`from_keras` takes the architecture from `model`; pass only the other options. "
+                             "Received: " + ", ".join(f"{name}={kwargs[name]!r}" for name in given))
+
         if not isinstance(model, AutoEncoder):
             raise refuse(f"Received: model of type {type(model).__name__}")
         if type(model)._latent_code is not AutoEncoder._latent_code:
@@ -750,6 +759,22 @@ class GraphAutoEncoder:
             graph_model.close()
             raise
         return graph_model
+
+
+def _validation_inputs(validation_data: Any) -> Any:
+    """The inputs of `validation_data`, given alone or as Keras' `(x_val,)` or `(x_val, x_val)`."""
+    if not isinstance(validation_data, tuple):
+        return validation_data
+    if len(validation_data) in (1, 2):
+        x_val = validation_data[0]
+        if len(validation_data) == 1 or validation_data[1] is x_val or (
+                np.shape(validation_data[1]) == np.shape(x_val) and np.array_equal(validation_data[1], x_val)):
+            return x_val
+    raise ValueError(
+        "Expected `validation_data` to be the validation inputs, or Keras' `(x_val,)` or `(x_val, x_val)`: the "
+        "graph model's targets are its inputs. Received: a tuple of "
+        f"{len(validation_data)}" + ("" if len(validation_data) != 2 else " whose targets differ from its inputs")
+    )
 
 
 _CONFIG_FIELDS = frozenset(inspect.signature(GraphAutoEncoder.__init__).parameters) - {"self", "graph", "session", "name"}
