@@ -122,6 +122,47 @@ class StopAtEpochBegin(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class GoOnAfterStop(keras.callbacks.Callback):
+    """Stops the first epoch (at its beginning, so Keras runs one step, or after batch `batch`), then clears
+    `stop_training` at every epoch's end: Keras begins the next epoch at its first batch."""
+
+    def __init__(self, batch: int | None = None) -> None:
+        super().__init__()
+        self.batch = batch
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        if epoch == 0 and self.batch is None:
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.batch is not None and (self.epoch, batch) == (0, self.batch):
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = False
+
+
+class FreezeAfterFirstEpoch(keras.callbacks.Callback):
+    """Freezes the first Dense layer after epoch 0 and remakes the train function, as Keras' docs of
+    `Layer.trainable` prescribe: the layer's weights must not move from then on.
+
+    Not on JAX, where Keras' own trainer refuses a changed trainable set once its optimizer is built (and
+    tfae's with it: `test_engine.py` checks that both refuse alike).
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0 and keras.backend.backend() != "jax":
+            first = self.model.trainable_variables[0]
+            from tfae import _keras_private
+
+            layer = next(layer for layer in _keras_private.nested_layers(self.model)
+                         if isinstance(layer, keras.layers.Dense) and layer.kernel is first)
+            layer.trainable = False
+            self.model.make_train_function(force=True)
+
+
 class CheckpointThatStops(keras.callbacks.ModelCheckpoint):
     """A subclass of an epoch-level checkpoint that acts on single steps."""
 
@@ -221,7 +262,8 @@ class Case:
     tfae_compile: Callable[[], dict[str, Any]] | None = None  # when tfae's spelling differs
     dtype_policy: str | None = None  # a global Keras dtype policy for both models (mixed precision)
     # How `fit` gets its data: "arrays", or a batched `tf.data.Dataset` ("dataset"; "dataset_shuffled",
-    # reshuffled every epoch; "dataset_unknown_length", whose length Keras learns when it runs out).
+    # reshuffled every epoch; "dataset_unknown_length", whose length Keras learns when it runs out;
+    # "dataset_growing", of unknown length and one batch longer each epoch).
     data: str = "arrays"
 
 
@@ -294,6 +336,14 @@ def _dataset(kind: str, x: np.ndarray, y: np.ndarray | None, arguments: dict[str
     dataset = dataset.batch(batch_size)
     if kind == "dataset_unknown_length":
         dataset = dataset.filter(lambda *element: True)
+    if kind == "dataset_growing":  # of unknown length, one batch longer each epoch: Keras caps later epochs
+        batches, epochs_seen = list(dataset.as_numpy_iterator()), []
+
+        def grow():
+            epochs_seen.append(None)
+            yield from batches[: 3 + len(epochs_seen)]
+
+        dataset = tf.data.Dataset.from_generator(grow, output_signature=dataset.element_spec)
     if "steps_per_epoch" in arguments:
         dataset = dataset.repeat()
     if "validation_data" in arguments:
@@ -431,6 +481,11 @@ CASES = [
     Case("stop_training_mid_epoch", callbacks=lambda d, f: [StopAt(1, 3)]),
     Case("train_on_batch_from_callback", callbacks=lambda d, f: [TrainOnBatch(d["x"][:8])]),
     Case("stop_training_at_epoch_begin", callbacks=lambda d, f: [StopAtEpochBegin()]),
+    Case("stopped_at_epoch_begin_then_going_on", callbacks=lambda d, f: [GoOnAfterStop()]),
+    Case("stopped_at_epoch_begin_then_going_on_steps_per_execution", compile=lambda: {"steps_per_execution": 3},
+         callbacks=lambda d, f: [GoOnAfterStop()]),
+    Case("stopped_mid_epoch_then_going_on", callbacks=lambda d, f: [GoOnAfterStop(batch=2)]),
+    Case("layer_frozen_mid_fit", callbacks=lambda d, f: [FreezeAfterFirstEpoch()]),
     Case("subclassed_epoch_checkpoint_acting_on_steps", callbacks=lambda d, f: [
         CheckpointThatStops(str(f / "ckpt" / "{epoch}.weights.h5"), save_weights_only=True)]),
     Case("batch_hook_installed_in_set_model", callbacks=lambda d, f: [HookInstalledLate()]),
@@ -468,6 +523,9 @@ CASES = [
     Case("dataset_steps_per_epoch", data="dataset", fit=lambda d: {"steps_per_epoch": 3}),
     Case("dataset_stop_training_mid_epoch", data="dataset", callbacks=lambda d, f: [StopAt(1, 3)]),
     Case("dataset_stop_training_at_epoch_begin", data="dataset", callbacks=lambda d, f: [StopAtEpochBegin()]),
+    Case("dataset_stopped_at_epoch_begin_then_going_on", data="dataset", callbacks=lambda d, f: [GoOnAfterStop()]),
+    Case("dataset_layer_frozen_mid_fit", data="dataset", callbacks=lambda d, f: [FreezeAfterFirstEpoch()]),
+    Case("dataset_growing", data="dataset_growing", fit=lambda d: {"epochs": 4}),
     Case("dataset_train_on_batch_from_callback", data="dataset", callbacks=lambda d, f: [TrainOnBatch(d["x"][:8])]),
     Case("dataset_fit_inside_a_callback", data="dataset", callbacks=lambda d, f: [NestedFit(d["x"][:20])]),
     Case("dataset_model_checkpoint_save_freq", data="dataset", callbacks=lambda d, f: [_checkpoint(f, save_freq=4)]),

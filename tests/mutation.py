@@ -66,6 +66,7 @@ ENGINE_CONFORMANCE = (
     "batch_hook_installed_in_set_model", "fit_inside_a_callback", "steps_per_execution_recorded", "no_jit",
     "mixed_float16", "evaluate_weighted", "dataset", "dataset_unknown_length_recorded", "dataset_sample_weight",
     "dataset_stop_training_at_epoch_begin", "dataset_train_on_batch_from_callback", "dataset_fit_inside_a_callback",
+    "stopped_at_epoch_begin_then_going_on", "layer_frozen_mid_fit", "dataset_growing",
 )
 # Environment of a group beyond ENV: the backend its modules run on, the conformance cases it runs.
 ENVIRONMENTS: dict[str, dict[str, str]] = {

@@ -964,8 +964,9 @@ def test_a_dataset_of_unknown_length_ends_each_epoch_with_keras_end_of_data_call
     chunks = _streamed_chunks(monkeypatch)
     model = conformance.tfae_model({})
     model.fit(_batches(unknown_length=True), epochs=2, verbose=0)
-    # Keras learns the length when a call finds the data exhausted, and asks once more in later epochs too.
-    assert chunks == [(training.CHUNK_STEPS, 7), (training.CHUNK_STEPS, "end")] * 2
+    # Keras learns the length when a call finds the data exhausted (8 calls, that one counted), and then asks
+    # at most that often per epoch: a chunk pulls no more.
+    assert chunks == [(training.CHUNK_STEPS, 7), (training.CHUNK_STEPS, "end"), (8, 7), (1, "end")]
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 14
 
 
@@ -1368,3 +1369,53 @@ def test_sample_weights_as_a_backend_tensor_reach_keras_as_given():
 
     weights = keras.ops.convert_to_tensor(np.ones(4, np.float32))
     assert _weights(weights, "sample_weight") is weights  # Keras' own adapter takes the backend's tensors
+
+
+@pytest.mark.parametrize("data", ["arrays", "dataset"])
+def test_a_layer_frozen_between_fits_with_a_forced_train_function_stays_frozen_as_in_keras(data):
+    if data == "dataset" and BACKEND != "tensorflow":
+        pytest.skip("datasets stream on TensorFlow")
+    x = conformance.data()["x"]
+    ours = conformance.tfae_model({})
+    plain = conformance.plain_model(ours, {})
+    outcomes = []
+    for model in (ours, plain):
+        if data == "dataset":
+            fit_data = {"x": _batches().map(lambda b: (b, b)) if model is plain else _batches(), "y": None}
+        else:
+            fit_data = {"x": x, "y": x if model is plain else None, "batch_size": 16}
+        model.fit(**fit_data, epochs=1, shuffle=False, verbose=0)
+        first = model.trainable_variables[0]
+        layer = next(layer for layer in tfae._keras_private.nested_layers(model)
+                     if isinstance(layer, keras.layers.Dense) and layer.kernel is first)
+        before = keras.ops.convert_to_numpy(layer.kernel)
+        layer.trainable = False
+        model.make_train_function(force=True)  # as Keras' docs of `Layer.trainable` prescribe
+        try:
+            history = model.fit(**fit_data, epochs=2, shuffle=False, verbose=0)
+        except ValueError as error:  # Keras' JAX trainer: its optimizer was built for the old trainable set
+            outcomes.append(str(error))
+            continue
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.kernel), before)
+        outcomes.append((history.history["loss"], model.get_weights()))
+    if BACKEND == "jax":
+        assert outcomes[0] == outcomes[1] and "optimizer was built with 8 variables" in outcomes[0]
+        return
+    np.testing.assert_allclose(outcomes[0][0], outcomes[1][0], rtol=1e-5)
+    for a, b in zip(outcomes[0][1], outcomes[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_callback_list_given_to_fit_is_lent_the_epoch_hook_and_given_back_unchanged():
+    x = conformance.data()["x"]
+    ours = conformance.tfae_model({})
+    plain = conformance.plain_model(ours, {})
+    iterations = []
+    for model in (ours, plain):
+        callbacks = keras.callbacks.CallbackList([conformance.GoOnAfterStop()], add_history=True, model=model)
+        listed = list(callbacks.callbacks)
+        model.fit(x, x if model is plain else None, epochs=3, batch_size=16, shuffle=False, verbose=0,
+                  callbacks=callbacks)
+        assert callbacks.callbacks == listed
+        iterations.append(int(keras.ops.convert_to_numpy(model.optimizer.iterations)))
+    assert iterations == [1 + 7 + 7] * 2  # epoch 0 stopped after its first step; epochs 1 and 2 whole

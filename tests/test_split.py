@@ -253,6 +253,7 @@ def test_split_of_an_autoencoder_subclass_that_overrides_call_warns_that_the_hal
     assert [str(w.message) for w in record] == [
         "`split_autoencoder` splits model 'halved' between its `encoder` and `decoder`, but its class Halved "
         "overrides `call`, which the halves do not run: `decoder(encoder(x))` can differ from `model(x)`."]
+    assert record[0].filename == __file__  # the warning points at the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # tfae's own classes, whose `call` is encoder then decoder, do not warn
         for model in (tfae.AutoEncoder(input_shape=(6,), latent_dim=2),

@@ -32,6 +32,10 @@ class ResidentTrainer:
         self._model = model
         self._program = jax.jit(self._chunk, donate_argnums=0)
 
+    def retrace(self) -> None:
+        """Nothing to drop: the program takes Keras' state, whose split into trainable and non-trainable
+        variables Keras makes anew for each `fit`, and `jax.jit` traces again for a state of another shape."""
+
     @staticmethod
     def applies(model: keras.Model) -> bool:
         # Under a keras.distribution Keras shards batches across devices,

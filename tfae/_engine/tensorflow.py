@@ -63,13 +63,19 @@ class ResidentTrainer:
 
     def __init__(self, model: keras.Model) -> None:
         self._model = model
+        self._feed_spec = tf.TensorSpec((), tf.int8)
+        self.retrace()
+
+    def retrace(self) -> None:
+        """Trace the programs anew at their next call, as Keras' `make_train_function(force=True)` does: a
+        traced step keeps the trainable variables of its trace (a layer frozen since would still train)."""
+        model = self._model
         self._program = tf.function(self._chunk, jit_compile=bool(model.jit_compile), autograph=False)
         # A dataset's iterator cannot live in an XLA program: its chunk loop runs
         # outside XLA, each step inside it, as in Keras' own train function.
         self._stream_step = tf.function(model.train_step, jit_compile=bool(model.jit_compile), autograph=False,
                                         reduce_retracing=True)
         self._stream_program = tf.function(self._stream_chunk, autograph=False)
-        self._feed_spec = tf.TensorSpec((), tf.int8)
 
     @staticmethod
     def applies(model: keras.Model) -> bool:

@@ -159,6 +159,12 @@ class Session:
         self._execution = 0
         self._order = None
 
+    def new_epoch(self) -> None:
+        """Keras begins an epoch: at its first batch, even when it cut the last one short (`stop_training`
+        set, then cleared by a callback), with no step of the last one left to answer."""
+        self._ready.clear()
+        self._execution = 0
+
     def _chunk_executions(self) -> int | None:
         """How many executions the next chunk may run: all of a chunk (None), or 1 when someone would see it."""
         return 1 if one_at_a_time(self._model, self._callbacks) else None
@@ -190,8 +196,10 @@ class StreamSession:
     raises the backend's end-of-data error, as Keras' own call would, when
     the iterator holds no batch. A chunk never pulls a batch Keras would not
     ask for: Keras' epoch is one pass over its iterator (`fit` streams only
-    without `steps_per_epoch`) and a chunk stops at its end, so no logs are
-    left over when Keras moves on to the next epoch's iterator.
+    without `steps_per_epoch`), and a chunk stops at its end. A dataset of
+    unknown length may yield more batches in a later epoch than in the first;
+    Keras then calls at most as often as it did in its first epoch, counting
+    the call that found the data exhausted, and so does a chunk.
     """
 
     streams = True
@@ -201,16 +209,42 @@ class StreamSession:
         self._run = run
         self._callbacks = callbacks
         self._ready: collections.deque = collections.deque()
+        self._calls = 0  # Keras' calls in this epoch
+        self._most_calls: int | None = None  # per epoch, once Keras learnt it
+
+    def new_epoch(self) -> None:
+        """Keras begins an epoch, on a new iterator."""
+        self._ready.clear()
+        self._calls = 0
 
     def execution(self, iterator):
         """The logs of Keras' next call on `iterator`, running a new chunk when none is ready."""
         if not self._ready:
             limit = 1 if one_at_a_time(self._model, self._callbacks) else CHUNK_STEPS
-            logs, count = self._run(iterator, limit)
+            if self._most_calls is not None:
+                limit = max(1, min(limit, self._most_calls - self._calls))
+            try:
+                logs, count = self._run(iterator, limit)
+            except Exception:  # the end of the data (or a failure, which ends `fit` anyway)
+                if self._most_calls is None:
+                    self._most_calls = self._calls + 1
+                raise
             logs = keras.tree.map_structure(keras.ops.convert_to_numpy, logs)
             for i in range(int(count)):
                 self._ready.append(keras.tree.map_structure(lambda v, i=i: v[i], logs))
+        self._calls += 1
         return self._ready.popleft()
+
+
+class _EpochStart(keras.callbacks.Callback):
+    """Tells a session that Keras begins an epoch: Keras' calls say nothing of where an epoch starts."""
+
+    def __init__(self, session: Session | StreamSession) -> None:
+        super().__init__()
+        self._session = session
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._session.new_epoch()
 
 
 def step_data(arrays: tuple, indices, take: Callable[[Any, Any], Any]):
@@ -312,7 +346,9 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
         run = trainer.stream(x)  # the chunk runner, or None
         if run is not None:
             session = StreamSession(model, run, callback_list(arguments["callbacks"]))
-            return _in_session(model, session, lambda: keras_fit(x, None, **arguments))
+            return _in_session(model, session, lambda callbacks: keras_fit(x, None, **{**arguments,
+                                                                                      "callbacks": callbacks}),
+                               arguments["callbacks"])
         trainer = None
     if trainer is None:
         return _keras_loop(model, lambda: keras_fit(x, keras_targets(x, y, sample_weight, arguments["class_weight"]),
@@ -335,8 +371,10 @@ def fit(model: keras.Model, keras_fit: Callable[..., Any], x: Any, y: Any, sampl
     del arguments["steps_per_epoch"], arguments["class_weight"]  # None: checked above
     feed, run = trainer.start(x, y, sample_weight)  # run holds the arrays until the session ends
     session = Session(model, plan, run, callback_list(arguments["callbacks"]))
-    return _in_session(model, session, lambda: keras_fit(feed, None, steps_per_epoch=plan.steps, shuffle=False,
-                                                         **arguments))
+    return _in_session(model, session, lambda callbacks: keras_fit(feed, None, steps_per_epoch=plan.steps,
+                                                                   shuffle=False, **{**arguments,
+                                                                                     "callbacks": callbacks}),
+                       arguments["callbacks"])
 
 
 def _streamable(model: keras.Model, x: Any, y: Any, sample_weight: Any) -> bool:
@@ -413,14 +451,22 @@ def _built_in_a_step(model: keras.Model, layers: list, backend: str) -> str:
     )
 
 
-def _in_session(model: keras.Model, session: Session | StreamSession, keras_fit: Callable[[], Any]):
-    """`keras_fit()` with `session` answering the model's train function, as `make_train_function` installs it."""
+def _in_session(model: keras.Model, session: Session | StreamSession, keras_fit: Callable[[Any], Any],
+                callbacks: Any):
+    """`keras_fit(callbacks)` with `session` answering the model's train function, as `make_train_function`
+    installs it, and told where each epoch begins by a callback added to `callbacks` (`fit`'s argument)."""
     # A fit inside a callback of another fit gets a session of its own; the outer one resumes after it.
     outer = (getattr(model, "_tfae_session", None), model.train_function)
     object.__setattr__(model, "_tfae_session", session)
+    hook = _EpochStart(session)
+    given = isinstance(callbacks, keras.callbacks.CallbackList)  # Keras' own container, used as given
+    if given:
+        callbacks.callbacks.append(hook)
     try:
-        return keras_fit()
+        return keras_fit(callbacks if given else [*callback_list(callbacks), hook])
     finally:
+        if given:
+            callbacks.callbacks.remove(hook)
         object.__setattr__(model, "_tfae_session", outer[0])
         if outer[0] is not None:
             model.train_function = outer[1]
@@ -438,6 +484,9 @@ def make_train_function(model: keras.Model, keras_make: Callable[[bool], Any], f
     keras_function = getattr(model.train_function, "keras_function", None)
     if keras_function is not None and not force:
         model.train_function = keras_function
+    trainer = getattr(model, "_tfae_trainer", None)
+    if force and trainer is not None:  # Keras traces its step anew (a layer's `trainable` changed): so does tfae
+        trainer.retrace()
     keras_make(force)
     session = getattr(model, "_tfae_session", None)
     if session is not None:
