@@ -186,7 +186,7 @@ def recorded_results(path: Path | None = None, root: Path = REPO) -> dict[str, s
     path = path or RESULTS
     current: dict[str, str | None] = {}
     valid = {}
-    for name, recorded, status in _entries(path.read_text(encoding="utf-8") if path.is_file() else ""):
+    for name, recorded, status in _recorded_entries(path):
         module = module_of(name)
         if module not in current:
             current[module] = source_fingerprint(module, root)
@@ -202,14 +202,18 @@ def record_results(statuses: dict[str, str], root: Path, path: Path | None = Non
     path = path or RESULTS
     runs = {name: status for name, status in statuses.items() if status in RECORDED}
     sources = {module: source_fingerprint(module, root) for module in {module_of(name) for name in runs}}
-    entries = {name: (recorded, status) for name, recorded, status in
-               _entries(path.read_text(encoding="utf-8") if path.is_file() else "")
+    entries = {name: (recorded, status) for name, recorded, status in _recorded_entries(path)
                if sources.get(module_of(name), recorded) == recorded}
     entries.update((name, (sources[module_of(name)], status)) for name, status in runs.items())
     header = ("# The last result of each mutant tried (tests/mutation.py writes it): name, a fingerprint of its\n"
               "# module's source when it ran, status. --resume skips the mutants recorded for the code as it is.\n")
     path.write_text(header + "".join(f"{name} [{recorded}] {status}\n"
                                      for name, (recorded, status) in sorted(entries.items())), encoding="utf-8")
+
+
+def _recorded_entries(path: Path) -> list[tuple[str, str | None, str]]:
+    """(name, source fingerprint, status) of each entry of the record at `path` (none if it does not exist)."""
+    return _entries(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
 def source_fingerprint(module: str, root: Path = REPO) -> str | None:

@@ -99,14 +99,14 @@ def get_bottleneck_tensor(model: keras.Model, name: str = "bottleneck") -> keras
             f"Received: bottleneck={name!r}; the model's layers are {names}"
         )
     layer = model.get_layer(name)
-    # The call in this model's graph: `layer.output` is the layer's first call, which belongs to another
-    # model when the layer is shared or was a model called on its own before being nested here.
-    calls = [outputs for operation, _, outputs in _graph_calls(model) if operation is layer]
     if any(operation is layer for operation, _, _ in map(_keras_private.producing_call, model.inputs)):
         raise ValueError(
             f"Expected the bottleneck to be a layer between the input and the output of model {model.name!r}; "
             f"{name!r} is its input layer, which would leave nothing to encode. Received: bottleneck={name!r}"
         )
+    # The call in this model's graph: `layer.output` is the layer's first call, which belongs to another
+    # model when the layer is shared or was a model called on its own before being nested here.
+    calls = [outputs for operation, _, outputs in _graph_calls(model) if operation is layer]
     if len(calls) != 1:
         raise ValueError(
             f"Expected the bottleneck layer to be called once in model {model.name!r}, so that its output is "
