@@ -3,7 +3,8 @@
 mutmut routes every mutated function through a `*args, **kwargs` trampoline. Keras' `Operation.__new__`
 reads `inspect.getfullargspec(cls.__init__)`, which ignores `functools.wraps`, and fails on a trampolined
 `__init__`. Giving each trampolined `__init__` its `__signature__` makes Keras see the real one. This
-patches a mutmut internal: tests/test_mutation.py checks it is still there.
+patches a mutmut internal: tests/test_mutation.py checks it is still there. A trampoline also puts a frame of
+mutmut's between a user's line and the tfae code that warns; `pytest_configure` below passes over it.
 """
 
 import inspect
@@ -26,3 +27,14 @@ def wrap_in_trampoline(mutants_dict, is_classmethod=False):
 
 
 trampoline.wrap_in_trampoline = wrap_in_trampoline
+
+
+def pytest_configure(config):
+    """Let tfae's warnings pass over mutmut's trampolines, as they pass over tfae's own frames.
+
+    A trampoline is one more frame between the user's line and the one that warns: without this, a warning
+    would point into mutmut, and the tests that pin where it points would fail for every mutant.
+    """
+    from tfae import _errors
+
+    _errors.FRAMEWORKS = (*_errors.FRAMEWORKS, "mutmut")

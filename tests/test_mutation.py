@@ -4,6 +4,7 @@ import importlib
 import inspect
 import re
 import sys
+import warnings
 
 import pytest
 
@@ -61,6 +62,26 @@ def test_the_mutmut_internal_the_plugin_patches_is_still_there():
     Example.__init__ = trampoline.wrap_in_trampoline({"_mutmut_orig": original})(original)
     assert inspect.getfullargspec(Example.__init__).args == ["self", "a"]  # what Keras' Operation.__new__ reads
     assert Example(1).a == 1
+
+
+def test_a_warning_of_tfae_points_past_mutmuts_trampolines_at_the_callers_line(monkeypatch):
+    trampoline = pytest.importorskip("mutmut.mutation.trampoline", reason="mutmut is the mutation extra")
+    import tests.mutation_plugin as plugin
+    from tfae import _errors
+
+    namespace = {"warnings": warnings, "users_frame": _errors.users_frame}
+    source = "def warns():\n    warnings.warn('here', UserWarning, stacklevel=users_frame())\n"
+    exec(compile(source, _errors.__file__, "exec"), namespace)  # a function of tfae's, as mutmut trampolines it
+    warns = trampoline.wrap_in_trampoline({"_mutmut_orig": namespace["warns"]})(namespace["warns"])
+    monkeypatch.setattr(_errors, "FRAMEWORKS", _errors.FRAMEWORKS)  # restored after the test
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "")
+    with pytest.warns(UserWarning) as record:
+        warns()
+    assert record[0].filename == trampoline.__file__  # what the plugin mends
+    plugin.pytest_configure(None)
+    with pytest.warns(UserWarning) as record:
+        warns()
+    assert record[0].filename == __file__
 
 
 def test_a_sampled_run_is_judged_per_group():

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 
 from tfae import _keras_private
+from tfae._errors import users_frame
 
 
 def _require_graph(model: Any, function: str) -> None:
@@ -212,7 +213,7 @@ def split_autoencoder(
                 f"`split_autoencoder` splits model {model.name!r} between its `encoder` and `decoder`, but its "
                 f"class {type(model).__name__} overrides `call`, which the halves do not run: "
                 "`decoder(encoder(x))` can differ from `model(x)`.",
-                stacklevel=2,
+                stacklevel=users_frame(),
             )
         code = keras.Input((model.latent_dim,), name="code")
         samples = keras.Input(model.sample_shape, name="samples")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
 import warnings
 from typing import Any
 
 import keras
 
 from tfae import _keras_private
+from tfae._errors import users_frame
 from tfae.models._training import Handoff
 
 
@@ -65,21 +64,6 @@ def overridden_outside_tfae(model: Any, method: str) -> bool:
     """Whether the class that gives `model` its `method` is a user's (not one of tfae's or Keras')."""
     owners = _defining(model, method)
     return bool(owners) and not owners[0].__module__.startswith(("tfae.", "keras."))
-
-
-def users_frame() -> int:
-    """`warnings.warn`'s stacklevel of the first caller outside tfae, Keras and the backends: the user's line."""
-    packages = tuple(os.path.dirname(module.__file__) + os.sep for module in _frameworks())
-    frame, level = sys._getframe(1), 1  # the caller of this function, which calls `warnings.warn`
-    while frame is not None and frame.f_code.co_filename.startswith(packages):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def _frameworks():
-    import tfae
-
-    return [tfae, keras] + [sys.modules[name] for name in ("tensorflow", "jax", "torch") if name in sys.modules]
 
 
 def compile_for_loading(model: Any):
