@@ -590,6 +590,11 @@ def test_evaluate_is_the_mean_cost_per_example_for_any_batch_size(loss):
      "Received: latent_dim=5, hidden_units=(4,)"),
     (lambda g: g.fit(np.zeros((4, 10)), steps_per_execution=0, verbose=0),
      "Expected `steps_per_execution` to be a positive integer (at most 2147483647). Received: steps_per_execution=0"),
+    (lambda g: g.fit(np.zeros((4, 10)), shuffle="batch", verbose=0),
+     "Expected `shuffle` to be one of [True, False]. Received: shuffle='batch'"),
+    (lambda g: g.fit(np.zeros((4, 10)), jit_compile="auto", verbose=0),
+     "Expected `jit_compile` to be one of [True, False]. Received: jit_compile='auto'"),
+    (lambda g: g.fit(np.zeros((4, 10)), verbose=3), "Expected `verbose` to be one of [0, 1, 2]. Received: verbose=3"),
     (lambda g: g.save(3), "Expected `path` to be a file or folder path. Received: path=3"),
     (lambda g: tfae.GraphAutoEncoder.load(3), "Expected `path` to be a file or folder path. Received: path=3"),
 ])

@@ -486,7 +486,7 @@ class GraphAutoEncoder:
             validation_data: inputs to evaluate after each epoch; Keras'
                 `(x_val,)` and `(x_val, x_val)` are taken too (the targets
                 are the inputs, so other targets are refused).
-            verbose: 0 silent, 1 progress bar.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             steps_per_execution: steps per `session.run` (default 32, the
                 fastest measured here); `None` runs all full batches of an
                 epoch in one call.
@@ -505,6 +505,9 @@ class GraphAutoEncoder:
                                                                   "validation_data")
         if steps_per_execution is not None:
             steps_per_execution = _validation.positive_int(steps_per_execution, "steps_per_execution")
+        shuffle = bool(_validation.one_of(shuffle, "shuffle", (True, False)))
+        jit_compile = bool(_validation.one_of(jit_compile, "jit_compile", (True, False)))
+        verbose = int(_validation.one_of(verbose, "verbose", (0, 1, 2)))
         import keras  # for its progress bar only
 
         n = len(data)
