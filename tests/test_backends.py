@@ -42,8 +42,9 @@ def run_pytest_on_backend(backend: str, *targets: str) -> str:
     return result.stdout
 
 
-# JAX comes with the test extra, so its pass runs in the README's suite; PyTorch's (CI installs it) with the slow ones.
-@pytest.mark.parametrize("backend", ["jax", pytest.param("torch", marks=pytest.mark.slow)])
+# A child process per backend (half a minute each): with the slow suites, which CI runs on every backend.
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_keras_side_api_runs_on_other_backends(backend):
     assert f"OK {backend}" in run_on_backend(backend, "backend_check.py")
 

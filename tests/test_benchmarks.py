@@ -23,6 +23,7 @@ def test_the_streaming_benchmark_reads_back_every_image_it_wrote_through_each_in
         np.testing.assert_array_equal(np.concatenate([a for a, _ in batches]), expected)
 
 
+@pytest.mark.slow  # every contender trains
 def test_every_contender_of_the_epochs_benchmark_trains_the_epochs_of_a_timed_run():
     from benchmarks import epochs
 

@@ -13,6 +13,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow's")
 
 
+@pytest.mark.slow  # a child process with two logical devices
 def test_mirrored_strategy_trains_like_plain_keras_and_like_one_device():
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run([sys.executable, "-m", "tests.mirrored_check"], cwd=REPO, env=env,

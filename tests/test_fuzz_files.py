@@ -128,6 +128,7 @@ def damage_folder_file(folder, rng, names):
     return file
 
 
+@pytest.mark.slow  # each damaged save builds a graph and a session
 def test_mutated_graph_autoencoder_saves_give_clear_errors_only(tmp_path):
     import shutil
 
