@@ -146,14 +146,21 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     listed = equivalents()
     if resume:
         recorded = {name: status for name, status in recorded_results(root=root).items() if selected(name)}
-        if (root / "mutants").is_dir():
-            candidates = [name for name, status in results(root).items() if status == "not checked"]
-        else:  # a fresh copy: mutmut has no results yet, so list the mutants it will make
-            candidates = list(mutant_changes({module} if module else group_modules(group, root), root))
+        modules = {module} if module else group_modules(group, root)
+        scratch = results(root) if (root / "mutants").is_dir() else {}
+        # mutmut's results of a module edited since its last run are for the old code (mutmut makes the new
+        # mutants when it next runs): list the mutants it will make of those, as of a fresh copy.
+        current = made_of_current_code(root, modules | {module_of(name) for name in scratch})
+        candidates = [name for name, status in scratch.items() if status == "not checked" and module_of(name) in current]
+        candidates += mutant_changes(modules - current, root) if modules - current else []
         untried = [name for name in candidates if selected(name) and name not in listed and name not in recorded]
         if untried:
             _mutmut_run(root, group, untried)
-        return {**recorded, **tried(root, selected, listed)}
+        if not (root / "mutants").is_dir():
+            return recorded
+        current = made_of_current_code(root, {module_of(name) for name in results(root)})
+        return {**recorded, **{name: status for name, status in tried(root, selected, listed).items()
+                               if module_of(name) in current}}
     if again:
         names = [name for name, status in results(root).items()
                  if status not in DETECTED and name not in listed and selected(name)]
@@ -228,12 +235,27 @@ def tried(root: Path, selected: Callable[[str], bool], listed: Collection[str] =
             if (status != "not checked" or name in listed) and selected(name)}
 
 
+# In a scratch copy's `mutants` folder: {module: fingerprint of the source its mutants were made of}.
+MADE_OF = "made_of.json"
+
+
+def made_of_current_code(root: Path, modules: set[str]) -> set[str]:
+    """The `modules` whose mutants (and mutmut's results) in the scratch copy at `root` were made of their code
+    as it is there now."""
+    path = root / "mutants" / MADE_OF
+    made = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {module for module in modules if module in made and made[module] == source_fingerprint(module, root)}
+
+
 def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
     """`mutmut run NAMES` (every mutant when empty) in a group's scratch copy; its output goes to mutmut.log."""
     log = root / "mutmut.log"
     with open(log, "w", encoding="utf-8") as out:
         code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
                                env={**ENV, **ENVIRONMENTS.get(group, {})}, stdout=out, stderr=subprocess.STDOUT)
+    if (root / "mutants").is_dir():  # mutmut makes every edited module's mutants anew first, whatever it runs
+        made = {module: source_fingerprint(module, root) for module in group_modules(group, root)}
+        (root / "mutants" / MADE_OF).write_text(json.dumps(made, indent=1, sort_keys=True), encoding="utf-8")
     if (root / "mutants").is_dir():  # what was tried before a stop (`pkill -f "mutmut run"`) is kept too
         record_results(results(root), root)
     if code != 0:

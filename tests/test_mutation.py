@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import json
 import re
 import sys
 import warnings
@@ -103,6 +104,8 @@ def fake_group(root, monkeypatch, statuses, equivalent=None, *, fresh=False):
         return runs
     (root / "mutants").mkdir()
     (root / "mutants" / "mutmut-stats.json").write_text("{}")
+    made = {mutation.module_of(name): mutation.source_fingerprint(mutation.module_of(name), root) for name in statuses}
+    (root / "mutants" / mutation.MADE_OF).write_text(json.dumps(made))  # mutmut's results are of the code as it is
     runs = []
     monkeypatch.setattr(mutation, "scratch_copy", lambda group: root)
     monkeypatch.setattr(mutation, "results", lambda _: dict(statuses))
@@ -192,6 +195,22 @@ def test_resume_in_a_fresh_copy_runs_only_the_mutants_without_a_recorded_result(
     tried = mutation.run_group("graph", sample=None, module="tfae.graph.m", resume=True)
     assert runs == [["tfae.graph.m.x_f__mutmut_4", "tfae.graph.m.x_f__mutmut_5", "tfae.graph.m.x_f__mutmut_6"]]
     assert tried == {"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived"}
+
+
+def test_resume_after_an_edit_runs_the_edited_modules_mutants_anew_and_reports_none_of_its_old_results(
+        tmp_path, monkeypatch):
+    write_module(tmp_path, "def f(a):\n    return a + 1\n")
+    (tmp_path / "tfae" / "graph" / "n.py").write_text("def g(b):\n    return b\n")
+    runs = fake_group(tmp_path, monkeypatch, {"tfae.graph.m.x_f__mutmut_1": "killed",
+                                              "tfae.graph.m.x_f__mutmut_2": "survived",
+                                              "tfae.graph.n.x_g__mutmut_1": "killed",
+                                              "tfae.graph.n.x_g__mutmut_2": "not checked"})
+    write_module(tmp_path, "def f(a):\n    return a + 2\n")  # m edited since mutmut's run: its results are stale
+    monkeypatch.setattr(mutation, "mutant_changes",
+                        lambda modules, root: {f"{module}.x_f__mutmut_{i}": "" for module in modules for i in (1, 2)})
+    tried = mutation.run_group("graph", sample=None, resume=True)
+    assert runs == [["tfae.graph.n.x_g__mutmut_2", "tfae.graph.m.x_f__mutmut_1", "tfae.graph.m.x_f__mutmut_2"]]
+    assert tried == {"tfae.graph.n.x_g__mutmut_1": "killed"}  # the fake run left mutmut's old results of m
 
 
 def test_a_groups_modules_are_named_as_mutmut_names_them():
