@@ -144,26 +144,25 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     again = again and (root / "mutants").is_dir()
     # A listed equivalent survives by definition: running it would only run every test that reaches it.
     listed = equivalents()
+    # mutmut's mutants and results of a module edited since its last run here are of the old code: forget them,
+    # so that mutmut makes the module's mutants anew (all untried) however it is run next.
+    edited = forget_edited(root, group_modules(group, root))
+    wanted = group_modules(group, root) if module is None else {module}
     if resume:
         recorded = {name: status for name, status in recorded_results(root=root).items() if selected(name)}
-        modules = {module} if module else group_modules(group, root)
-        scratch = results(root) if (root / "mutants").is_dir() else {}
-        # mutmut's results of a module edited since its last run are for the old code (mutmut makes the new
-        # mutants when it next runs): list the mutants it will make of those, as of a fresh copy.
-        current = made_of_current_code(root, modules | {module_of(name) for name in scratch})
-        candidates = [name for name, status in scratch.items() if status == "not checked" and module_of(name) in current]
-        candidates += mutant_changes(modules - current, root) if modules - current else []
+        candidates = [name for name, status in results(root).items() if status == "not checked"] \
+            if (root / "mutants").is_dir() else []
+        # A fresh copy, or an edited module: mutmut has no results of its code yet, so list the mutants it will make.
+        unmade = wanted & edited if (root / "mutants").is_dir() else wanted
+        candidates += mutant_changes(unmade, root) if unmade else []
         untried = [name for name in candidates if selected(name) and name not in listed and name not in recorded]
         if untried:
             _mutmut_run(root, group, untried)
-        if not (root / "mutants").is_dir():
-            return recorded
-        current = made_of_current_code(root, {module_of(name) for name in results(root)})
-        return {**recorded, **{name: status for name, status in tried(root, selected, listed).items()
-                               if module_of(name) in current}}
+        return {**recorded, **tried(root, selected, listed)} if (root / "mutants").is_dir() else recorded
     if again:
         names = [name for name, status in results(root).items()
                  if status not in DETECTED and name not in listed and selected(name)]
+        names += [name for name in (mutant_changes(wanted & edited, root) if wanted & edited else []) if selected(name)]
         # mutmut would learn which functions only its new tests reach; an edited test may reach more.
         (root / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
@@ -239,12 +238,39 @@ def tried(root: Path, selected: Callable[[str], bool], listed: Collection[str] =
 MADE_OF = "made_of.json"
 
 
-def made_of_current_code(root: Path, modules: set[str]) -> set[str]:
-    """The `modules` whose mutants (and mutmut's results) in the scratch copy at `root` were made of their code
-    as it is there now."""
+def _made_of(root: Path) -> dict[str, str | None]:
     path = root / "mutants" / MADE_OF
-    made = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {module for module in modules if module in made and made[module] == source_fingerprint(module, root)}
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _mutated_files(root: Path, module: str) -> list[Path]:
+    """A module's files in mutmut's `mutants` folder: its mutated copy and mutmut's results of it."""
+    mutated = root / "mutants" / source_path(module, root).relative_to(root)
+    return [mutated, *(mutated.with_name(mutated.name + suffix) for suffix in (".meta", ".spans"))]
+
+
+def forget_edited(root: Path, modules: set[str]) -> set[str]:
+    """Deletes mutmut's mutants and results of each of `modules` whose mutants in the scratch copy at `root`
+    were not made of its code as it is there now; returns those modules. mutmut remakes a module's mutants
+    only when the source is newer than them (a restored file keeps its old time), and forgets results only
+    of the functions whose code changed (not after an edit of a constant), so it cannot be left to judge."""
+    if not (root / "mutants").is_dir():
+        return set()
+    made = _made_of(root)
+    edited = {module for module in modules if made.get(module, "") != source_fingerprint(module, root)}
+    for module in edited:
+        for path in _mutated_files(root, module):
+            path.unlink(missing_ok=True)
+    return edited
+
+
+def note_made(root: Path, modules: set[str]) -> None:
+    """Notes, after a mutmut run, which source the mutants of each of `modules` were made of: mutmut makes a
+    module's mutants (and its results file) before any test runs, so a module with results was made of the
+    code as it is (`forget_edited` deleted the others before the run); a run stopped before has none."""
+    made = {module: source_fingerprint(module, root) for module in sorted(modules)
+            if _mutated_files(root, module)[1].is_file()}
+    (root / "mutants" / MADE_OF).write_text(json.dumps(made, indent=1, sort_keys=True), encoding="utf-8")
 
 
 def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
@@ -253,9 +279,8 @@ def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
     with open(log, "w", encoding="utf-8") as out:
         code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
                                env={**ENV, **ENVIRONMENTS.get(group, {})}, stdout=out, stderr=subprocess.STDOUT)
-    if (root / "mutants").is_dir():  # mutmut makes every edited module's mutants anew first, whatever it runs
-        made = {module: source_fingerprint(module, root) for module in group_modules(group, root)}
-        (root / "mutants" / MADE_OF).write_text(json.dumps(made, indent=1, sort_keys=True), encoding="utf-8")
+    if (root / "mutants").is_dir():
+        note_made(root, group_modules(group, root))
     if (root / "mutants").is_dir():  # what was tried before a stop (`pkill -f "mutmut run"`) is kept too
         record_results(results(root), root)
     if code != 0:

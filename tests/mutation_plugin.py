@@ -37,4 +37,5 @@ def pytest_configure(config):
     """
     from tfae import _errors
 
-    _errors.FRAMEWORKS = (*_errors.FRAMEWORKS, "mutmut")
+    if "mutmut" not in _errors.FRAMEWORKS:
+        _errors.FRAMEWORKS = (*_errors.FRAMEWORKS, "mutmut")

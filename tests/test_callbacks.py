@@ -104,8 +104,9 @@ def test_a_nan_loss_stops_fit_and_restores_the_last_good_epochs_weights(small_di
     ae = tfae.AutoEncoder(input_shape=(784,), latent_dim=8, hidden_units=(16,))
     ae.compile(optimizer=keras.optimizers.SGD(), loss="mse")
     record = _RecordWeights()
-    with pytest.warns(RuntimeWarning, match=r"loss became nan in epoch 3\. .* those at the end of epoch 2"):
+    with pytest.warns(RuntimeWarning, match=r"loss became nan in epoch 3\. .* those at the end of epoch 2") as caught:
         history = ae.fit(x, epochs=6, batch_size=64, callbacks=[_diverging_at_third_epoch(), record], verbose=0)
+    assert [w.filename for w in caught if w.category is RuntimeWarning] == [__file__]  # the `fit` line, not Keras'
     assert len(history.history["loss"]) == 3 and not np.isfinite(history.history["loss"][-1])
     kept_weights, kept_steps = record.by_epoch[1]
     for weight, kept in zip(ae.weights, kept_weights):

@@ -176,7 +176,7 @@ def test_a_program_xla_refuses_is_trained_without_xla_with_one_warning(monkeypat
         assert [str(w.message) for w in caught] == [
             "XLA could not compile the training steps of GraphAutoEncoder 'graph_autoencoder' (unsupported op: Foo); "
             "training goes on without XLA, as with `jit_compile=False`."]
-        assert not caught[0].filename.endswith("autoencoder.py")  # points at the caller of fit, not inside tfae
+        assert caught[0].filename == __file__  # points at the caller of fit, not inside tfae
         assert len(compiled_calls) == 1  # tried once, not at every call
         expected = reference.fit(x, epochs=2, batch_size=8, steps_per_execution=4, verbose=0, jit_compile=False)
         assert first == expected
@@ -591,10 +591,13 @@ def test_evaluate_is_the_mean_cost_per_example_for_any_batch_size(loss):
     (lambda g: g.fit(np.zeros((4, 10)), steps_per_execution=0, verbose=0),
      "Expected `steps_per_execution` to be a positive integer (at most 2147483647). Received: steps_per_execution=0"),
     (lambda g: g.fit(np.zeros((4, 10)), shuffle="batch", verbose=0),
-     "Expected `shuffle` to be one of [True, False]. Received: shuffle='batch'"),
-    (lambda g: g.fit(np.zeros((4, 10)), jit_compile="auto", verbose=0),
-     "Expected `jit_compile` to be one of [True, False]. Received: jit_compile='auto'"),
-    (lambda g: g.fit(np.zeros((4, 10)), verbose=3), "Expected `verbose` to be one of [0, 1, 2]. Received: verbose=3"),
+     "Expected `shuffle` to be True or False. Received: shuffle='batch'"),
+    (lambda g: g.fit(np.zeros((4, 10)), shuffle=1, verbose=0), "Expected `shuffle` to be True or False. Received: shuffle=1"),
+    (lambda g: g.fit(np.zeros((4, 10)), jit_compile=None, verbose=0),
+     "Expected `jit_compile` to be True or False. Received: jit_compile=None"),
+    (lambda g: g.fit(np.zeros((4, 10)), verbose=3), 'Expected `verbose` to be "auto", 0, 1 or 2. Received: verbose=3'),
+    (lambda g: g.fit(np.zeros((4, 10)), verbose=1.0),
+     'Expected `verbose` to be "auto", 0, 1 or 2. Received: verbose=1.0'),
     (lambda g: g.save(3), "Expected `path` to be a file or folder path. Received: path=3"),
     (lambda g: tfae.GraphAutoEncoder.load(3), "Expected `path` to be a file or folder path. Received: path=3"),
 ])
@@ -1003,3 +1006,15 @@ def test_sigkill_during_repeated_graph_saves_always_leaves_a_loadable_save(tmp_p
     for attempt in kill_repeated_saves(GRAPH_SAVER, tmp_path / "ckpt", seed=1):
         with tfae.GraphAutoEncoder.load(tmp_path / "ckpt") as loaded:  # the last complete save, never a stub
             assert loaded.latent_dim == 64 and loaded.hidden_units == (256,), attempt
+
+
+def test_fit_takes_numpys_booleans_and_keras_verbose_values_as_their_python_equivalents(capsys):
+    x = np.random.default_rng(0).random((40, 10), dtype=np.float32)
+    histories = []
+    for options in ({"shuffle": False, "jit_compile": True, "verbose": 0},
+                    {"shuffle": np.False_, "jit_compile": np.True_, "verbose": "auto"},
+                    {"shuffle": False, "jit_compile": True, "verbose": 2}):
+        with tfae.GraphAutoEncoder(10, 3, seed=0) as g:
+            histories.append(g.fit(x, epochs=2, batch_size=16, **options))
+        capsys.readouterr()
+    assert histories[1] == histories[0] and histories[2] == histories[0]

@@ -2,7 +2,6 @@
 
 import importlib
 import inspect
-import json
 import re
 import sys
 import warnings
@@ -104,11 +103,17 @@ def fake_group(root, monkeypatch, statuses, equivalent=None, *, fresh=False):
         return runs
     (root / "mutants").mkdir()
     (root / "mutants" / "mutmut-stats.json").write_text("{}")
-    made = {mutation.module_of(name): mutation.source_fingerprint(mutation.module_of(name), root) for name in statuses}
-    (root / "mutants" / mutation.MADE_OF).write_text(json.dumps(made))  # mutmut's results are of the code as it is
+    modules = {mutation.module_of(name) for name in statuses}
+    for module in modules:  # mutmut's results file of each module, made of the code as it is
+        meta = mutation._mutated_files(root, module)[1]
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text("{}")
+    mutation.note_made(root, modules)
     runs = []
     monkeypatch.setattr(mutation, "scratch_copy", lambda group: root)
-    monkeypatch.setattr(mutation, "results", lambda _: dict(statuses))
+    monkeypatch.setattr(mutation, "results", lambda _: {  # as `mutmut results` lists them: those of a results file
+        name: status for name, status in statuses.items()
+        if mutation._mutated_files(root, mutation.module_of(name))[1].is_file()})
     monkeypatch.setattr(mutation, "equivalents", lambda: equivalent or {})
     monkeypatch.setattr(mutation, "_mutmut_run", lambda _, group, names: runs.append(names))
     return runs
@@ -211,6 +216,35 @@ def test_resume_after_an_edit_runs_the_edited_modules_mutants_anew_and_reports_n
     tried = mutation.run_group("graph", sample=None, resume=True)
     assert runs == [["tfae.graph.n.x_g__mutmut_2", "tfae.graph.m.x_f__mutmut_1", "tfae.graph.m.x_f__mutmut_2"]]
     assert tried == {"tfae.graph.n.x_g__mutmut_1": "killed"}  # the fake run left mutmut's old results of m
+
+
+def test_a_mutmut_run_notes_the_modules_it_made_mutants_of_and_a_stopped_one_none(tmp_path, monkeypatch):
+    write_module(tmp_path, "def f(a):\n    return a + 1\n")
+    (tmp_path / "tfae" / "graph" / "n.py").write_text("def g(b):\n    return b\n")
+    monkeypatch.setattr(mutation, "results", lambda _: {})
+    monkeypatch.setattr(mutation, "RESULTS", tmp_path / "recorded.txt")
+
+    def mutmut(made):  # a mutmut run that made the mutants of `made` (and then stopped, or ran)
+        def call(*args, **kwargs):
+            for module in made:
+                for path in mutation._mutated_files(tmp_path, module)[:2]:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text("made")
+            return 0
+        return call
+
+    monkeypatch.setattr(mutation.subprocess, "call", mutmut(["tfae.graph.m"]))  # stopped while making n's
+    (tmp_path / "mutants").mkdir()
+    mutation._mutmut_run(tmp_path, "graph", [])
+    assert mutation.forget_edited(tmp_path, {"tfae.graph.m", "tfae.graph.n"}) == {"tfae.graph.n"}
+    assert (tmp_path / "mutants" / "tfae" / "graph" / "m.py.meta").is_file()
+
+    write_module(tmp_path, "def f(a):\n    return a + 2\n")  # m edited: its mutants and results are forgotten
+    assert mutation.forget_edited(tmp_path, {"tfae.graph.m", "tfae.graph.n"}) == {"tfae.graph.m", "tfae.graph.n"}
+    assert not any(path.exists() for path in mutation._mutated_files(tmp_path, "tfae.graph.m"))
+    monkeypatch.setattr(mutation.subprocess, "call", mutmut(["tfae.graph.m", "tfae.graph.n"]))
+    mutation._mutmut_run(tmp_path, "graph", [])
+    assert mutation.forget_edited(tmp_path, {"tfae.graph.m", "tfae.graph.n"}) == set()
 
 
 def test_a_groups_modules_are_named_as_mutmut_names_them():

@@ -222,13 +222,14 @@ def test_pictures_warn_by_name_when_images_are_on_another_scale(values, shown):
     images[0, 0] = values
     with pytest.warns(UserWarning) as caught:
         tiles = plotting.tile_images(images)
-    assert len(caught) == 1
+    assert len(caught) == 1 and caught[0].filename == __file__  # the user's line, not tfae's
     assert str(caught[0].message).endswith(f"Received: images with values in {shown}")
     assert "Scale 0-255 pixels by 1/255" in str(caught[0].message)
     assert tiles[1, 1] == (255 if values > 0 else 0)  # still drawn, clipped
     with pytest.warns(UserWarning) as caught:
         plotting.reconstruction_tiles(np.zeros((2, 16)), images)
     assert [str(w.message).split("Received: ")[1] for w in caught] == [f"reconstructions with values in {shown}"]
+    assert caught[0].filename == __file__
 
 
 def test_pictures_clip_a_small_overshoot_without_a_warning():

@@ -63,6 +63,22 @@ def one_of(value: Any, name: str, choices: Iterable[Any]) -> Any:
     return value
 
 
+def boolean(value: Any, name: str) -> bool:
+    """`value` as a bool: True or False (numpy's too); numbers, strings and None are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"Expected `{name}` to be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def verbose(value: Any) -> int:
+    """Keras' `verbose` of `fit`: "auto" (1), 0 silent, 1 a progress bar, 2 one line per epoch."""
+    if isinstance(value, str) and value == "auto":
+        return 1
+    if not (isinstance(value, numbers.Integral) and 0 <= value <= 2):
+        raise ValueError(f'Expected `verbose` to be "auto", 0, 1 or 2. Received: verbose={value!r}')
+    return int(value)
+
+
 def finite_real(value: Any) -> bool:
     """Whether `value` is a real number (not a bool) that a float holds finitely: no NaN, no infinity, and no
     integer beyond float's range, where `math.isfinite` would raise OverflowError instead of answering."""

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from tfae import _validation, plotting
+from tfae._errors import users_frame
 
 
 class ReconstructionImages(keras.callbacks.Callback):
@@ -206,7 +207,7 @@ class StopOnNaN(keras.callbacks.Callback):
             f"optimizer state are those {source}, the last with a finite loss and weights. Lower the learning rate, "
             "or clip gradients (compile(optimizer=keras.optimizers.Adam(clipnorm=1.0))).",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=users_frame(),
         )
 
 

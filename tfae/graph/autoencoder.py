@@ -465,7 +465,7 @@ class GraphAutoEncoder:
         batch_size: int = 64,
         shuffle: bool = True,
         validation_data: Any = None,
-        verbose: int = 1,
+        verbose: int | str = 1,
         steps_per_execution: int | None = 32,
         jit_compile: bool = True,
     ) -> dict[str, list[float]]:
@@ -486,7 +486,8 @@ class GraphAutoEncoder:
             validation_data: inputs to evaluate after each epoch; Keras'
                 `(x_val,)` and `(x_val, x_val)` are taken too (the targets
                 are the inputs, so other targets are refused).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch; "auto"
+                is 1, as in Keras' `fit`.
             steps_per_execution: steps per `session.run` (default 32, the
                 fastest measured here); `None` runs all full batches of an
                 epoch in one call.
@@ -505,9 +506,9 @@ class GraphAutoEncoder:
                                                                   "validation_data")
         if steps_per_execution is not None:
             steps_per_execution = _validation.positive_int(steps_per_execution, "steps_per_execution")
-        shuffle = bool(_validation.one_of(shuffle, "shuffle", (True, False)))
-        jit_compile = bool(_validation.one_of(jit_compile, "jit_compile", (True, False)))
-        verbose = int(_validation.one_of(verbose, "verbose", (0, 1, 2)))
+        shuffle = _validation.boolean(shuffle, "shuffle")
+        jit_compile = _validation.boolean(jit_compile, "jit_compile")
+        verbose = _validation.verbose(verbose)
         import keras  # for its progress bar only
 
         n = len(data)
@@ -554,7 +555,7 @@ class GraphAutoEncoder:
                 self._xla_failed = True
                 warnings.warn(f"XLA could not compile the training steps of GraphAutoEncoder {self.name!r} "
                               f"({_errors.reason(error)}); training goes on without XLA, as with `jit_compile=False`.",
-                              RuntimeWarning, stacklevel=3)
+                              RuntimeWarning, stacklevel=_errors.users_frame())
         return self.session.run(self._steps_loss, {self._data: data, self._order: window, self._batch: batch_size})
 
     # ------------------------------------------------------------ persistence
