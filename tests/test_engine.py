@@ -1407,15 +1407,24 @@ def test_a_layer_frozen_between_fits_with_a_forced_train_function_stays_frozen_a
 
 
 def test_a_callback_list_given_to_fit_is_lent_the_epoch_hook_and_given_back_unchanged():
+    class Counting(keras.callbacks.CallbackList):  # Keras calls the very list it is given, a subclass's methods too
+        epochs_begun = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epochs_begun += 1
+            super().on_epoch_begin(epoch, logs)
+
     x = conformance.data()["x"]
     ours = conformance.tfae_model({})
     plain = conformance.plain_model(ours, {})
-    iterations = []
+    iterations, epochs_begun = [], []
     for model in (ours, plain):
-        callbacks = keras.callbacks.CallbackList([conformance.GoOnAfterStop()], add_history=True, model=model)
+        callbacks = Counting([conformance.GoOnAfterStop()], add_history=True, model=model)
         listed = list(callbacks.callbacks)
         model.fit(x, x if model is plain else None, epochs=3, batch_size=16, shuffle=False, verbose=0,
                   callbacks=callbacks)
         assert callbacks.callbacks == listed
         iterations.append(int(keras.ops.convert_to_numpy(model.optimizer.iterations)))
+        epochs_begun.append(callbacks.epochs_begun)
     assert iterations == [1 + 7 + 7] * 2  # epoch 0 stopped after its first step; epochs 1 and 2 whole
+    assert epochs_begun == [3, 3]
