@@ -10,8 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from tfae import _validation, plotting
-from tfae._errors import users_frame
+from tfae import _errors, _validation, plotting
 
 
 class ReconstructionImages(keras.callbacks.Callback):
@@ -207,7 +206,7 @@ class StopOnNaN(keras.callbacks.Callback):
             f"optimizer state are those {source}, the last with a finite loss and weights. Lower the learning rate, "
             "or clip gradients (compile(optimizer=keras.optimizers.Adam(clipnorm=1.0))).",
             RuntimeWarning,
-            stacklevel=users_frame(),
+            stacklevel=_errors.users_frame(),
         )
 
 

@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tfae import _validation
-from tfae._errors import users_frame
+from tfae import _errors, _validation
 
 # How far outside [0, 1] values may go before a picture warns: a linear decoder overshoots a little
 # (clipping that is right); data on another scale overshoots by a lot.
@@ -59,7 +58,7 @@ def _as_images(x: Any, name: str, image_shape: tuple[int, int] | None) -> np.nda
             f"Expected `{name}` to hold intensities in [0, 1]; the picture clips other values to [0, 1]. "
             f"Scale 0-255 pixels by 1/255, [-1, 1] values by (x + 1) / 2. "
             f"Received: {name} with values in [{low:.4g}, {high:.4g}]",
-            stacklevel=users_frame(),
+            stacklevel=_errors.users_frame(),
         )
     return array
 

@@ -13,8 +13,7 @@ from typing import Any
 
 import keras
 
-from tfae import _keras_private
-from tfae._errors import users_frame
+from tfae import _errors, _keras_private
 
 
 def _require_graph(model: Any, function: str) -> None:
@@ -213,7 +212,7 @@ def split_autoencoder(
                 f"`split_autoencoder` splits model {model.name!r} between its `encoder` and `decoder`, but its "
                 f"class {type(model).__name__} overrides `call`, which the halves do not run: "
                 "`decoder(encoder(x))` can differ from `model(x)`.",
-                stacklevel=users_frame(),
+                stacklevel=_errors.users_frame(),
             )
         code = keras.Input((model.latent_dim,), name="code")
         samples = keras.Input(model.sample_shape, name="samples")

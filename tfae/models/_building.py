@@ -9,8 +9,7 @@ from typing import Any
 
 import keras
 
-from tfae import _keras_private
-from tfae._errors import users_frame
+from tfae import _errors, _keras_private
 from tfae.models._training import Handoff
 
 
@@ -80,7 +79,7 @@ def compile_for_loading(model: Any):
         f"`{type(model).__name__}.compile()` is custom: the model was compiled from its saved configuration by "
         "tfae's `compile()`, without calling yours (the optimizer's state is restored). Call your `compile()` "
         "again after loading if it does more than pass arguments on.",
-        stacklevel=users_frame(),
+        stacklevel=_errors.users_frame(),
     )
     tfae_class = next(klass for klass in _defining(model, "compile") if klass.__module__.startswith("tfae."))
     return vars(tfae_class)["compile"].__get__(model, type(model))
@@ -110,5 +109,5 @@ def build_called_layers(model: keras.Model, input_shape: tuple[int | None, ...],
             f"Model {model.name!r} could not build its layers {unbuilt} by calling itself on a symbolic "
             f"batch of shape {input_shape} ({type(error).__name__}: {error}). Build them in an override of "
             "`build()` that calls `super().build(input_shape)`, or their weights will not load from a saved file.",
-            stacklevel=users_frame(),
+            stacklevel=_errors.users_frame(),
         )
