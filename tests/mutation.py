@@ -146,15 +146,14 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     listed = equivalents()
     # mutmut's mutants and results of a module edited since its last run here are of the old code: forget them,
     # so that mutmut makes the module's mutants anew (all untried) however it is run next.
-    edited = forget_edited(root, group_modules(group, root))
-    wanted = group_modules(group, root) if module is None else {module}
+    modules = group_modules(group, root)
+    unmade = forget_edited(root, modules) & ({module} if module else modules)  # of the modules this run is for
     if resume:
         recorded = {name: status for name, status in recorded_results(root=root).items() if selected(name)}
         candidates = [name for name, status in results(root).items() if status == "not checked"] \
             if (root / "mutants").is_dir() else []
         # A fresh copy, or an edited module: mutmut has no results of its code yet, so list the mutants it will make.
-        unmade = wanted & edited if (root / "mutants").is_dir() else wanted
-        candidates += mutant_changes(unmade, root) if unmade else []
+        candidates += mutant_changes(unmade, root)
         untried = [name for name in candidates if selected(name) and name not in listed and name not in recorded]
         if untried:
             _mutmut_run(root, group, untried)
@@ -162,7 +161,7 @@ def run_group(group: str, *, sample: str | None, module: str | None = None, agai
     if again:
         names = [name for name, status in results(root).items()
                  if status not in DETECTED and name not in listed and selected(name)]
-        names += [name for name in (mutant_changes(wanted & edited, root) if wanted & edited else []) if selected(name)]
+        names += [name for name in mutant_changes(unmade, root) if selected(name)]
         # mutmut would learn which functions only its new tests reach; an edited test may reach more.
         (root / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
@@ -251,11 +250,12 @@ def _mutated_files(root: Path, module: str) -> list[Path]:
 
 def forget_edited(root: Path, modules: set[str]) -> set[str]:
     """Deletes mutmut's mutants and results of each of `modules` whose mutants in the scratch copy at `root`
-    were not made of its code as it is there now; returns those modules. mutmut remakes a module's mutants
+    were not made of its code as it is there now; returns those modules (all of them in a copy where mutmut
+    has made nothing yet). mutmut remakes a module's mutants
     only when the source is newer than them (a restored file keeps its old time), and forgets results only
     of the functions whose code changed (not after an edit of a constant), so it cannot be left to judge."""
     if not (root / "mutants").is_dir():
-        return set()
+        return set(modules)
     made = _made_of(root)
     edited = {module for module in modules if made.get(module, "") != source_fingerprint(module, root)}
     for module in edited:
@@ -279,9 +279,8 @@ def _mutmut_run(root: Path, group: str, names: list[str]) -> None:
     with open(log, "w", encoding="utf-8") as out:
         code = subprocess.call([sys.executable, "-m", "mutmut", "run", *names], cwd=root,
                                env={**ENV, **ENVIRONMENTS.get(group, {})}, stdout=out, stderr=subprocess.STDOUT)
-    if (root / "mutants").is_dir():
-        note_made(root, group_modules(group, root))
     if (root / "mutants").is_dir():  # what was tried before a stop (`pkill -f "mutmut run"`) is kept too
+        note_made(root, group_modules(group, root))
         record_results(results(root), root)
     if code != 0:
         lines = [line for line in log.read_text(encoding="utf-8").replace("\r", "\n").splitlines() if line.strip()]
@@ -339,6 +338,8 @@ def source_path(module: str, root: Path = REPO) -> Path:
 def mutant_changes(modules: set[str], root: Path = REPO) -> dict[str, str]:
     """{mutant name: the lines it changes, whitespace-insensitive} of every mutant mutmut makes of `modules`
     (dotted names, read under `root`); the `def` line without the function's name, which each mutant changes."""
+    if not modules:
+        return {}
     paths = {module: str(source_path(module, root)) for module in sorted(modules)}
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["tfae"]\n', encoding="utf-8")

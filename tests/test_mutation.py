@@ -195,7 +195,8 @@ def test_resume_in_a_fresh_copy_runs_only_the_mutants_without_a_recorded_result(
     mutation.record_results({"tfae.graph.m.x_f__mutmut_1": "killed", "tfae.graph.m.x_f__mutmut_2": "survived"},
                             tmp_path)
     made = {f"tfae.graph.m.x_f__mutmut_{i}" for i in range(1, 7)}
-    monkeypatch.setattr(mutation, "mutant_changes", lambda modules, root=tmp_path: dict.fromkeys(sorted(made), ""))
+    monkeypatch.setattr(mutation, "mutant_changes", lambda modules, root=tmp_path: {
+        name: "" for name in sorted(made) if mutation.module_of(name) in modules})
     monkeypatch.setattr(mutation, "results", lambda _: {})  # mutmut made nothing (the fake run above)
     tried = mutation.run_group("graph", sample=None, module="tfae.graph.m", resume=True)
     assert runs == [["tfae.graph.m.x_f__mutmut_4", "tfae.graph.m.x_f__mutmut_5", "tfae.graph.m.x_f__mutmut_6"]]
