@@ -161,9 +161,10 @@ class JaxWholeEpoch:
         return np.asarray(self.jax.nn.sigmoid(self._logits(self.params, self.jnp.asarray(x))))
 
 
-def tfae_autoencoder(*, hidden: int = 256, latent: int = 128, steps_per_execution: int = 1):
+def tfae_autoencoder(*, hidden: int = 256, latent: int = 128, steps_per_execution: int = 1,
+                     jit_compile: bool | str = "auto"):
     import tfae
 
     model = tfae.AutoEncoder(tfae.Encoder(latent, hidden_units=(hidden,)), tfae.Decoder(784), input_shape=(784,))
-    model.compile(steps_per_execution=steps_per_execution)
+    model.compile(steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     return model

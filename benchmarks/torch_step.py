@@ -2,11 +2,13 @@
 
     python -m benchmarks.torch_step                    # the article's 784-256-128-784 model, batch 32
     python -m benchmarks.torch_step --batch-size 256 --samples 30000
+    python -m benchmarks.torch_step --jit-compile      # also Keras' `jit_compile=True` (torch.compile)
 
 On PyTorch, Keras runs one `train_step` per call, in Python: it refuses `steps_per_execution` > 1 and has
 no compiler to hand a loop to, so tfae's fast path steps aside there (docs/keras.md). This times one epoch
 of `tfae.AutoEncoder.fit` next to a PyTorch eager epoch of the same model (interleaved, median of
-`--repeats`), then profiles one more tfae epoch with cProfile and splits it by phase of Keras'
+`--repeats`; with `--jit-compile`, also a model compiled with Keras' `jit_compile=True`, which hands
+Keras' step to `torch.compile`, and the time of its first, compiling epoch), then profiles one more tfae epoch with cProfile and splits it by phase of Keras'
 `train_step`. The profiler slows Python more than PyTorch's kernels: read the shares, not the seconds.
 """
 
@@ -18,6 +20,7 @@ import os
 import pstats
 import statistics
 import sys
+import time
 
 # Phases of Keras' PyTorch `train_step`: (name, file suffix, function) of the call whose cumulative time
 # is the phase's; a recursive call (a layer's `__call__`) counts once, at its outermost level.
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--samples", type=int, default=8192, help="MNIST training images per epoch")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="also time a model compiled with jit_compile=True (torch.compile)")
     args = parser.parse_args(argv)
     os.environ["KERAS_BACKEND"] = "torch"
     if "keras" in sys.modules and sys.modules["keras"].backend.backend() != "torch":
@@ -70,12 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     contenders = {"tfae AutoEncoder.fit (Keras' PyTorch loop)":
                   lambda: ae.fit(x, batch_size=args.batch_size, epochs=1, verbose=0),
                   "PyTorch eager": lambda: net.fit_epoch(x, args.batch_size)}
+    if args.jit_compile:
+        compiled = baselines.tfae_autoencoder(jit_compile=True)
+        start = time.perf_counter()
+        compiled.fit(x, batch_size=args.batch_size, epochs=1, verbose=0)
+        first_epoch = time.perf_counter() - start
+        contenders["tfae AutoEncoder.fit, jit_compile=True (torch.compile)"] = (
+            lambda: compiled.fit(x, batch_size=args.batch_size, epochs=1, verbose=0))
     speeds = interleaved(contenders, args.repeats, len(x))  # warmed up, then in turn
     steps = -(-len(x) // args.batch_size)
     print(f"{source}; batch {args.batch_size}, {steps} steps per epoch, median of {args.repeats} epochs:")
     for name, runs in speeds.items():
         speed = statistics.median(runs)
         print(f"  {name}: {speed:,.0f} samples/s, {len(x) / speed / steps * 1e3:.2f} ms per step")
+    if args.jit_compile:
+        print(f"  the compiled model's first epoch, compiling included: {first_epoch:.1f} s")
     profile = cProfile.Profile()
     profile.runcall(contenders["tfae AutoEncoder.fit (Keras' PyTorch loop)"])
     print("share of a profiled tfae epoch:")

@@ -79,6 +79,13 @@ def test_the_torch_step_profile_splits_train_step_into_phases_that_add_up_to_the
     assert abs(sum(list(shares.values())[:-1]) - 1.0) < 1e-9
 
 
+def test_the_benchmarks_tfae_contender_is_compiled_as_asked():
+    from benchmarks import baselines
+
+    assert baselines.tfae_autoencoder(jit_compile=False).jit_compile is False
+    assert baselines.tfae_autoencoder(steps_per_execution=4).steps_per_execution == 4
+
+
 @pytest.mark.parametrize("hidden_units", [(), (128, 64)])
 def test_the_family_benchmarks_keras_blog_contender_is_the_architecture_of_the_tfae_row(hidden_units):
     import tfae

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 
 import keras
 import numpy as np
@@ -40,6 +41,18 @@ def test_tied_autoencoder_has_about_half_the_parameters_and_keeps_the_tie_on_loa
     loaded = keras.models.load_model(tmp_path / "tied.keras")
     assert loaded.decoder.encoder is loaded.encoder
     np.testing.assert_allclose(loaded.reconstruct(xt), tied.reconstruct(xt), atol=1e-6)
+
+
+def test_tied_takes_numpy_booleans_and_stores_a_python_bool_in_the_config():
+    # A tuner's or a config file's numpy bool ties the model; the config stays JSON, as Keras saves it.
+    ae = tfae.AutoEncoder(input_shape=(8,), latent_dim=3, tied=np.bool_(True))
+    assert isinstance(ae.decoder, tfae.TiedDecoder)
+    config = ae.get_config()
+    assert config["tied"] is True
+    json.dumps(config)
+    for value in (1, "yes", None, np.array([True])):
+        with pytest.raises(ValueError, match=re.escape(f"Expected `tied` to be True or False. Received: tied={value!r}")):
+            tfae.AutoEncoder(input_shape=(8,), latent_dim=3, tied=value)
 
 
 def test_denoising_reconstruction_of_noisy_digits_is_closer_to_the_clean_ones(digits):

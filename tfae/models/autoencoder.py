@@ -147,8 +147,7 @@ class AutoEncoder(AtomicSaving, Presets, FastTraining, BuiltAfterInit, keras.Mod
         decoder = _validation.layer(decoder, "decoder", optional=True)
         noise, noise_level = check_noise(noise, noise_level)
         sparsity = _validation.non_negative_float(sparsity, "sparsity")
-        if not isinstance(tied, bool):
-            raise ValueError(f"Expected `tied` to be True or False. Received: tied={tied!r}")
+        tied = _validation.boolean(tied, "tied")
         if tied and (encoder is not None or decoder is not None):
             raise ValueError(
                 "Expected no `encoder` or `decoder` with `tied=True`: the model builds a tfae.Encoder and "
