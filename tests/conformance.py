@@ -503,6 +503,10 @@ CASES = [
     Case("gradient_clipping", compile=lambda: {"optimizer": keras.optimizers.Adam(0.01, clipnorm=0.01)}),
     Case("run_eagerly", compile=lambda: {"run_eagerly": True}),
     Case("no_jit", compile=lambda: {"jit_compile": False}),
+    # On PyTorch, Keras hands the train and test steps to torch.compile, tfae's loss side channel included.
+    Case("jit_compile", compile=lambda: {"jit_compile": True},
+         fit=lambda d: {"sample_weight": d["w"], "validation_data": d["x_val"]},
+         evaluate=lambda d: {"x": d["x_val"], "sample_weight": d["w_val"]}),
     Case("steps_per_execution", compile=lambda: {"steps_per_execution": 3}),
     Case("steps_per_execution_recorded", compile=lambda: {"steps_per_execution": 3},
          callbacks=lambda d, f: [StepRecorder()]),
