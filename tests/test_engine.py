@@ -867,18 +867,24 @@ def test_keras_own_loop_gets_the_targets_and_the_sample_weights_as_given(tmp_pat
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow-style train_step")
-def test_a_train_step_with_per_sample_logs_trains_through_a_short_last_batch():
+@pytest.mark.parametrize("per_execution", [1, 2])
+def test_a_train_step_with_per_sample_logs_trains_through_a_short_last_batch(per_execution):
     class PerSampleLogs(tfae.AutoEncoder):
         def train_step(self, data):
             logs = super().train_step(data)
             return {**logs, "first_pixel": data[:, 0]}  # shaped like the batch: 16, then 4
 
     model = PerSampleLogs(input_shape=(conformance.FEATURES,), latent_dim=3)
-    model.compile()
+    model.compile(steps_per_execution=per_execution)
     seen = []
-    model.fit(conformance.data()["x"], epochs=1, batch_size=16, shuffle=False, verbose=0,
+    x = conformance.data()["x"]
+    model.fit(x, epochs=1, batch_size=16, shuffle=False, verbose=0,
               callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))])
-    assert [np.shape(logs["first_pixel"]) for logs in seen] == [(16,)] * 6 + [(4,)]
+    # Keras hands the callbacks the logs of each execution's last step: steps 0-6 one by one, or 1, 3, 5, 6.
+    last_steps = list(range(7)) if per_execution == 1 else [1, 3, 5, 6]
+    assert [np.shape(logs["first_pixel"]) for logs in seen] == [(16,)] * (len(last_steps) - 1) + [(4,)]
+    for logs, step in zip(seen, last_steps):
+        np.testing.assert_array_equal(logs["first_pixel"], x[16 * step : 16 * step + 16, 0])
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's retracing warning")
