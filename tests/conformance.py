@@ -102,15 +102,16 @@ class StopAt(keras.callbacks.Callback):
 
 
 class TrainOnBatch(keras.callbacks.Callback):
-    """Calls `train_on_batch` on explicit targets after batch 2 of every epoch; records the results."""
+    """Calls `train_on_batch` on explicit targets after batch `batch` (2) of every epoch; records the results."""
 
-    def __init__(self, x: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, batch: int = 2) -> None:
         super().__init__()
         self.x = x
+        self.batch = batch
         self.results: list = []
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch == 2:
+        if batch == self.batch:
             self.results.append(self.model.train_on_batch(self.x, self.x, return_dict=True))
 
 
@@ -123,21 +124,22 @@ class StopAtEpochBegin(keras.callbacks.Callback):
 
 
 class GoOnAfterStop(keras.callbacks.Callback):
-    """Stops the first epoch (at its beginning, so Keras runs one step, or after batch `batch`), then clears
-    `stop_training` at every epoch's end: Keras begins the next epoch at its first batch."""
+    """Stops epoch `epoch` (the first; at its beginning, so Keras runs one step, or after batch `batch`), then
+    clears `stop_training` at every epoch's end: Keras begins the next epoch at its first batch."""
 
-    def __init__(self, batch: int | None = None) -> None:
+    def __init__(self, batch: int | None = None, epoch: int = 0) -> None:
         super().__init__()
         self.batch = batch
+        self.stop_epoch = epoch
         self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
-        if epoch == 0 and self.batch is None:
+        if epoch == self.stop_epoch and self.batch is None:
             self.model.stop_training = True
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.batch is not None and (self.epoch, batch) == (0, self.batch):
+        if self.batch is not None and (self.epoch, batch) == (self.stop_epoch, self.batch):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
@@ -145,15 +147,19 @@ class GoOnAfterStop(keras.callbacks.Callback):
 
 
 class FreezeAfterFirstEpoch(keras.callbacks.Callback):
-    """Freezes the first Dense layer after epoch 0 and remakes the train function, as Keras' docs of
+    """Freezes the first Dense layer after epoch `epoch` (0) and remakes the train function, as Keras' docs of
     `Layer.trainable` prescribe: the layer's weights must not move from then on.
 
     Not on JAX, where Keras' own trainer refuses a changed trainable set once its optimizer is built (and
     tfae's with it: `test_engine.py` checks that both refuse alike).
     """
 
+    def __init__(self, epoch: int = 0) -> None:
+        super().__init__()
+        self.epoch = epoch
+
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0 and keras.backend.backend() != "jax":
+        if epoch == self.epoch and keras.backend.backend() != "jax":
             first = self.model.trainable_variables[0]
             from tfae import _keras_private
 
@@ -399,7 +405,8 @@ def assert_same(ours: Any, theirs: Any, tolerance: float, where: str = "") -> No
                                    rtol=tolerance, atol=tolerance / 10, equal_nan=True, err_msg=where)
 
 
-def run_case(case: Case, folder: Path) -> None:
+def run_case(case: Case, folder: Path) -> tuple[dict, dict]:
+    """Runs `case` on both models and asserts they agree; returns both results (tfae's, then Keras')."""
     if case.dtype_policy is None:
         return _run_case(case, folder)
     keras.config.set_dtype_policy(case.dtype_policy)
@@ -409,7 +416,7 @@ def run_case(case: Case, folder: Path) -> None:
         keras.config.set_dtype_policy("float32")
 
 
-def _run_case(case: Case, folder: Path) -> None:
+def _run_case(case: Case, folder: Path) -> tuple[dict, dict]:
     d = data()
     keras.utils.set_random_seed(1)
     ours = tfae_model((case.tfae_compile or case.compile)())
@@ -423,6 +430,7 @@ def _run_case(case: Case, folder: Path) -> None:
     finally:
         os.chdir(cwd)
     assert_same(ours_result, theirs_result, case.tolerance, case.name)
+    return ours_result, theirs_result
 
 
 def _outcome(run, model, d, case, folder, *, plain):
