@@ -36,7 +36,8 @@ def choose(seed: int) -> dict[str, Any]:
     (`validation_split` of a dataset, `class_weight` with `sample_weight`); the harness turns a dataset's
     validation data into a dataset of its arrays, so a list or a `None` inside one stays with arrays.
     Callbacks that act at a batch or an epoch get one that runs and that Keras
-    reports (with `steps_per_execution` k, the last of each k steps).
+    reports (with `steps_per_execution` k, Keras 3.15 numbers each execution by its last step; 3.10
+    by its first, so on the oldest Keras a few drawn stops would not fire: CI fuzzes current Keras only).
     """
     rng = random.Random(seed)
     data = rng.choice(["arrays", "arrays", "arrays", "dataset", "dataset_unknown_length", "dataset_shuffled"])
