@@ -8,8 +8,8 @@ On PyTorch, Keras runs one `train_step` per call, in Python: it refuses `steps_p
 no compiler to hand a loop to, so tfae's fast path steps aside there (docs/keras.md). This times one epoch
 of `tfae.AutoEncoder.fit` next to a PyTorch eager epoch of the same model (interleaved, median of
 `--repeats`; with `--jit-compile`, also a model compiled with Keras' `jit_compile=True`, which hands
-Keras' step to `torch.compile`, and the time of its first, compiling epoch), then profiles one more tfae epoch with cProfile and splits it by phase of Keras'
-`train_step`. The profiler slows Python more than PyTorch's kernels: read the shares, not the seconds.
+Keras' step to `torch.compile`, and the time of its first, compiling epoch), then profiles one more tfae
+epoch with cProfile and splits it by phase of Keras' `train_step`. The profiler slows Python more than PyTorch's kernels: read the shares, not the seconds.
 """
 
 from __future__ import annotations
