@@ -26,6 +26,8 @@ from tests import conformance
 
 CASES = int(os.environ.get("TFAE_FUZZ_CASES", "30"))
 FIRST_SEED = int(os.environ.get("TFAE_FUZZ_FIRST_SEED", "0"))
+SAMPLES = len(conformance.data()["x"])  # the harness' training samples
+VALIDATION_SPLIT = 0.2
 
 
 def choose(seed: int) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def choose(seed: int) -> dict[str, Any]:
         compile_kwargs["metrics"] = ["mae", "mse"]
 
     # Where a batch-level callback can act: an epoch that runs, a batch index Keras reports.
-    samples = 80 if validation == "split" else len(conformance.data()["x"])
+    samples = math.floor(SAMPLES * (1 - VALIDATION_SPLIT)) if validation == "split" else SAMPLES  # as Keras splits
     steps = fit.get("steps_per_epoch") or math.ceil(samples / fit["batch_size"])
     per_execution = compile_kwargs.get("steps_per_execution", 1)
     reported = list(range(per_execution - 1, steps + per_execution - 1, per_execution))
@@ -114,7 +116,7 @@ def draw(seed: int) -> conformance.Case:
         if validation is not None:
             arguments["validation_data"] = validation
         if chosen["validation"] == "split":
-            arguments["validation_split"] = 0.2
+            arguments["validation_split"] = VALIDATION_SPLIT
         return arguments
 
     def callbacks(d: dict, folder: Path) -> list:
